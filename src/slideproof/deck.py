@@ -1,0 +1,410 @@
+"""Text → Deck: front matter, slides, titles, notes and fenced blocks with their deck lines.
+
+The format is the one real courses use (SPEC §1): YAML front matter, slides separated by a
+line ``---``, speaker notes from a line starting ``Notes:`` to the end of the slide, and
+fenced code. Fences are tracked line by line, so ``---``, ``Notes:`` or ``# comment`` inside
+code stay code. Every part keeps the line it starts on *in the deck file* (front matter
+included), which is what authors, MkDocs warnings and CI annotations point at.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+from .errors import DeckError, Errors
+
+PYTHON_LANGS = frozenset({"python", "py", "python3"})
+OUTPUT_LANG = "out"
+
+# Attributes an author may put on a python fence (SPEC §2); the value kind is checked below.
+RUN_ATTRS = {
+    "setup": "flag",
+    "hide": "flag",
+    "skip": "optional",
+    "raises": "required",
+    "isolated": "flag",
+    "timeout": "number",
+    "requires": "required",
+}
+# Display attributes understood by pymdownx.superfences / Material, passed through as they are.
+DISPLAY_ATTRS = frozenset({"title", "hl_lines", "linenums", "linenums_style"})
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*?)[ \t]*$")
+_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
+_NOTES = re.compile(r"^Notes:[ \t]?")
+_SEPARATOR = re.compile(r"^---[ \t]*$")
+
+
+@dataclass
+class Text:
+    """A run of Markdown lines (slide content or notes) starting at deck line ``line``."""
+
+    text: str
+    line: int
+
+
+@dataclass
+class Block:
+    """A fenced code block. ``line`` is the opening fence's line in the deck file."""
+
+    lang: str
+    code: str
+    line: int
+    end_line: int
+    info: str = ""
+    attrs: dict[str, object] = field(default_factory=dict)
+    display: dict[str, str] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)
+    fence: str = "```"
+    indent: str = ""
+    in_notes: bool = False
+    expected: "Block | None" = None
+    slide: int = 0
+    attached: bool = False  # an ``out`` block that belongs to the python block before it
+
+    @property
+    def is_python(self) -> bool:
+        return self.lang in PYTHON_LANGS
+
+    @property
+    def runs(self) -> bool:
+        """Python code in slide content runs; code in the notes is narrative and is shown."""
+        return self.is_python and not self.in_notes
+
+    @property
+    def first_code_line(self) -> int:
+        return self.line + 1
+
+    @property
+    def shown(self) -> bool:
+        return not (self.attrs.get("hide") or self.attrs.get("setup"))
+
+
+@dataclass
+class Slide:
+    number: int
+    line: int
+    title: str | None = None
+    title_line: int | None = None
+    parts: list[Text | Block] = field(default_factory=list)
+    notes: list[Text | Block] = field(default_factory=list)
+    notes_line: int | None = None
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [p for p in self.parts + self.notes if isinstance(p, Block)]
+
+
+@dataclass
+class Deck:
+    path: str
+    meta: dict
+    slides: list[Slide]
+    body_line: int  # deck line where the body starts (after the front matter)
+
+    @property
+    def title(self) -> str:
+        if isinstance(self.meta.get("title"), str):
+            return self.meta["title"]
+        for slide in self.slides:
+            if slide.title:
+                return slide.title
+        return Path(self.path).stem
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [b for s in self.slides for b in s.blocks]
+
+    @property
+    def python_blocks(self) -> list[Block]:
+        """Blocks that run, setup fences first (they run before the deck), then in order."""
+        runnable = [b for b in self.blocks if b.runs]
+        return [b for b in runnable if b.attrs.get("setup")] + [
+            b for b in runnable if not b.attrs.get("setup")
+        ]
+
+    @property
+    def setup_code(self) -> str:
+        return self.meta.get("setup") or ""
+
+
+def is_deck(meta: dict) -> bool:
+    return meta.get("type") == "slides"
+
+
+def decode(data: bytes, path: str) -> str:
+    """Bytes → text with LF line ends; a BOM is dropped, CRLF and lone CR become LF."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise DeckError(path, line, Errors.E002.format(byte=f"0x{data[err.start]:02x}",
+                                                       column=column)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_deck(path: str | Path) -> Deck:
+    path = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise DeckError(path, 1, f"The file cannot be read: {err.strerror}.") from None
+    return parse_deck(decode(data, path), path)
+
+
+def split_front_matter(text: str, path: str) -> tuple[dict, int]:
+    """Return (meta, index of the first body line) for ``text``'s lines."""
+    lines = text.split("\n")
+    if not lines or not _SEPARATOR.match(lines[0]):
+        return {}, 0
+    for end in range(1, len(lines)):
+        if re.match(r"^(---|\.\.\.)[ \t]*$", lines[end]):
+            break
+    else:
+        raise DeckError(path, 1, Errors.E003.format(start=1))
+    source = "\n".join(lines[1:end])
+    try:
+        meta = yaml.safe_load(source) if source.strip() else {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = 2 + mark.line if mark is not None else 1
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise DeckError(path, line, Errors.E004.format(problem=problem)) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DeckError(path, 2, Errors.E005.format(kind=type(meta).__name__))
+    meta = {str(k): v for k, v in meta.items()}
+    _check_meta(meta, path)
+    return meta, end + 1
+
+
+def _check_meta(meta: dict, path: str) -> None:
+    def wrong(key: str, expected: str) -> DeckError:
+        return DeckError(path, 2, Errors.E012.format(key=key, expected=expected, got=meta[key]))
+
+    if "setup" in meta and not isinstance(meta["setup"], str):
+        raise wrong("setup", "a block of Python code (use 'setup: |')")
+    if "models" in meta and not (isinstance(meta["models"], dict)
+                                 and all(isinstance(v, str) for v in meta["models"].values())):
+        raise wrong("models", "a mapping of model names to packages or paths")
+    if "timeout" in meta and (isinstance(meta["timeout"], bool)
+                              or not isinstance(meta["timeout"], (int, float))
+                              or meta["timeout"] <= 0):
+        raise wrong("timeout", "a positive number of seconds")
+    if "requires" in meta:
+        if isinstance(meta["requires"], str):
+            meta["requires"] = [meta["requires"]]
+        if not (isinstance(meta["requires"], list)
+                and all(isinstance(v, str) for v in meta["requires"])):
+            raise wrong("requires", "a list of model or package names")
+    for key in ("title", "lang"):
+        if key in meta and not isinstance(meta[key], str):
+            raise wrong(key, "a string")
+
+
+def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[str]]:
+    """Info string → (language, run attributes, display attributes, classes).
+
+    The one syntax: ``python {hide timeout=5 raises=ValueError skip="needs a GPU"}``;
+    the pymdownx form ``{.python title="x"}`` is read too.
+    """
+    lang, _, rest = info.partition(" ")
+    rest = rest.strip()
+    if lang.startswith("{"):
+        lang, rest = "", info
+    if rest and not (rest.startswith("{") and rest.endswith("}")):
+        # A plain info string after the language ("python title") is not an attribute list.
+        rest = ""
+    inner = rest[1:-1].strip() if rest else ""
+    try:
+        tokens = shlex.split(inner, posix=True) if inner else []
+    except ValueError as err:
+        raise DeckError(path, line, Errors.E008.format(attrs=rest, problem=err)) from None
+    attrs: dict[str, object] = {}
+    display: dict[str, str] = {}
+    classes: list[str] = []
+    for token in tokens:
+        if token.startswith("."):
+            if not lang:
+                lang = token[1:]
+            else:
+                classes.append(token[1:])
+            continue
+        if token.startswith("#"):
+            display["id"] = token[1:]
+            continue
+        name, has_value, value = token.partition("=")
+        if name in DISPLAY_ATTRS or name.startswith("data-"):
+            display[name] = value
+            continue
+        if lang.lower() not in PYTHON_LANGS:
+            display[name] = value  # other languages are only shown; keep what the author wrote
+            continue
+        kind = RUN_ATTRS.get(name)
+        if kind is None:
+            known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
+            raise DeckError(path, line, Errors.E009.format(name=name, known=known))
+        if kind == "flag":
+            if has_value and value.lower() not in ("true", "1", "yes"):
+                raise DeckError(path, line, Errors.E011.format(
+                    name=name, value=value, expected="written alone, without a value"))
+            attrs[name] = True
+        elif kind == "optional":
+            attrs[name] = value if has_value and value else True
+        elif kind == "required":
+            if not has_value or not value:
+                example = "ValueError" if name == "raises" else "en_core_web_sm"
+                raise DeckError(path, line, Errors.E010.format(name=name, example=example))
+            attrs[name] = ([v.strip() for v in value.split(",") if v.strip()]
+                           if name == "requires" else value)
+        elif kind == "number":
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if number <= 0:
+                raise DeckError(path, line, Errors.E011.format(
+                    name=name, value=value, expected="a positive number of seconds"))
+            attrs[name] = number
+    return lang.lower(), attrs, display, classes
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def parse_deck(text: str, path: str = "<deck>") -> Deck:
+    """Parse decoded deck text (see ``decode``) into a Deck, or raise DeckError."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DeckError(path, 1, Errors.E001)
+    meta, start = split_front_matter(text, path)
+    lines = _lines(text)
+    slides: list[Slide] = []
+    slide = Slide(number=1, line=start + 1)
+    pending: list[tuple[int, str]] = []  # text lines not yet flushed into a Text part
+    in_notes = False
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            chunk = "\n".join(t for _, t in pending)
+            if chunk.strip():
+                (slide.notes if in_notes else slide.parts).append(Text(chunk, pending[0][0]))
+            pending = []
+
+    def close_slide() -> None:
+        nonlocal slide, in_notes
+        flush()
+        if slide.parts or slide.notes:
+            slides.append(slide)
+        in_notes = False
+        slide = Slide(number=len(slides) + 1, line=0)
+
+    i = start
+    while i < len(lines):
+        number, raw = i + 1, lines[i]
+        if _SEPARATOR.match(raw):
+            close_slide()
+            i += 1
+            continue
+        if not slide.line or (not slide.parts and not slide.notes and not pending):
+            slide.line = number
+        opening = _FENCE_OPEN.match(raw)
+        if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
+            flush()
+            block, i = _read_fence(lines, i, opening, path)
+            block.in_notes = in_notes
+            block.slide = len(slides) + 1
+            target = slide.notes if in_notes else slide.parts
+            previous = next((p for p in reversed(target) if isinstance(p, Block)), None)
+            if (block.lang == OUTPUT_LANG and previous is not None and previous.is_python
+                    and previous.expected is None and target and target[-1] is previous):
+                previous.expected = block
+                block.attached = True
+            target.append(block)
+            continue
+        if not in_notes and _NOTES.match(raw):
+            flush()
+            if not slide.parts:
+                raise DeckError(path, number, Errors.E007)
+            in_notes = True
+            slide.notes_line = number
+            pending.append((number, raw[_NOTES.match(raw).end():]))
+            i += 1
+            continue
+        if not in_notes and slide.title is None and not any(
+                isinstance(p, Block) for p in slide.parts):
+            heading = _HEADING.match(raw)
+            if heading:
+                slide.title, slide.title_line = heading["title"], number
+        pending.append((number, raw))
+        i += 1
+    close_slide()
+    for n, s in enumerate(slides, start=1):
+        s.number = n
+        for b in s.blocks:
+            b.slide = n
+    return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
+
+
+def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple[Block, int]:
+    fence, indent, info = opening["fence"], opening["indent"], opening["info"]
+    lang, attrs, display, classes = parse_attrs(info, path, i + 1)
+    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+    for j in range(i + 1, len(lines)):
+        if closing.match(lines[j]):
+            code_lines = [_dedent(line, indent) for line in lines[i + 1:j]]
+            block = Block(lang=lang, code="\n".join(code_lines), line=i + 1, end_line=j + 1,
+                          info=info, attrs=attrs, display=display, classes=classes,
+                          fence=fence, indent=indent)
+            return block, j + 1
+    raise DeckError(path, i + 1, Errors.E006.format(fence=fence))
+
+
+def _dedent(line: str, indent: str) -> str:
+    """Strip the fence's own indentation (as CommonMark does), never more."""
+    k = 0
+    while k < len(indent) and k < len(line) and line[k] in " \t":
+        k += 1
+    return line[k:]
+
+
+def iter_deck_files(paths: list[str | Path], only_marked: bool = True) -> Iterator[Path]:
+    """Markdown files under ``paths``: folders are searched for ``*.md`` whose front matter
+    says ``type: slides``; a file named explicitly is taken as a deck."""
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            for md in sorted(p.rglob("*.md")):
+                if not only_marked or looks_like_deck(md):
+                    yield md
+        else:
+            yield p
+
+
+def looks_like_deck(path: Path) -> bool:
+    """Cheap check of the front matter alone: does it say ``type: slides``?"""
+    try:
+        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return False
+    head = head.lstrip("\ufeff").replace("\r\n", "\n")
+    if not head.startswith("---"):
+        return False
+    return re.search(r"(?m)^type:[ \t]*['\"]?slides['\"]?[ \t]*$", head) is not None

@@ -1,0 +1,295 @@
+"""Raw per-block events → statuses (SPEC §3), with messages a person can act on.
+
+Nothing here runs code: it reads what the worker recorded and decides passed,
+output-differs, deprecated, failed, timed-out, crashed, blocked, unverified, skipped or
+expected-error, comparing ```out blocks after normalising them.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .deck import Block, Deck
+
+PASSED, OUTPUT_DIFFERS, DEPRECATED = "passed", "output-differs", "deprecated"
+FAILED, TIMED_OUT, CRASHED, BLOCKED = "failed", "timed-out", "crashed", "blocked"
+UNVERIFIED, SKIPPED, EXPECTED_ERROR = "unverified", "skipped", "expected-error"
+STATUSES = (PASSED, OUTPUT_DIFFERS, DEPRECATED, FAILED, TIMED_OUT, CRASHED, BLOCKED,
+            UNVERIFIED, SKIPPED, EXPECTED_ERROR)
+# Always fatal; output-differs, deprecated and unverified are fatal by policy.
+FAILING = frozenset({FAILED, TIMED_OUT, CRASHED, BLOCKED})
+PUBLISHABLE = frozenset({PASSED, EXPECTED_ERROR})
+
+SIGNALS = {
+    "SIGSEGV": "the process crashed with a segmentation fault",
+    "SIGABRT": "the process aborted",
+    "SIGKILL": "the process was killed (out of memory, or a resource limit)",
+    "SIGXCPU": "the process used up its CPU-time limit",
+    "SIGXFSZ": "the process wrote a file larger than the file-size limit",
+    "SIGBUS": "the process crashed with a bus error",
+    "SIGFPE": "the process crashed with a floating-point exception",
+}
+
+
+@dataclass
+class Policy:
+    """Which statuses fail a check and are withheld from the published site."""
+
+    fail_on_output_differs: bool = True
+    fail_on_deprecated: bool = False
+    fail_on_unverified: bool = False
+
+    def fails(self, status: str) -> bool:
+        return (status in FAILING
+                or (status == OUTPUT_DIFFERS and self.fail_on_output_differs)
+                or (status == DEPRECATED and self.fail_on_deprecated)
+                or (status == UNVERIFIED and self.fail_on_unverified))
+
+    def publishes(self, status: str) -> bool:
+        return status in PUBLISHABLE or (
+            status in (OUTPUT_DIFFERS, DEPRECATED, UNVERIFIED) and not self.fails(status))
+
+
+@dataclass
+class BlockResult:
+    block: Block
+    status: str
+    message: str = ""
+    output: str = ""
+    display: str | None = None
+    error: dict | None = None
+    warnings: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    diff: str = ""
+    blocked_by: int | None = None
+
+    @property
+    def shown_output(self) -> str:
+        """What a notebook would show: printed text, then the last expression's value."""
+        parts = [self.output.rstrip("\n")] if self.output.strip() else []
+        if self.display is not None:
+            parts.append(self.display)
+        return "\n".join(parts)
+
+
+@dataclass
+class DeckResult:
+    deck: Deck
+    blocks: list[BlockResult]
+    seconds: float = 0.0
+    cached: bool = False
+    error: str | None = None  # the deck as a whole failed (e.g. its setup code)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.blocks:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return counts
+
+    def failures(self, policy: Policy) -> list[BlockResult]:
+        return [r for r in self.blocks if policy.fails(r.status)]
+
+
+# -- output comparison ------------------------------------------------------------------
+_ADDRESS = re.compile(r"at 0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+_TOKEN = re.compile(r"(\.\.\.|…|at 0x[0-9a-fA-F]+|-?\d+\.\d+(?:[eE][-+]?\d+)?)")
+
+
+def normalise(text: str) -> str:
+    """Trailing whitespace, blank lines and runs of spaces don't count; nor do addresses."""
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.replace("\r", "").split("\n")]
+    return _ADDRESS.sub("at 0x…", "\n".join(line for line in lines if line))
+
+
+def output_matches(expected: str, actual: str) -> bool:
+    want, got = normalise(expected), normalise(actual)
+    if want == got:
+        return True
+    pattern, places = [], []
+    for piece in _TOKEN.split(want):
+        if piece in ("...", "…"):
+            pattern.append(r".*?")
+        elif piece.startswith("at 0x"):
+            pattern.append(r"at 0x…")
+        elif _FLOAT.fullmatch(piece):
+            decimals = len(piece.split(".")[1].split("e")[0].split("E")[0])
+            places.append((float(piece), decimals, "e" in piece.lower()))
+            pattern.append(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+        else:
+            pattern.append(re.escape(piece))
+    match = re.fullmatch("".join(pattern), got, flags=re.DOTALL)
+    if not match:
+        return False
+    for (value, decimals, scientific), text in zip(places, match.groups()):
+        actual_value = float(text)
+        if scientific:
+            if abs(actual_value - value) > abs(value) * 10 ** -decimals:
+                return False
+        elif round(actual_value, decimals) != round(value, decimals) and \
+                abs(actual_value - value) > 10 ** -decimals:
+            return False
+    return True
+
+
+def output_diff(expected: str, actual: str, line: int) -> str:
+    return "\n".join(difflib.unified_diff(
+        normalise(expected).split("\n"), normalise(actual).split("\n"),
+        fromfile=f"expected (```out at line {line})", tofile="actual", lineterm="", n=2))
+
+
+# -- names a block defines, to tell 'blocked' from 'failed' --------------------------------
+def defined_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+def _error_message(error: dict) -> str:
+    code = f" [{error['code']}]" if error.get("code") and f"[{error['code']}]" not in \
+        error.get("message", "") else ""
+    return f"{error.get('type', 'Error')}{code}: {error.get('message', '')}".strip()
+
+
+def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
+    """``raw`` is what ``run.Pool.run`` returned for this deck (events and deck-done)."""
+    blocks = deck.python_blocks
+    events = {e["index"]: e for e in raw["events"] if e.get("event") == "block"}
+    setup_failed = next((e for e in raw["events"] if e.get("event") == "setup-failed"), None)
+    done = raw.get("done") or {}
+    results: list[BlockResult] = []
+    broken: dict[str, int] = {}  # name → line of the failed block that would define it
+    ended_at: int | None = None  # the session ended (timeout/crash) at this deck line
+    deck_error = None
+    if setup_failed:
+        err = setup_failed["error"]
+        deck_error = (f"the setup code ({setup_failed['source']}) failed at line "
+                      f"{err.get('line')}: {_error_message(err)}")
+    for spec, block in zip(plan["blocks"], blocks):
+        index = spec["index"]
+        event = events.get(index)
+        if setup_failed:
+            results.append(BlockResult(block, BLOCKED, f"not run: {deck_error}"))
+            continue
+        if event is None:
+            results.append(_unfinished(block, index, done, ended_at))
+            if ended_at is None:
+                ended_at = block.line
+            continue
+        results.append(_judge_block(block, spec, event, broken))
+        if results[-1].status in (FAILED, TIMED_OUT, CRASHED, BLOCKED, UNVERIFIED):
+            for name in defined_names(block.code):
+                broken.setdefault(name, block.line)
+    return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
+                      error=deck_error)
+
+
+def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> BlockResult:
+    """A block with no result: the deck's process ended while running it, or before it."""
+    if ended_at is not None:
+        return BlockResult(block, BLOCKED, f"not run: the deck's session ended at line "
+                           f"{ended_at}", blocked_by=ended_at)
+    if done.get("worker_died"):
+        return BlockResult(block, CRASHED, "the example runner itself died: "
+                           f"{done['worker_died']}")
+    if done.get("running") == index or done.get("hard_timeout") == index:
+        if done.get("hard_timeout") == index:
+            return BlockResult(block, TIMED_OUT, "the block did not finish within its timeout "
+                               "and its process group was killed",
+                               error={"type": "Timeout", "message": "killed after timeout",
+                                      "code": None, "line": block.line})
+        if "signal" in done:
+            why = SIGNALS.get(done["signal"], f"the process was killed by {done['signal']}")
+        else:
+            why = (f"the process exited with status {done.get('exit_code')} "
+                   "(os._exit or a closed result channel)")
+        return BlockResult(block, CRASHED, why, error={
+            "type": "Crash", "message": why, "code": None, "line": block.line})
+    return BlockResult(block, BLOCKED, "not run: the deck's session ended before this block")
+
+
+def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int]) -> BlockResult:
+    result = BlockResult(block, PASSED, output=event.get("output") or "",
+                         display=event.get("display"), error=event.get("error"),
+                         warnings=event.get("warnings") or [],
+                         seconds=float(event.get("seconds") or 0.0))
+    if event.get("skipped"):
+        reason = spec.get("skip") or "skipped by the author"
+        result.status, result.message = SKIPPED, reason
+        return result
+    if event.get("missing_models"):
+        names = ", ".join(event["missing_models"])
+        result.status = UNVERIFIED
+        result.message = (f"needs {names}, which is not installed here; install it or map it "
+                          f"with a model alias (models: {{{event['missing_models'][0]}: "
+                          f"<package or path>}})")
+        return result
+    error = result.error
+    expected_raise = block.attrs.get("raises")
+    if error:
+        kind = error.get("type", "")
+        if error.get("timed_out"):
+            result.status, result.message = TIMED_OUT, error["message"]
+        elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
+            result.status = EXPECTED_ERROR
+            result.message = f"raised {_error_message(error)}, as declared"
+        elif error.get("code") == "E050" or kind == "ModuleNotFoundError":
+            result.status = UNVERIFIED
+            missing = error.get("missing_module")
+            result.message = (_error_message(error) + (
+                f" — the package '{missing}' is not installed here" if missing and
+                kind == "ModuleNotFoundError" else
+                " — the model is not installed here; install it or add a model alias"))
+        elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
+            result.status = BLOCKED
+            result.blocked_by = broken[error["name"]]
+            result.message = (f"'{error['name']}' is not defined because the block at line "
+                              f"{result.blocked_by} failed")
+        else:
+            result.status = FAILED
+            result.message = _error_message(error)
+            if expected_raise:
+                result.message = f"expected {expected_raise}, got {result.message}"
+            elif kind == "NameError" and error.get("name"):
+                result.message += (f" — no earlier block or setup defines '{error['name']}'; "
+                                   "define it in a block before, or in the deck's "
+                                   "'setup:' front matter")
+        return result
+    if expected_raise:
+        result.status = FAILED
+        result.message = f"expected {expected_raise} to be raised, but the block ran without error"
+        result.error = {"type": "NotRaised", "message": result.message, "code": None,
+                        "line": block.line}
+        return result
+    if block.expected is not None and not output_matches(block.expected.code,
+                                                         result.shown_output):
+        result.status = OUTPUT_DIFFERS
+        result.diff = output_diff(block.expected.code, result.shown_output, block.expected.line)
+        result.message = f"the output differs from the ```out block at line {block.expected.line}"
+        return result
+    deprecations = [w for w in result.warnings if w.get("deprecation")]
+    if deprecations:
+        w = deprecations[0]
+        result.status = DEPRECATED
+        result.message = f"{w['category']}" + (f" [{w['code']}]" if w.get("code") and
+                                                f"[{w['code']}]" not in w["message"] else "") \
+            + f": {w['message']}"
+    return result
+
+
+def _names(declared: str) -> set[str]:
+    """``raises=ValueError`` or ``raises=builtins.ValueError`` or ``raises="A,B"``."""
+    return {part.strip().rsplit(".", 1)[-1] for part in declared.split(",") if part.strip()}

@@ -1,0 +1,181 @@
+"""Deck (+ judged results) → Markdown for a Material page, or plain Markdown for any engine.
+
+One ``<section class="sp-slide">`` per slide with its own anchor, the slide's content, then
+its notes in ``<div class="sp-notes">``. Python blocks carry their status; in ``build``
+mode only publishable blocks are shown (the rest become a short notice in the deck's
+language), in ``serve`` mode every block is shown with its status and message inline.
+The Markdown needs ``md_in_html``, ``attr_list`` and ``pymdownx.superfences`` (the MkDocs
+plugin turns them on).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Callable
+
+from .deck import Block, Deck, Slide, Text
+from .judge import BlockResult, Policy
+
+STRINGS = {
+    "en": {"notes": "Speaker notes", "output": "Output", "verified": "verified with spaCy {v}",
+           "withheld": "Example withheld: it does not run as written with spaCy {v}.",
+           "expected_error": "Raises {error}, as intended", "slide": "Slide {n}",
+           "line": "line {n}", "skipped": "Not run: {reason}", "not_run": "Not run"},
+    "pt": {"notes": "Notas do apresentador", "output": "Saída",
+           "verified": "verificada com spaCy {v}",
+           "withheld": "Exemplo omitido: ele não roda como está escrito com a spaCy {v}.",
+           "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
+           "line": "linha {n}", "skipped": "Não executado: {reason}",
+           "not_run": "Não executado"},
+    "es": {"notes": "Notas del presentador", "output": "Salida",
+           "verified": "verificada con spaCy {v}",
+           "withheld": "Ejemplo omitido: no funciona tal como está escrito con spaCy {v}.",
+           "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
+           "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
+    "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
+           "verified": "geprüft mit spaCy {v}",
+           "withheld": "Beispiel zurückgehalten: Es läuft so nicht mit spaCy {v}.",
+           "expected_error": "Löst {error} aus, wie beabsichtigt", "slide": "Folie {n}",
+           "line": "Zeile {n}", "skipped": "Nicht ausgeführt: {reason}",
+           "not_run": "Nicht ausgeführt"},
+    "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
+           "verified": "vérifiée avec spaCy {v}",
+           "withheld": "Exemple retiré : il ne fonctionne pas tel quel avec spaCy {v}.",
+           "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
+           "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
+}
+ADMONITION = {"failed": "failure", "crashed": "failure", "timed-out": "failure",
+              "blocked": "warning", "output-differs": "warning", "deprecated": "warning",
+              "unverified": "question", "skipped": "note", "expected-error": "success",
+              "passed": "success"}
+_STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
+_STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
+
+
+def strings(lang: str | None) -> dict[str, str]:
+    base = (lang or "en").split("-")[0].split("_")[0].lower()
+    return STRINGS.get(base, STRINGS["en"])
+
+
+def _fence_for(code: str, char: str = "`") -> str:
+    longest = max((len(m) for m in re.findall(rf"{re.escape(char)}+", code)), default=0)
+    return char * max(3, longest + 1)
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _code(lang: str, code: str, title: str | None = None, classes: str = "") -> str:
+    fence = _fence_for(code)
+    info = lang or "text"
+    if title:
+        info += f' title="{title.replace(chr(34), chr(39))}"'
+    return f"{fence}{info}\n{code}\n{fence}"
+
+
+class Renderer:
+    """``mode``: ``build`` (publish what runs), ``serve`` (show everything), ``plain``
+    (no results: every block shown as written)."""
+
+    def __init__(self, deck: Deck, results: list[BlockResult] | None = None,
+                 mode: str = "build", policy: Policy | None = None,
+                 lang: str | None = None, spacy_version: str = "",
+                 static_url: Callable[[str], str] | None = None):
+        self.deck = deck
+        self.by_line = {r.block.line: r for r in results or []}
+        self.mode = mode if results is not None else "plain"
+        self.policy = policy or Policy()
+        self.lang = lang or deck.meta.get("lang") or "en"
+        self.s = strings(self.lang)
+        self.spacy_version = spacy_version
+        self.static_url = static_url or (lambda path: path)
+
+    # -- pieces -------------------------------------------------------------------------
+    def text(self, part: Text, shift: int) -> str:
+        text = part.text
+        if shift:
+            text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+        text = _STATIC_SRC.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
+        return _STATIC_MD.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
+
+    def block(self, block: Block) -> str:
+        if block.attached:
+            return ""  # rendered with its python block
+        if not block.runs:
+            if block.lang == "out":
+                return _code("text", block.code, title=self.s["output"])
+            return _code(block.lang, block.code, title=block.display.get("title"))
+        if not block.shown and self.mode != "serve":
+            return ""
+        result = self.by_line.get(block.line)
+        status = result.status if result else "plain"
+        pieces = []
+        publish = result is None or self.policy.publishes(status) or status == "skipped"
+        if self.mode == "build" and result is not None and not publish:
+            notice = self.s["withheld"].format(v=self.spacy_version or "?")
+            return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
+                    f'data-status="{status}" markdown="1">\n\n'
+                    f'!!! info "{self.s["not_run"] if status == "unverified" else notice}"\n'
+                    f'    {notice if status != "unverified" else result.message}\n\n</div>')
+        pieces.append(_code("python", block.code, title=block.display.get("title")))
+        if result is None:
+            if block.expected is not None:
+                pieces.append(_code("text", block.expected.code, title=self.s["output"]))
+        elif status == "skipped":
+            pieces.append(f'!!! note "{self.s["skipped"].format(reason=result.message)}"')
+        elif status == "expected-error" and result.error:
+            error = f"{result.error['type']}: {result.error['message']}"
+            pieces.append(_code("text", (result.output + error).strip(), title=
+                                self.s["expected_error"].format(error=result.error["type"])))
+        elif publish and (result.shown_output or block.expected is not None):
+            title = f"{self.s['output']} · {self.s['verified'].format(v=self.spacy_version)}"
+            pieces.append(f'<div class="sp-output" markdown="1">\n\n'
+                          f'{_code("text", result.shown_output or " ", title=title)}\n\n</div>')
+        if self.mode == "serve" and result is not None and status not in ("passed", "skipped"):
+            pieces.append(self.status_box(result))
+        hidden = " sp-hidden" if not block.shown else ""
+        body = "\n\n".join(pieces)
+        return (f'<div class="sp-block{hidden}" data-line="{block.line}" data-status="{status}" '
+                f'markdown="1">\n\n{body}\n\n</div>')
+
+    def status_box(self, result: BlockResult) -> str:
+        line = (result.error or {}).get("line") or result.block.line
+        title = f"{result.status} — {self.deck.path}:{line}"
+        body = [result.message]
+        if result.diff:
+            body.append(_code("diff", result.diff))
+        elif result.output.strip() and result.status != "expected-error":
+            body.append(_code("text", result.shown_output, title=self.s["output"]))
+        if result.error and result.error.get("traceback") and result.status == "failed":
+            body.append(_code("pytb", result.error["traceback"].strip()))
+        indented = "\n\n".join(body).replace("\n", "\n    ")
+        kind = ADMONITION.get(result.status, "note")
+        return f'!!! {kind} "{title.replace(chr(34), chr(39))}"\n    {indented}'
+
+    def slide(self, slide: Slide, first: bool) -> str:
+        # Slide titles below the first become section headings of the page.
+        shift = 0 if first else 1
+        out = [f'<section class="sp-slide" id="slide-{slide.number}" '
+               f'data-slide="{slide.number}" data-line="{slide.line}" markdown="1">', ""]
+        for part in slide.parts:
+            out.append(self.text(part, shift) if isinstance(part, Text) else self.block(part))
+            out.append("")
+        if slide.notes:
+            out += [f'<div class="sp-notes" data-line="{slide.notes_line}" '
+                    f'aria-label="{_attr(self.s["notes"])}" markdown="1">', ""]
+            for part in slide.notes:
+                out.append(self.text(part, shift) if isinstance(part, Text) else self.block(part))
+                out.append("")
+            out += ["</div>", ""]
+        out += ["</section>", ""]
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        slides = [self.slide(s, i == 0) for i, s in enumerate(self.deck.slides)]
+        return "\n".join(slides)
+
+
+def render_markdown(deck: Deck, results: list[BlockResult] | None = None, **kwargs) -> str:
+    return Renderer(deck, results, **kwargs).markdown()

@@ -1,0 +1,249 @@
+"""One deck's session, inside its forked child: run the blocks in order, notebook style.
+
+This module runs only in the sandboxed child process. It records what happened per block
+(output, displayed value, warnings, exception with its deck line) and sends it up the
+result pipe as JSON lines as soon as each block ends, so a crash loses nothing that was
+already finished. Statuses are *not* decided here: that is ``judge``'s job.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import re
+import signal
+import sys
+import time
+import traceback
+import warnings
+
+SPACY_CODE = re.compile(r"\[([EW]\d{3,4})\]")
+
+
+class BlockTimeout(BaseException):
+    """Raised in the child when a block runs past its timeout (a BaseException, so that an
+    example's ``except Exception`` cannot swallow it)."""
+
+
+class OutputLimit(BaseException):
+    """Raised when a block prints more than the output cap."""
+
+
+class CappedWriter(io.TextIOBase):
+    """stdout/stderr for a block: keeps text up to ``cap`` characters, then stops the block."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = self.cap - self.size
+        self.parts.append(text[:max(room, 0)])
+        self.size += len(text)
+        if self.size > self.cap:
+            raise OutputLimit(self.cap)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def encoding(self) -> str:  # some libraries ask
+        return "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _deck_line(tb, path: str) -> int | None:
+    """The deepest traceback frame that is deck code (compiled with the deck's path)."""
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == path:
+            line = frame.lineno
+    return line
+
+
+def _compile(code: str, path: str, first_line: int):
+    """Compile a block so its line numbers are deck lines; split off a last bare expression."""
+    tree = ast.parse(code, filename=path, mode="exec")
+    ast.increment_lineno(tree, first_line - 1)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    body = compile(tree, path, "exec")
+    return body, (compile(last, path, "eval") if last is not None else None)
+
+
+def _warning_record(w: warnings.WarningMessage) -> dict | None:
+    message = str(w.message)
+    code = SPACY_CODE.search(message)
+    deprecation = issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning,
+                                          FutureWarning))
+    if not (deprecation or code):
+        return None
+    return {"category": w.category.__name__, "message": message,
+            "code": code.group(1) if code else None, "deprecation": deprecation,
+            "line": w.lineno if w.filename else None, "filename": w.filename}
+
+
+def _error_record(err: BaseException, path: str, block_line: int) -> dict:
+    message = str(err)
+    if isinstance(err, SystemExit):
+        message = f"the example called sys.exit({err.code!r}), which would end the session"
+    elif isinstance(err, KeyboardInterrupt):
+        message = "the example raised KeyboardInterrupt"
+    elif isinstance(err, RecursionError):
+        message = f"{message} (infinite recursion?)"
+    line = _deck_line(err.__traceback__, path)
+    if isinstance(err, SyntaxError) and err.filename == path:
+        line = err.lineno
+    code = SPACY_CODE.search(message)
+    record = {
+        "type": type(err).__name__,
+        "bases": [c.__name__ for c in type(err).__mro__],
+        "module": type(err).__module__,
+        "message": message,
+        "code": code.group(1) if code else None,
+        "line": line if line is not None else block_line,
+        "traceback": "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        [-8000:],
+    }
+    if isinstance(err, NameError):
+        record["name"] = getattr(err, "name", None)
+    if isinstance(err, ImportError):
+        record["missing_module"] = getattr(err, "name", None)
+    return record
+
+
+def _requires_missing(names: list[str], aliases: dict[str, str]) -> list[str]:
+    from spacy import util
+
+    missing = []
+    for name in names:
+        target = aliases.get(name, name)
+        if not (util.is_package(target) or os.path.exists(target)
+                or util.is_package(target.replace("-", "_"))):
+            missing.append(name)
+    return missing
+
+
+def _on_alarm(signum, frame):
+    raise BlockTimeout()
+
+
+def run_session(plan: dict, send, fd_out: str) -> None:
+    """Run ``plan`` (see ``run.plan_for``) and ``send`` one record per block."""
+    path = plan["path"]
+    cap = plan["limits"]["output"]
+    signal.signal(signal.SIGALRM, _on_alarm)
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    fd_log = open(fd_out, "rb")
+
+    def fd_output() -> str:
+        data = fd_log.read(cap + 1)
+        fd_log.read()  # drop the rest: already past the cap
+        return data.decode("utf-8", "replace")
+
+    def run_code(code: str, first_line: int, ns: dict, timeout: float, block_line: int) -> dict:
+        out = CappedWriter(cap)
+        started = time.perf_counter()
+        result: dict = {"output": "", "display": None, "warnings": [], "error": None}
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = out
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                body, last = _compile(code, path, first_line)
+                exec(body, ns)
+                if last is not None:
+                    value = eval(last, ns)
+                    if value is not None:
+                        result["display"] = repr(value)[:cap]
+            except BlockTimeout:
+                result["error"] = {"type": "Timeout", "message": f"the block ran longer than "
+                                   f"its timeout of {timeout:g} s", "code": None,
+                                   "line": block_line, "timed_out": True}
+            except OutputLimit:
+                result["error"] = {"type": "OutputLimit", "message": f"the block printed "
+                                   f"more than the output limit of {cap} characters",
+                                   "code": None, "line": block_line, "output_limit": True}
+            except BaseException as err:  # the example's own failure, whatever it is
+                result["error"] = _error_record(err, path, block_line)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                sys.stdout, sys.stderr = saved
+        sys.stdout.flush()
+        result["output"] = out.getvalue() + fd_output()
+        if out.size > cap:
+            result["output"] += "\n[… output cut at the limit …]"
+        result["warnings"] = [r for r in map(_warning_record, caught) if r]
+        result["seconds"] = round(time.perf_counter() - started, 4)
+        return result
+
+    for source in plan["setup"]:
+        send({"event": "start", "index": -1, "timeout": plan["timeout"]})
+        result = run_code(source["code"], source["first_line"], namespace, plan["timeout"],
+                          source["first_line"])
+        if result["error"]:
+            send({"event": "setup-failed", "source": source["name"], **result})
+            return
+    fresh = dict(namespace)  # what an {isolated} block starts from: setup and prelude only
+    for block in plan["blocks"]:
+        index = block["index"]
+        if block.get("skip") is not None:
+            send({"event": "block", "index": index, "skipped": True})
+            continue
+        missing = _requires_missing(block.get("requires") or [], plan["models"])
+        if missing:
+            send({"event": "block", "index": index, "missing_models": missing})
+            continue
+        timeout = block.get("timeout") or plan["timeout"]
+        send({"event": "start", "index": index, "timeout": timeout})
+        ns = dict(fresh) if block.get("isolated") else namespace
+        result = run_code(block["code"], block["first_line"], ns, timeout, block["line"])
+        send({"event": "block", "index": index, **result})
+    fd_log.close()
+
+
+def install_model_aliases(aliases: dict[str, str], preloaded: dict) -> None:
+    """Make ``spacy.load("en_core_web_sm")`` load the alias target; the first load of a model
+    preloaded in the warm worker returns that (forked, so private to this deck) object."""
+    import spacy
+    from spacy import util
+
+    original = util.load_model
+    handed_out: set[str] = set()
+
+    def load_model(name, *args, **kwargs):
+        key = str(name)
+        target = aliases.get(key, key)
+        if target in preloaded and target not in handed_out and not args and not kwargs:
+            handed_out.add(target)
+            return preloaded[target]
+        return original(target, *args, **kwargs)
+
+    util.load_model = load_model
+    spacy.load.__globals__["util"] = util  # spacy.load calls util.load_model at call time
+    del spacy
+
+
+def send_json(fd: int):
+    stream = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
+
+    def send(message: dict) -> None:
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+
+    return send

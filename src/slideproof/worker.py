@@ -1,0 +1,337 @@
+"""The warm worker: imports spaCy (and preloads models) once, then forks one child per deck.
+
+Started by ``run.Pool`` as ``python -m slideproof.worker`` inside the sandbox (see
+``sandbox``). It speaks JSON lines: requests on stdin, events on its original stdout. Each
+deck's child gets its own process group, temp working directory, resource limits and a
+result pipe; the worker enforces the per-block deadline, kills the whole group when a deck
+ends or overruns, reaps orphans (it is their subreaper) and removes the temp directory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+HARD_KILL_GRACE = 2.0  # seconds past the soft timeout before the group is killed
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Child:
+    def __init__(self, deck_id: str, pid: int, fd: int, tmp: str):
+        self.deck_id, self.pid, self.fd, self.tmp = deck_id, pid, fd, tmp
+        self.buffer = b""
+        self.running: int | None = None  # index of the block started and not finished
+        self.deadline: float | None = None
+        self.hard_timeout: int | None = None
+        self.eof = False
+        self.started = time.perf_counter()
+
+
+class Worker:
+    def __init__(self, config: dict, out):
+        self.config = config
+        self.out = out
+        self.jobs = max(1, int(config.get("jobs") or 1))
+        self.queue: list[dict] = []
+        self.children: dict[int, Child] = {}
+        self.selector = selectors.DefaultSelector()
+        self.preloaded: dict = {}
+        self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
+        self.stdin_open = True
+        self.inbuf = b""
+
+    def emit(self, message: dict) -> None:
+        self.out.write(json.dumps(message) + "\n")
+        self.out.flush()
+
+    # -- start-up -----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        import spacy  # the one import every deck shares
+        import thinc
+
+        models = {}
+        for target in self.config.get("preload") or []:
+            try:
+                nlp = spacy.load(target)
+                self.preloaded[target] = nlp
+                models[target] = {"name": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}",
+                                  "version": nlp.meta.get("version"), "loaded": True}
+            except Exception as err:  # reported, not fatal: decks needing it are unverified
+                models[target] = {"loaded": False, "error": f"{type(err).__name__}: {err}"}
+        self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
+                   "spacy": spacy.__version__, "thinc": thinc.__version__,
+                   "models": models})
+
+    # -- the loop -------------------------------------------------------------------------
+    def serve(self) -> None:
+        self.selector.register(0, selectors.EVENT_READ, "stdin")
+        self.take_requests()
+        while self.stdin_open or self.queue or self.children:
+            while self.queue and len(self.children) < self.jobs:
+                self.start(self.queue.pop(0))
+            timeout = self.next_timeout()
+            for key, _ in self.selector.select(timeout):
+                if key.data == "stdin":
+                    self.read_requests(key.fd)
+                else:
+                    self.read_child(key.data)
+            self.check_deadlines()
+            self.reap()
+        self.emit({"event": "bye"})
+
+    def next_timeout(self) -> float:
+        now = time.monotonic()
+        deadlines = [c.deadline - now for c in self.children.values() if c.deadline]
+        soonest = min(deadlines, default=0.5)
+        return max(0.01, min(0.5, soonest))
+
+    def read_requests(self, fd: int) -> None:
+        data = os.read(fd, 1 << 20)
+        if not data:
+            self.stdin_open = False
+            self.selector.unregister(fd)
+            return
+        self.inbuf += data
+        self.take_requests()
+
+    def take_requests(self) -> None:
+        while b"\n" in self.inbuf and self.stdin_open:
+            line, self.inbuf = self.inbuf.split(b"\n", 1)
+            request = json.loads(line)
+            if request.get("op") == "run":
+                self.queue.append(request)
+            elif request.get("op") == "exit":
+                self.stdin_open = False
+                self.selector.unregister(0)
+
+    def start(self, request: dict) -> None:
+        tmp = tempfile.mkdtemp(prefix="deck-", dir=self.tmp_root)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the deck's process
+            code = 0
+            try:
+                os.close(read_fd)
+                self.enter_child(request, tmp, write_fd)
+            except BaseException:
+                traceback.print_exc(file=sys.__stderr__)
+                code = 70
+            os._exit(code)
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        child = Child(request["id"], pid, read_fd, tmp)
+        self.children[pid] = child
+        self.selector.register(read_fd, selectors.EVENT_READ, child)
+
+    def enter_child(self, request: dict, tmp: str, result_fd: int) -> None:
+        os.setpgid(0, 0)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        self.selector.close()
+        os.chdir(tmp)
+        os.environ["HOME"] = tmp
+        os.environ["TMPDIR"] = tmp
+        tempfile.tempdir = tmp
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        log = os.path.join(tmp, ".slideproof-output")
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        for fd_ in (devnull, fd):
+            os.close(fd_)
+        os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
+        os.closerange(result_fd + 1, 1 << 16)
+        apply_limits(request["plan"]["limits"])
+        from .session import install_model_aliases, run_session, send_json
+
+        plan = request["plan"]
+        install_model_aliases(plan["models"], self.preloaded)
+        run_session(plan, send_json(result_fd), log)
+
+    def read_child(self, child: Child) -> None:
+        try:
+            data = os.read(child.fd, 1 << 20)
+        except BlockingIOError:
+            return
+        if not data:
+            child.eof = True
+            self.selector.unregister(child.fd)
+            os.close(child.fd)
+            return
+        child.buffer += data
+        while b"\n" in child.buffer:
+            line, child.buffer = child.buffer.split(b"\n", 1)
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a torn line from a dying child: the exit status tells the rest
+            if event.get("event") == "start":
+                child.running = event["index"]
+                child.deadline = time.monotonic() + float(event["timeout"]) + HARD_KILL_GRACE
+                continue
+            if event.get("event") == "block":
+                child.running, child.deadline = None, None
+            event["id"] = child.deck_id
+            self.emit(event)
+
+    def check_deadlines(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.deadline and now > child.deadline and child.hard_timeout is None:
+                child.hard_timeout = child.running
+                kill_group(child.pid)
+
+    def reap(self) -> None:
+        for pid, child in list(self.children.items()):
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if not done:
+                continue
+            if not child.eof:  # drain what the child wrote before it ended
+                try:
+                    while True:
+                        data = os.read(child.fd, 1 << 20)
+                        if not data:
+                            break
+                        child.buffer += data
+                except (BlockingIOError, OSError):
+                    pass
+                child.buffer += b"\n"
+                self.read_child_buffer(child)
+                self.selector.unregister(child.fd)
+                os.close(child.fd)
+            kill_group(pid)
+            self.kill_orphans()
+            shutil.rmtree(child.tmp, ignore_errors=True)
+            del self.children[pid]
+            exit_info = {"event": "deck-done", "id": child.deck_id,
+                         "seconds": round(time.perf_counter() - child.started, 4),
+                         "running": child.running, "hard_timeout": child.hard_timeout}
+            if os.WIFSIGNALED(status):
+                exit_info["signal"] = signal.Signals(os.WTERMSIG(status)).name
+            else:
+                exit_info["exit_code"] = os.WEXITSTATUS(status)
+            self.emit(exit_info)
+
+    def read_child_buffer(self, child: Child) -> None:
+        lines = child.buffer.split(b"\n")
+        child.buffer = b""
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "start":
+                child.running = event["index"]
+                continue
+            if event.get("event") == "block":
+                child.running = None
+            event["id"] = child.deck_id
+            self.emit(event)
+
+    def kill_orphans(self) -> None:
+        """Processes a deck left behind and that were re-parented to us (we are their
+        subreaper), e.g. a daemon that called setsid: end them with the deck."""
+        me = os.getpid()
+        active = set(self.children)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry), int(fields[1])
+            if ppid == me and pid not in active:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+
+    def shutdown(self, *_args) -> None:
+        for pid in list(self.children):
+            kill_group(pid)
+        self.kill_orphans()
+        shutil.rmtree(self.tmp_root, ignore_errors=True)
+        os._exit(0)
+
+
+def kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def apply_limits(limits: dict) -> None:
+    """Resource limits of the deck's process (SPEC §3, documented in docs/guarantees)."""
+    pairs = {
+        "memory": resource.RLIMIT_AS,
+        "cpu": resource.RLIMIT_CPU,
+        "file_size": resource.RLIMIT_FSIZE,
+        "processes": resource.RLIMIT_NPROC,
+        "open_files": resource.RLIMIT_NOFILE,
+    }
+    for name, which in pairs.items():
+        value = limits.get(name)
+        if not value:
+            continue
+        soft, hard = resource.getrlimit(which)
+        value = int(value)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def main() -> None:
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)  # stray prints from imports must not corrupt the protocol
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    first = b""
+    while b"\n" not in first:  # read the config line unbuffered: the rest is for serve()
+        data = os.read(0, 1 << 16)
+        if not data:
+            break
+        first += data
+    line, _, rest = first.partition(b"\n")
+    worker = Worker(json.loads(line or b"{}"), out)
+    worker.inbuf = rest
+    signal.signal(signal.SIGTERM, worker.shutdown)
+    worker.warm_up()
+    worker.serve()
+    shutil.rmtree(worker.tmp_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
