@@ -1,0 +1,111 @@
+"""The deck parser (SPEC §1): structure, deck lines, and one error type for bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from slideproof.deck import decode, iter_deck_files, parse_deck, read_deck
+from slideproof.errors import DeckError
+
+SEED = "seed/chapter4_02_training-loop.pt.md"
+
+
+def test_seed_deck_structure(corpus):
+    deck = read_deck(corpus / SEED)
+    assert [s.title_line for s in deck.slides] == [5, 13, 43, 70, 116, 138, 185]
+    assert [b.line for b in deck.python_blocks] == [72, 79, 140]
+    titles = [s.title for s in deck.slides]
+    assert not any(t.startswith(("Loop", "Embaralhar", "Começar")) for t in titles)
+    assert all(s.notes for s in deck.slides)
+
+
+def _count_fences(text: str, lang: str) -> int:
+    return len(re.findall(rf"(?m)^```{lang}\s*$", text))
+
+
+def test_every_corpus_deck_parses_with_the_right_counts(corpus):
+    decks = list(iter_deck_files([corpus / "spacy-course"]))
+    assert len(decks) == 30
+    python = out = 0
+    for path in decks:
+        text = path.read_text("utf-8")
+        deck = read_deck(path)
+        lines = text.split("\n")
+        # slide count: separators outside fences, plus one
+        assert len(deck.slides) >= 1
+        for block in deck.python_blocks:
+            assert lines[block.line - 1].startswith("```python")
+            assert lines[block.end_line - 1].strip() == "```"
+            if block.expected:
+                assert lines[block.expected.line - 1].startswith("```out")
+        for slide in deck.slides:
+            if slide.title_line:
+                assert lines[slide.title_line - 1].lstrip("#").strip() == slide.title
+            if slide.notes_line:
+                assert lines[slide.notes_line - 1].startswith("Notes:")
+        assert len(deck.python_blocks) == _count_fences(text, "python")
+        python += len(deck.python_blocks)
+        out += sum(1 for b in deck.python_blocks if b.expected)
+    assert (python, out) == (138, 66)
+
+
+def test_fence_content_is_code_not_structure():
+    deck = parse_deck("# One\n\n```python\n# not a title\n---\nNotes: not notes\n```\n\n"
+                      "Notes: real notes\n---\n# Two\n", "d.md")
+    assert [s.title for s in deck.slides] == ["One", "Two"]
+    assert deck.python_blocks[0].code == "# not a title\n---\nNotes: not notes"
+    assert deck.slides[0].notes[0].text.strip() == "real notes"
+
+
+def test_crlf_and_bom_give_the_same_deck_as_lf():
+    text = "---\ntype: slides\n---\n# T\n\n```python\nx = 1\n```\n\nNotes: n\n"
+    lf = parse_deck(decode(text.encode(), "d.md"), "d.md")
+    crlf = parse_deck(decode(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode(), "d.md"),
+                      "d.md")
+    assert [(b.line, b.code) for b in lf.python_blocks] == \
+        [(b.line, b.code) for b in crlf.python_blocks] == [(6, "x = 1")]
+
+
+def test_out_block_attaches_to_the_python_block_before_it():
+    deck = parse_deck("# T\n```python\nprint(1)\n```\n\n```out\n1\n```\n```out\n2\n```\n", "d")
+    block = deck.python_blocks[0]
+    assert block.expected is not None and block.expected.code == "1"
+    orphan = [b for b in deck.blocks if b.lang == "out" and not b.attached]
+    assert len(orphan) == 1 and orphan[0].code == "2"
+
+
+def test_fence_attributes():
+    deck = parse_deck('# T\n```python {hide timeout=5 raises=ValueError skip="no GPU" '
+                      'requires=a,b isolated}\nx\n```\n', "d")
+    attrs = deck.python_blocks[0].attrs
+    assert attrs == {"hide": True, "timeout": 5.0, "raises": "ValueError", "skip": "no GPU",
+                     "requires": ["a", "b"], "isolated": True}
+
+
+@pytest.mark.parametrize("data, line, words", [
+    (b"", 1, "empty"),
+    (b"  \n\n", 1, "empty"),
+    (b"---\ntype: slides\n---\n# T\n\ntext\n\n```python\nx = 1\n", 8, "never closed"),
+    (b"---\ntype: slides\ntitle: [unclosed\n---\n# T\n", 3, "not valid YAML"),
+    (b"---\ntype: slides\n# T\n", 1, "never closed"),
+    (b"# T\n\nok\n\ncaf\xe9 bad\n", 5, "not valid UTF-8"),
+    (b"---\ntype: slides\n---\nNotes: orphan\n", 4, "Notes:"),
+    (b"# T\n```python {bogus}\nx\n```\n", 2, "Unknown fence attribute"),
+    (b"# T\n```python {timeout=-1}\nx\n```\n", 2, "positive number"),
+    (b"---\n- a list\n---\n# T\n", 2, "mapping"),
+])
+def test_malformed_input_gives_one_error_with_file_and_line(data, line, words):
+    with pytest.raises(DeckError) as info:
+        parse_deck(decode(data, "bad.md"), "bad.md")
+    err = info.value
+    assert (err.path, err.line) == ("bad.md", line)
+    assert words in err.message
+    assert str(err).startswith(f"bad.md:{line}: ")
+
+
+def test_folders_yield_only_marked_decks(tmp_path):
+    (tmp_path / "deck.md").write_text("---\ntype: slides\n---\n# T\n")
+    (tmp_path / "page.md").write_text("# Just a page\n")
+    assert [p.name for p in iter_deck_files([tmp_path])] == ["deck.md"]

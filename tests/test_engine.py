@@ -1,0 +1,232 @@
+"""The verification engine against real spaCy: statuses, deck lines, sessions (SPEC §3)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import write_deck
+
+SEED = "seed/chapter4_02_training-loop.pt.md"
+SETUP = ('setup: |\n  import random\n  import spacy\n  nlp = spacy.blank("en")\n'
+         '  path_to_model = "model"\n')
+
+
+def _line_of(path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text("utf-8").split("\n"), start=1)
+                if needle in line)
+
+
+def test_seed_deck_with_setup_reports_the_spacy2_breaks(corpus, tmp_path, verify):
+    deck = tmp_path / "seed.md"
+    deck.write_text(corpus.joinpath(SEED).read_text("utf-8")
+                    .replace("type: slides\n", "type: slides\n" + SETUP, 1), "utf-8")
+    [result] = verify(deck)
+    first, loop, pipeline = result.blocks
+    assert first.status == "passed"
+    assert loop.status == "failed" and pipeline.status == "failed"
+    # The spaCy-2 loop breaks on spaCy 3 either at nlp.update (E989) or, on releases where
+    # minibatch() needs a size, at the minibatch call; the report points at that line.
+    if loop.error["code"] == "E989":
+        assert loop.error["line"] == _line_of(deck, "nlp.update(texts, annotations)")
+    else:
+        assert "minibatch" in loop.error["message"]
+        assert loop.error["line"] == _line_of(deck, "spacy.util.minibatch(TRAINING_DATA)")
+    assert pipeline.error["code"] == "E966"
+    assert pipeline.error["line"] == _line_of(deck, "nlp.add_pipe(ner)")
+
+
+def test_seed_deck_without_setup_names_the_missing_context(corpus, verify):
+    [result] = verify(corpus / SEED)
+    first, loop, pipeline = result.blocks
+    assert first.status == "passed"
+    assert loop.status == "failed" and loop.error["type"] == "NameError"
+    assert "'random'" in loop.message and "setup" in loop.message
+    assert pipeline.status in ("failed", "blocked") and pipeline.error["type"] == "NameError"
+
+
+def test_corpus_introduction_passes_and_matches_every_out_block(corpus, verify):
+    path = corpus / "spacy-course/en/slides/chapter1_01_introduction-to-spacy.md"
+    [result] = verify(path)
+    assert [r.status for r in result.blocks] == ["passed"] * len(result.blocks)
+    assert sum(1 for r in result.blocks if r.block.expected) >= 3
+
+
+def test_statuses_of_a_mixed_deck(tmp_path, verify):
+    deck = write_deck(tmp_path, "mixed.md", '''
+        # Mixed
+
+        ```python
+        import spacy
+        nlp = spacy.blank("en")
+        nlp.add_pipe("ner").add_label("X")
+        nlp.begin_training()
+        ```
+
+        ```python
+        spacy.explain("GPE")
+        ```
+
+        ```out
+        'Countries, cities, states'
+        ```
+
+        ```python
+        spacy.load("xx_no_such_model")
+        ```
+
+        ```python
+        print("4 tokens")
+        ```
+
+        ```out
+        5 tokens
+        ```
+
+        ```python {raises=ValueError}
+        nlp.add_pipe(object())
+        ```
+
+        ```python {skip="needs a GPU"}
+        raise SystemError("never run")
+        ```
+
+        ```python
+        broken = undefined_name
+        ```
+
+        ```python
+        print(broken)
+        ```
+
+        Notes: the notes.
+        ''')
+    [result] = verify(deck)
+    statuses = [r.status for r in result.blocks]
+    assert statuses == ["deprecated", "passed", "unverified", "output-differs",
+                        "expected-error", "skipped", "failed", "blocked"]
+    deprecated, _, unverified, differs, expected, skipped, failed, blocked = result.blocks
+    assert any(w["code"] == "W089" for w in deprecated.warnings)
+    assert unverified.error["code"] == "E050"
+    assert "-5 tokens" in differs.diff and "+4 tokens" in differs.diff
+    assert expected.error["code"] == "E966"
+    assert skipped.message == "needs a GPU"
+    assert blocked.blocked_by == failed.block.line
+
+
+def test_a_deck_is_one_session_and_isolated_blocks_are_not(tmp_path, verify):
+    deck = write_deck(tmp_path, "session.md", '''
+        # Session
+
+        ```python
+        counter = 41
+        ```
+
+        ```python {isolated}
+        print("counter" in globals())
+        ```
+
+        ```out
+        False
+        ```
+
+        ```python
+        counter + 1
+        ```
+
+        ```out
+        42
+        ```
+        ''', front="type: slides\nsetup: |\n  base = 1\n")
+    [result] = verify(deck)
+    assert [r.status for r in result.blocks] == ["passed"] * 3
+
+
+def test_faults_end_the_deck_not_the_build(tmp_path, verify):
+    hang = write_deck(tmp_path, "hang.md", '''
+        # Hang
+
+        ```python {timeout=2}
+        while True:
+            pass
+        ```
+
+        ```python
+        import sys
+        sys.exit(1)
+        ```
+
+        ```python
+        raise KeyboardInterrupt
+        ```
+
+        ```python
+        print("after")
+        ```
+
+        ```python
+        import os
+        os._exit(3)
+        ```
+
+        ```python
+        print("never")
+        ```
+        ''')
+    later = write_deck(tmp_path, "later.md", '''
+        # Later
+
+        ```python
+        print("ok")
+        ```
+        ''')
+    hang_result, later_result = verify(hang, later)
+    assert [r.status for r in hang_result.blocks] == [
+        "timed-out", "failed", "failed", "passed", "crashed", "blocked"]
+    assert "sys.exit" in hang_result.blocks[1].message
+    assert "KeyboardInterrupt" in hang_result.blocks[2].message
+    assert "status 3" in hang_result.blocks[4].message
+    assert [r.status for r in later_result.blocks] == ["passed"]
+
+
+def test_check_cli_json_contract_and_exit_code(tmp_path):
+    good = write_deck(tmp_path / "decks", "good.md", '''
+        # Good
+
+        ```python
+        print("hi")
+        ```
+
+        ```out
+        hi
+        ```
+        ''')
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(good.parent),
+                           "--json", str(report), "--no-cache", "-q"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert set(data["environment"]) >= {"python", "spacy", "models"}
+    [deck] = data["decks"]
+    assert set(deck) >= {"path", "cached", "seconds", "blocks"}
+    [block] = deck["blocks"]
+    assert block["line"] == 7 and block["status"] == "passed"
+    assert block["output"] == "hi\n" and block["expected"] == "hi" and block["error"] is None
+    write_deck(tmp_path / "decks", "bad.md", '''
+        # Bad
+
+        ```python
+        x = 1 / 0
+        ```
+        ''')
+    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(good.parent),
+                           "--json", str(report), "--no-cache"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "bad.md:8" in done.stderr and "ZeroDivisionError" in done.stderr
+    error = [b for d in json.loads(report.read_text())["decks"] for b in d["blocks"]
+             if b["error"]][0]["error"]
+    assert error == {"type": "ZeroDivisionError", "message": "division by zero",
+                     "code": None, "line": 8}
