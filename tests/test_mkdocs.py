@@ -1,0 +1,110 @@
+"""The MkDocs adapter: real `mkdocs build` runs on small sites and on the corpus."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+SEED = "seed/chapter4_02_training-loop.pt.md"
+
+
+def build(site: Path, plugin_options: str = "", strict: bool = False,
+          docs: str = "docs") -> subprocess.CompletedProcess:
+    (site / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        site_name: Test
+        docs_dir: {docs}
+        theme: material
+        plugins:
+          - search
+          - slideproof:
+              cache_dir: {site / 'cache'}
+        """) + textwrap.indent(plugin_options, " " * 6), "utf-8")
+    argv = [sys.executable, "-m", "mkdocs", "build", "-d", str(site / "site")]
+    if strict:
+        argv.append("--strict")
+    return subprocess.run(argv, cwd=site, capture_output=True, text=True,
+                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+
+
+def page(site: Path, name: str) -> str:
+    return (site / "site" / name / "index.html").read_text("utf-8")
+
+
+@pytest.fixture
+def seed_site(corpus, tmp_path):
+    (tmp_path / "docs").mkdir()
+    shutil.copy(corpus / SEED, tmp_path / "docs" / "loop.pt.md")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nA page that is not a deck.\n")
+    return tmp_path
+
+
+def _sections(html: str) -> list[str]:
+    return re.findall(r'<section class="sp-slide"[^>]*id="(slide-\d+)"', html)
+
+
+def test_seed_deck_page_publishes_what_runs(seed_site):
+    done = build(seed_site)
+    assert done.returncode == 0, done.stderr
+    html = page(seed_site, "loop.pt")
+    assert _sections(html) == [f"slide-{n}" for n in range(1, 8)]
+    assert html.count('class="sp-notes"') == 7
+    assert "Notes:" not in html
+    body = html[html.index('id="slide-1"'):html.rindex("</section>")]
+    assert "<hr" not in body
+    blocks = re.findall(r'class="sp-block[^"]*" data-line="(\d+)" data-status="([a-z-]+)"', html)
+    assert blocks == [("72", "passed"), ("79", "failed"), ("140", "failed")]
+    assert html.count("sp-withheld") == 2
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "nlp.update(texts, annotations)" not in text  # withheld code is not shown
+    assert 'nlp.create_pipe("ner")' not in text.replace("&quot;", '"')
+    assert "Exemplo omitido" in html  # the notice is in the deck's language (pt)
+    # each failure is a MkDocs warning naming file:line
+    assert "loop.pt.md:83" in done.stderr and "loop.pt.md:142" in done.stderr
+    assert "not a deck" in (seed_site / "site" / "index.html").read_text("utf-8")
+
+
+def test_strict_build_fails_on_a_broken_example(seed_site):
+    assert build(seed_site, strict=True).returncode != 0
+
+
+def test_served_page_shows_every_block_with_its_error(seed_site):
+    done = build(seed_site, plugin_options="show_all: true\n")
+    assert done.returncode == 0, done.stderr
+    html = page(seed_site, "loop.pt")
+    assert "sp-withheld" not in html
+    text = re.sub(r"<[^>]+>", "", html).replace("&quot;", '"').replace("&#39;", "'")
+    assert "nlp.update(texts, annotations)" in text and 'nlp.create_pipe("ner")' in text
+    assert "name 'random' is not defined" in text
+    assert "loop.pt.md:83" in html
+
+
+def test_a_bad_deck_does_not_stop_the_site(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("---\ntype: slides\n---\n# Good\n\n```python\nprint(2)\n```\n"
+                                  "\nNotes: fine\n")
+    (docs / "bad.md").write_text("---\ntype: slides\n---\n# Bad\n\n```python\nprint(1)\n")
+    done = build(tmp_path)
+    assert "bad.md:6" in done.stderr and "never closed" in done.stderr
+    good = page(tmp_path, "good")
+    assert "sp-slide" in good and ">2<" in good.replace("\n", "")
+    assert "could not be read" in page(tmp_path, "bad")
+
+
+def test_a_strangers_site_of_corpus_decks_builds(corpus, tmp_path):
+    done = build(tmp_path, docs=str(corpus / "spacy-course"))
+    assert done.returncode == 0, done.stderr
+    for lang in ("en", "pt"):
+        html = page(tmp_path, f"{lang}/slides/chapter1_01_introduction-to-spacy")
+        assert len(_sections(html)) >= 5
+        # /doc.png is resolved against the static folder, relative to the page
+        assert 'src="../../../static/doc.png"' in html
+    assert (tmp_path / "site/static/doc.png").exists()
