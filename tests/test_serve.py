@@ -1,0 +1,105 @@
+"""`mkdocs serve`: prose edits re-run nothing, a block edit re-runs that deck alone, and the
+runner's warm pool survives rebuilds. A real `mkdocs serve` process, real file edits."""
+
+from __future__ import annotations
+
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import textwrap
+
+import pytest
+
+from conftest import write_deck
+
+VERIFIED = re.compile(r"slideproof: (\d+) decks verified \((\d+) run, (\d+) from cache\).*?"
+                      r"(?:runner pid (\d+))?$")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    def __init__(self, folder):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{_free_port()}"],
+            cwd=folder, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: re.Pattern, limit: float = 120) -> re.Match:
+        end = time.monotonic() + limit
+        seen = []
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            match = pattern.search(line)
+            if match:
+                return match
+        pytest.fail(f"mkdocs serve never logged {pattern.pattern!r}:\n" + "\n".join(seen[-30:]))
+
+    def next_build(self) -> tuple[int, int, int | None]:
+        """Counts of the next rebuild, once the server watches files again."""
+        match = self.wait_for(VERIFIED)
+        self.wait_for(re.compile(r"Serving on|Reloading browsers"))
+        time.sleep(0.5)  # the watcher is armed right after that line
+        return int(match[2]), int(match[3]), int(match[4]) if match[4] else None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+DECK = '''
+    # Deck {n}
+
+    ```python
+    value = {n}
+    print(value)
+    ```
+
+    Notes: the first wording of deck {n}.
+    '''
+
+
+def test_serve_reruns_only_what_changed_and_keeps_its_pool(tmp_path):
+    docs = tmp_path / "docs"
+    decks = [write_deck(docs, f"deck{n}.md", DECK.format(n=n)) for n in (1, 2)]
+    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent("""\
+        site_name: Serve
+        theme: material
+        plugins: [search, slideproof]
+        """))
+    serve = Serve(tmp_path)
+    try:
+        ran, cached, pid = serve.next_build()
+        assert (ran, cached) == (2, 0) and pid is not None
+        decks[0].write_text(decks[0].read_text().replace("first wording", "second, longer\n\n"
+                                                         "wording"))
+        assert serve.next_build()[:2] == (0, 2)
+        decks[1].write_text(decks[1].read_text().replace("value = 2", "value = 20"))
+        ran, cached, same_pid = serve.next_build()
+        assert (ran, cached) == (1, 1)
+        assert same_pid == pid
+    finally:
+        serve.stop()
