@@ -158,6 +158,22 @@ def defined_names(code: str) -> set[str]:
     return names
 
 
+# Known spaCy 2 → 3 breaks whose messages do not say what to write instead.
+HINTS = [
+    (re.compile(r"add\(\) takes exactly 2 positional arguments"),
+     "spaCy 3's Matcher.add takes (name, [patterns]) with on_match= as a keyword: "
+     "write matcher.add(\"NAME\", [pattern])"),
+    (re.compile(r"minibatch\(\) missing 1 required positional argument: 'size'"),
+     "pass a batch size: spacy.util.minibatch(items, size=8)"),
+    (re.compile(r"has no attribute 'begin_training'"),
+     "spaCy 3 renamed nlp.begin_training() to nlp.initialize()"),
+]
+
+
+def _hint(message: str) -> str:
+    return next((f" — {hint}" for pattern, hint in HINTS if pattern.search(message)), "")
+
+
 def _error_message(error: dict) -> str:
     code = f" [{error['code']}]" if error.get("code") and f"[{error['code']}]" not in \
         error.get("message", "") else ""
@@ -173,6 +189,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
     results: list[BlockResult] = []
     broken: dict[str, int] = {}  # name → line of the failed block that would define it
     ended_at: int | None = None  # the session ended (timeout/crash) at this deck line
+    first_failure: int | None = None  # line of the first block that did not run through
     deck_error = None
     if setup_failed:
         err = setup_failed["error"]
@@ -189,8 +206,9 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             if ended_at is None:
                 ended_at = block.line
             continue
-        results.append(_judge_block(block, spec, event, broken))
+        results.append(_judge_block(block, spec, event, broken, first_failure))
         if results[-1].status in (FAILED, TIMED_OUT, CRASHED, BLOCKED, UNVERIFIED):
+            first_failure = first_failure or block.line
             for name in defined_names(block.code):
                 broken.setdefault(name, block.line)
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
@@ -221,7 +239,8 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
     return BlockResult(block, BLOCKED, "not run: the deck's session ended before this block")
 
 
-def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int]) -> BlockResult:
+def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
+                 first_failure: int | None = None) -> BlockResult:
     result = BlockResult(block, PASSED, output=event.get("output") or "",
                          display=event.get("display"), error=event.get("error"),
                          warnings=event.get("warnings") or [],
@@ -260,7 +279,7 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int]) 
                               f"{result.blocked_by} failed")
         else:
             result.status = FAILED
-            result.message = _error_message(error)
+            result.message = _error_message(error) + _hint(error.get("message", ""))
             if expected_raise:
                 result.message = f"expected {expected_raise}, got {result.message}"
             elif kind == "NameError" and error.get("name"):
@@ -279,6 +298,9 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int]) 
         result.status = OUTPUT_DIFFERS
         result.diff = output_diff(block.expected.code, result.shown_output, block.expected.line)
         result.message = f"the output differs from the ```out block at line {block.expected.line}"
+        if first_failure:
+            result.message += (f" (the block at line {first_failure} failed earlier, "
+                               "which may be why)")
         return result
     deprecations = [w for w in result.warnings if w.get("deprecation")]
     if deprecations:
