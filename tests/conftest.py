@@ -38,7 +38,7 @@ def verify(tmp_path):
     verifiers = []
 
     def run(*paths, cache_dir=None, **options):
-        verifier = Verifier(Options(jobs=2, **options),
+        verifier = Verifier(Options(**{"jobs": 2, **options}),
                             Cache(cache_dir or tmp_path / "cache", enabled=cache_dir is not None))
         verifiers.append(verifier)
         try:
