@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__, report
+from . import __version__, ci_formats, report, sandbox
 from .cache import Cache
 from .deck import iter_deck_files, read_deck
 from .errors import DeckError
@@ -40,8 +41,8 @@ def positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"'{text}' must be greater than 0")
+        if not value > 0 or value == float("inf"):  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"'{text}' must be a finite number greater than 0")
         return value
     return convert
 
@@ -69,6 +70,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     c.add_argument("--cache-dir", default=".slideproof-cache",
                    help="cache folder (default .slideproof-cache)")
+    add_policy_options(parser)
+
+
+def add_policy_options(parser: argparse.ArgumentParser) -> None:
     p = parser.add_argument_group("what fails")
     p.add_argument("--allow-output-differs", action="store_true",
                    help="an output that differs from its ```out block does not fail")
@@ -87,10 +92,13 @@ def options_from(args) -> tuple[Options, Policy, Cache]:
                       prelude=prelude, prelude_path=args.prelude or "prelude",
                       sandbox=args.sandbox, output_limit=args.output_limit,
                       memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit)
-    policy = Policy(fail_on_output_differs=not args.allow_output_differs,
-                    fail_on_deprecated=args.fail_on_deprecated,
-                    fail_on_unverified=args.fail_on_unverified)
-    return options, policy, Cache(args.cache_dir, enabled=not args.no_cache)
+    return options, policy_from(args), Cache(args.cache_dir, enabled=not args.no_cache)
+
+
+def policy_from(args) -> Policy:
+    return Policy(fail_on_output_differs=not args.allow_output_differs,
+                  fail_on_deprecated=args.fail_on_deprecated,
+                  fail_on_unverified=args.fail_on_unverified)
 
 
 def load_decks(paths: list[str]):
@@ -110,7 +118,20 @@ def check(args) -> int:
         console.print(f"[red]slideproof: no such file or folder: {', '.join(missing)}")
         return 2
     options, policy, cache = options_from(args)
-    decks, errors = load_decks(args.paths)
+    try:
+        sandbox.choose(options.sandbox)  # an explicit --sandbox that is missing: say so
+    except ValueError as err:
+        console.print(f"[red]slideproof: {err}", highlight=False)
+        return 2
+    shard = None
+    if args.shard:
+        every = [str(p) for p in iter_deck_files(args.paths)]
+        k, n = args.shard
+        mine = ci_formats.select_shard(every, k, n)
+        shard = {"index": k, "count": n, "paths": every}
+        decks, errors = load_decks(mine) if mine else ([], [])
+    else:
+        decks, errors = load_decks(args.paths)
     verification = Verification(environment={}, decks=[], errors=errors)
     verifier = Verifier(options, cache)
     started = time.perf_counter()
@@ -138,8 +159,15 @@ def check(args) -> int:
         verification.warnings.append(cache.warning)
         console.print(f"[yellow]warning: {cache.warning}")
     data = report.to_json(verification, policy)
+    if shard:
+        data["shard"] = shard
     if args.json:
         report.write_json(data, args.json)
+    if args.junit:
+        ci_formats.write_junit(data, args.junit, policy)
+    if args.github:
+        for line in ci_formats.github_commands(data, policy):
+            print(line, flush=True)
     if not args.quiet:
         print_summary(console, verification, policy, verifier.ran)
     if interrupted:
@@ -181,6 +209,55 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
 
 
+def merge(args) -> int:
+    """``slideproof report merge A.json B.json … -o OUT.json``: shard reports → one."""
+    console = Console(stderr=True)
+    parts = []
+    for name in args.reports:
+        try:
+            parts.append(json.loads(Path(name).read_text("utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            console.print(f"[red]slideproof: cannot read the report {name}: {err}",
+                          highlight=False)
+            return 2
+    policy = policy_from(args)
+    try:
+        data = ci_formats.merge_reports(parts, policy)
+    except ci_formats.MergeError as err:
+        console.print(f"[red]slideproof: {err}", highlight=False)
+        return 2
+    report.write_json(data, args.output)
+    if args.junit:
+        ci_formats.write_junit(data, args.junit, policy)
+    if args.github:
+        for line in ci_formats.github_commands(data, policy):
+            print(line, flush=True)
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning: {warning}", highlight=False)
+    if not args.quiet:
+        line = ", ".join(f"{n} {s}" for s, n in data["summary"].items() if n)
+        invalid = f", {len(data['errors'])} invalid decks" if data["errors"] else ""
+        console.print(f"{len(data['decks'])} decks from {len(parts)} reports, "
+                      f"{line or 'no blocks'}{invalid}"
+                      f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}",
+                      highlight=False)
+    return 0 if data["ok"] else 1
+
+
+def shard_arg(text: str) -> tuple[int, int]:
+    try:
+        return ci_formats.parse_shard(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_ci_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--junit", metavar="FILE",
+                        help="write a JUnit XML report to FILE (one testcase per block)")
+    parser.add_argument("--github", action="store_true",
+                        help="print GitHub Actions annotations (::error file=…,line=…::)")
+
+
 def display_path(path: str) -> str:
     try:
         return os.path.relpath(path)
@@ -197,8 +274,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar or tables")
+    add_ci_outputs(c)
+    c.add_argument("--shard", type=shard_arg, metavar="K/N",
+                   help="check only part K of N (for N parallel CI jobs; join their --json "
+                        "reports with 'slideproof report merge')")
     add_run_options(c)
     c.set_defaults(func=check)
+    r = sub.add_parser("report", help="work with JSON reports")
+    rsub = r.add_subparsers(dest="report_command", required=True)
+    m = rsub.add_parser("merge", help="join the --json reports of shards into one report")
+    m.add_argument("reports", nargs="+", metavar="REPORT")
+    m.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="write the merged JSON report to FILE")
+    m.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    add_ci_outputs(m)
+    add_policy_options(m)
+    m.set_defaults(func=merge)
     return parser
 
 

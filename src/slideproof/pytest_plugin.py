@@ -1,0 +1,389 @@
+"""pytest plugin: slide decks as test files, every python block as a test item (SPEC §5).
+
+    pytest --slideproof docs/            # every deck under docs/
+    pytest --slideproof docs/ -n auto    # spread over cores with pytest-xdist
+
+Off unless ``--slideproof`` is given (or ``slideproof = true`` in the pytest ini): then
+Markdown files whose front matter says ``type: slides`` (and any ``.md`` named on the
+command line) are collected, each python block as an item named after its fence line,
+``deck.md::L79``. A deck is one session: the whole deck runs once, through the same
+``Verifier`` (warm worker, cache, options) as ``slideproof check``, when its first item runs,
+and each item then reports its block's status.
+
+Under pytest-xdist a deck must stay on one worker, so that it runs once: the plugin turns
+xdist's default ``--dist load`` into ``--dist loadfile`` (all items of a file go to the
+same worker) unless ``--dist`` is given; items also carry an ``xdist_group`` mark named after
+their deck, so ``--dist loadgroup`` keeps decks whole too. With any other mode the outcomes
+are still the same, only a deck may run on two workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import warnings
+from pathlib import Path
+
+import pytest
+
+from .deck import looks_like_deck
+
+PASSING = frozenset({"passed", "expected-error"})
+
+
+class DeckWarning(UserWarning):
+    """A block that ran but deserves attention (deprecated, or output that differs)."""
+
+
+class BlockProblem(Exception):
+    """Raised by an item whose block the policy fails; ``repr_failure`` formats it."""
+
+    def __init__(self, result, deck_path: str):
+        super().__init__(result.message)
+        self.result = result
+        self.deck_path = deck_path
+
+
+# -- options -------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("slideproof", "slideproof: Markdown slide decks as tests")
+    group.addoption("--slideproof", action="store_true", default=False,
+                    help="collect slide decks (*.md with 'type: slides') and run their "
+                         "python blocks as tests")
+    group.addoption("--slideproof-timeout", type=float, default=60.0, metavar="SECONDS",
+                    help="seconds per block (default 60)")
+    group.addoption("--slideproof-model", action="append", default=[], metavar="NAME=TARGET",
+                    help="make spacy.load(NAME) load TARGET, a package or a path (repeatable)")
+    group.addoption("--slideproof-prelude", metavar="FILE",
+                    help="Python file run before every deck")
+    group.addoption("--slideproof-jobs", type=int, default=None, metavar="N",
+                    help="decks run in parallel by each pytest process (default: cores)")
+    group.addoption("--slideproof-sandbox", choices=["auto", "bwrap", "unshare", "none"],
+                    default="auto")
+    group.addoption("--slideproof-output-limit", type=int, default=1_000_000, metavar="CHARS")
+    group.addoption("--slideproof-memory-limit", type=int, default=4096, metavar="MIB")
+    group.addoption("--slideproof-cpu-limit", type=int, default=600, metavar="SECONDS")
+    group.addoption("--slideproof-no-cache", action="store_true", default=False,
+                    help="neither read nor write the results cache")
+    group.addoption("--slideproof-cache-dir", default=".slideproof-cache", metavar="DIR",
+                    help="results cache folder, shared with 'slideproof check' "
+                         "(default .slideproof-cache)")
+    group.addoption("--slideproof-allow-output-differs", action="store_true", default=False,
+                    help="an output that differs from its ```out block is a warning, "
+                         "not a failure")
+    group.addoption("--slideproof-fail-on-deprecated", action="store_true", default=False,
+                    help="a block that raises a deprecation warning fails")
+    group.addoption("--slideproof-fail-on-unverified", action="store_true", default=False,
+                    help="a block that needs a missing model or package fails instead of "
+                         "being skipped")
+    parser.addini("slideproof", type="bool", default=False,
+                  help="collect slide decks as tests (like --slideproof)")
+
+
+def enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("slideproof", False) or config.getini("slideproof"))
+
+
+def _explicit_dist(config: pytest.Config) -> bool:
+    args = list(config.invocation_params.args)
+    args += shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    try:
+        args += list(config.getini("addopts"))
+    except (ValueError, KeyError):
+        pass
+    return any(a == "--dist" or a.startswith("--dist=") or a in ("-d", "--distload")
+               for a in map(str, args))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not enabled(config):
+        return
+    config.addinivalue_line("markers", "slideproof: a python block of a slide deck")
+    # xdist reads the mode when its session starts (after every pytest_configure): keep the
+    # items of one deck on one worker, so that the deck runs once.
+    if getattr(config.option, "dist", "no") == "load" and not _explicit_dist(config):
+        config.option.dist = "loadfile"
+    config.stash[_RUNNER] = Runner(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner = config.stash.get(_RUNNER, None)
+    if runner is not None:
+        runner.close()
+
+
+# -- collection ----------------------------------------------------------------------------
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if not enabled(parent.config) or file_path.suffix.lower() != ".md":
+        return None
+    if looks_like_deck(file_path) or parent.session.isinitpath(file_path):
+        return DeckFile.from_parent(parent, path=file_path)
+    return None
+
+
+class DeckFile(pytest.File):
+    deck = None
+
+    def collect(self):
+        from .deck import read_deck
+        from .errors import DeckError
+
+        try:
+            self.deck = read_deck(self.path)
+        except DeckError as err:
+            yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err)
+            return
+        # The path as 'slideproof check' run from here would name it: the cache key and the
+        # file name in tracebacks include it, so pytest and the CLI share cache entries.
+        self.deck.path = _cli_path(self.path, self.config.invocation_params.dir)
+        group = _group_name(self)
+        for block in self.deck.python_blocks:
+            item = BlockItem.from_parent(self, name=f"L{block.line}", block=block)
+            item.add_marker(pytest.mark.slideproof)
+            if group:
+                item.add_marker(pytest.mark.xdist_group(group))
+            yield item
+
+
+def _cli_path(path: Path, cwd: Path) -> str:
+    relative = os.path.relpath(path, cwd)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _group_name(node: pytest.Collector) -> str | None:
+    if not node.config.pluginmanager.hasplugin("xdist"):
+        return None
+    return node.nodeid.replace("@", "_")  # xdist splits group names from node ids at '@'
+
+
+class InvalidDeckItem(pytest.Item):
+    """A deck that does not parse: one failing item at the line the parser points at."""
+
+    def __init__(self, *, error, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise self.error
+
+    def repr_failure(self, excinfo, style=None):
+        return f"{self.error.path}:{self.error.line}: invalid deck: {self.error.message}"
+
+    def reportinfo(self):
+        return self.path, self.error.line - 1, f"invalid deck (line {self.error.line})"
+
+
+class BlockItem(pytest.Item):
+    """One python block; its result comes from the deck's single session."""
+
+    def __init__(self, *, block, **kwargs):
+        super().__init__(**kwargs)
+        self.block = block
+        self.result = None
+
+    def runtest(self) -> None:
+        runner: Runner = self.config.stash[_RUNNER]
+        deck_result = runner.result(self.parent)
+        result = next(r for r in deck_result.blocks if r.block.line == self.block.line)
+        self.result = result
+        if result.shown_output:
+            self.add_report_section("call", "deck output", result.shown_output)
+        policy, status = runner.policy, result.status
+        if status in PASSING:
+            return
+        if policy.fails(status):
+            raise BlockProblem(result, str(self.path))
+        if status == "skipped":
+            _skip(f"skipped by the author: {result.message}")
+        if status == "unverified":
+            _skip(f"unverified: {result.message}")
+        # deprecated or output-differs that the policy lets pass: a warning at the deck line
+        text = result.message + (f"\n{result.diff}" if result.diff else "")
+        line = next((w.get("line") for w in result.warnings if w.get("line") and
+                     w.get("filename") == self.parent.deck.path), None) or self.block.line
+        warnings.warn_explicit(DeckWarning(f"{status}: {text}"), DeckWarning,
+                               str(self.path), line)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, BlockProblem):
+            verbose = self.config.get_verbosity() > 0 or self.config.getoption(
+                "tbstyle", "auto") == "long"
+            return BlockRepr(excinfo.value.result, self.nodeid, self.parent.deck.path, verbose)
+        if isinstance(excinfo.value, RunnerFailed):
+            return f"slideproof could not run the deck: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        deck = self.parent.deck
+        where = deck.path if deck is not None else self.parent.name
+        # Not a suffix of the node id: pytest would turn the '.' of 'deck.md' into '::'.
+        return self.path, self.block.line - 1, f"{where}::L{self.block.line} (python block)"
+
+
+def _skip(reason: str) -> None:
+    """Skip, reported at the block's deck line (like a skip mark) rather than at this file."""
+    try:
+        raise pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # a pytest without that keyword
+        pytest.skip(reason)
+
+
+class BlockRepr:
+    """What a failing block shows: the block with the failing line marked, the exception
+    with its spaCy code, the diff of an output that differs."""
+
+    def __init__(self, result, nodeid: str, path: str, verbose: bool):
+        self.result = result
+        error = result.error or {}
+        self.line = error.get("line") or result.block.line
+        code = error.get("code") or next(
+            (w.get("code") for w in result.warnings if w.get("code")), None)
+        self.code = code
+        first = (result.message or result.status).split("\n", 1)[0]
+        self.reprcrash = _Crash(path, self.line, f"{result.status}: {first}")
+        self.path = path
+        self.verbose = verbose
+
+    def lines(self) -> list[tuple[str, dict]]:
+        r, block = self.result, self.result.block
+        out: list[tuple[str, dict]] = []
+        code_lines = block.code.split("\n")
+        width = len(str(block.line + len(code_lines) + 1))
+        marked = (r.error or {}).get("line")
+        out.append((f"  {block.line:>{width}} {block.fence}python", {}))
+        for number, text in enumerate(code_lines, start=block.line + 1):
+            if number == marked:
+                out.append((f"> {number:>{width}} {text}", {"red": True, "bold": True}))
+            else:
+                out.append((f"  {number:>{width}} {text}", {}))
+        out.append((f"  {block.line + len(code_lines) + 1:>{width}} {block.fence}", {}))
+        if marked and not block.line < marked <= block.line + len(code_lines):
+            out.append((f"(raised at line {marked}, outside this block: in the deck's "
+                        "setup or an earlier block)", {}))
+        out.append(("", {}))
+        for i, text in enumerate((r.message or r.status).split("\n")):
+            out.append((("E   " if i == 0 else "    ") + text, {"red": True, "bold": i == 0}))
+        if self.code:
+            out.append((f"spaCy error code: {self.code}", {"bold": True}))
+        if r.diff:
+            out.append(("", {}))
+            for text in r.diff.split("\n"):
+                out.append((text, {"green": text.startswith("+"),
+                                   "red": text.startswith("-")}))
+        if self.verbose and (r.error or {}).get("traceback"):
+            out.append(("", {}))
+            out.extend((text, {}) for text in r.error["traceback"].rstrip().split("\n"))
+        out.append(("", {}))
+        out.append((f"{self.path}:{self.line}: {r.status}"
+                    + (f" [{self.code}]" if self.code else ""), {}))
+        return out
+
+    def toterminal(self, tw) -> None:
+        for text, markup in self.lines():
+            tw.line(text, **{k: v for k, v in markup.items() if v})
+
+    def __str__(self) -> str:
+        # The first line is what pytest's short summary shows (also under xdist, where a
+        # report travels as text).
+        body = "\n".join(text for text, _ in self.lines())
+        return f"{self.reprcrash.message}\n{body}"
+
+
+class _Crash:
+    def __init__(self, path: str, lineno: int, message: str):
+        self.path, self.lineno, self.message = path, lineno, message
+
+
+# -- running -------------------------------------------------------------------------------
+class RunnerFailed(Exception):
+    pass
+
+
+class Runner:
+    """One ``Verifier`` (one warm worker, one cache) per pytest process.
+
+    Outside xdist, the first item verifies every collected deck at once, so decks run in
+    parallel on the worker's cores; an xdist worker does not know which decks it will be
+    given, and verifies a deck when its first item runs.
+    """
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.verifier = None
+        self.results: dict[str, object] = {}
+        self.options, self.policy, self.cache = self._options()
+
+    def _options(self):
+        from . import cli
+
+        opt = self.config.getoption
+        models = []
+        for text in opt("slideproof_model") or []:
+            try:
+                models.append(cli.parse_model(text))
+            except argparse.ArgumentTypeError as err:
+                raise pytest.UsageError(f"--slideproof-model: {err}") from None
+        for name in ("slideproof_timeout", "slideproof_output_limit",
+                     "slideproof_memory_limit", "slideproof_cpu_limit"):
+            if opt(name) <= 0:
+                raise pytest.UsageError(f"--{name.replace('_', '-')} must be greater than 0")
+        jobs = opt("slideproof_jobs") or os.cpu_count() or 1
+        if hasattr(self.config, "workerinput"):
+            jobs = 1  # an xdist worker verifies one deck at a time
+        args = argparse.Namespace(
+            jobs=jobs, timeout=opt("slideproof_timeout"), model=models,
+            prelude=opt("slideproof_prelude"), sandbox=opt("slideproof_sandbox"),
+            output_limit=opt("slideproof_output_limit"),
+            memory_limit=opt("slideproof_memory_limit"),
+            cpu_limit=opt("slideproof_cpu_limit"),
+            no_cache=opt("slideproof_no_cache"), cache_dir=opt("slideproof_cache_dir"),
+            allow_output_differs=opt("slideproof_allow_output_differs"),
+            fail_on_deprecated=opt("slideproof_fail_on_deprecated"),
+            fail_on_unverified=opt("slideproof_fail_on_unverified"))
+        try:
+            return cli.options_from(args)
+        except SystemExit as err:
+            raise pytest.UsageError(str(err.code)) from None
+
+    def result(self, deck_file: DeckFile):
+        path = deck_file.deck.path
+        if path not in self.results:
+            self._verify(self._batch(deck_file))
+        result = self.results[path]
+        if isinstance(result, BaseException):
+            raise RunnerFailed(f"{type(result).__name__}: {result}")
+        return result
+
+    def _batch(self, deck_file: DeckFile) -> list:
+        """The decks to verify now: this one, and outside xdist every other collected one."""
+        decks = {deck_file.deck.path: deck_file.deck}
+        if not hasattr(self.config, "workerinput"):
+            session = deck_file.session
+            for item in getattr(session, "items", None) or []:
+                parent = item.parent
+                if isinstance(item, BlockItem) and isinstance(parent, DeckFile) and \
+                        parent.deck is not None and parent.deck.path not in self.results:
+                    decks.setdefault(parent.deck.path, parent.deck)
+        return list(decks.values())
+
+    def _verify(self, decks: list) -> None:
+        from .verify import Verifier
+
+        if self.verifier is None:
+            self.verifier = Verifier(self.options, self.cache)
+        try:
+            for result in self.verifier.verify(decks):
+                self.results[result.deck.path] = result
+        except Exception as err:  # the runner itself failed: every item of these decks says so
+            for deck in decks:
+                self.results.setdefault(deck.path, err)
+
+    def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
+            self.verifier = None
+
+
+_RUNNER = pytest.StashKey[Runner]()
