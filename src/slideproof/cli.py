@@ -18,6 +18,7 @@ from .cache import Cache
 from .deck import iter_deck_files, read_deck
 from .errors import DeckError
 from .judge import Policy
+from .render import render_markdown
 from .run import Options
 from .verify import Verification, Verifier
 
@@ -265,6 +266,42 @@ def display_path(path: str) -> str:
         return path
 
 
+def render(args) -> int:
+    """Decks → plain Markdown files (with their verified outputs), for any other engine."""
+    console = Console(stderr=True)
+    options, policy, cache = options_from(args)
+    decks, errors = load_decks(args.paths)
+    for err in errors:
+        console.print(f"[red]{err}", highlight=False)
+    results = {}
+    if decks and not args.no_execute:
+        verifier = Verifier(options, cache)
+        try:
+            results = {r.deck.path: r for r in verifier.verify(decks)}
+            spacy_version = verifier.environment().get("spacy", "")
+        finally:
+            verifier.close()
+    else:
+        spacy_version = ""
+    out = Path(args.output)
+    roots = [Path(p) for p in args.paths]
+    for deck in decks:
+        source = Path(deck.path)
+        root = next((r for r in roots if r.is_dir() and r in source.parents), source.parent)
+        target = out / source.relative_to(root)
+        result = results.get(deck.path)
+        text = render_markdown(deck, result.blocks if result else None,
+                               mode="serve" if args.show_all else "build", policy=policy,
+                               spacy_version=spacy_version, static_url=lambda p: "/" + p)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, "utf-8")
+        if not args.quiet:
+            console.print(f"{display_path(deck.path)} → {display_path(str(target))}",
+                          highlight=False)
+    failing = any(r.failures(policy) or r.error for r in results.values())
+    return 1 if errors or failing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slideproof", description=(
         "Run every Python example of Markdown slide decks against the installed spaCy."))
@@ -280,6 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "reports with 'slideproof report merge')")
     add_run_options(c)
     c.set_defaults(func=check)
+    w = sub.add_parser("render", help="write decks as plain Markdown with their verified "
+                       "outputs (for a site built by another engine)")
+    w.add_argument("paths", nargs="+", metavar="PATH")
+    w.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    w.add_argument("--no-execute", action="store_true",
+                   help="render the decks as written, without running anything")
+    w.add_argument("--show-all", action="store_true",
+                   help="show failing blocks with their status instead of withholding them")
+    w.add_argument("-q", "--quiet", action="store_true")
+    add_run_options(w)
+    w.set_defaults(func=render)
     r = sub.add_parser("report", help="work with JSON reports")
     rsub = r.add_subparsers(dest="report_command", required=True)
     m = rsub.add_parser("merge", help="join the --json reports of shards into one report")

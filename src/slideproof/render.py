@@ -19,29 +19,34 @@ from .judge import BlockResult, Policy
 
 STRINGS = {
     "en": {"notes": "Speaker notes", "output": "Output", "verified": "verified with spaCy {v}",
-           "withheld": "Example withheld: it does not run as written with spaCy {v}.",
+           "withheld_title": "Example withheld",
+           "withheld": "This example does not run as written with spaCy {v}, so it is not shown.",
            "expected_error": "Raises {error}, as intended", "slide": "Slide {n}",
            "line": "line {n}", "skipped": "Not run: {reason}", "not_run": "Not run"},
     "pt": {"notes": "Notas do apresentador", "output": "Saída",
            "verified": "verificada com spaCy {v}",
-           "withheld": "Exemplo omitido: ele não roda como está escrito com a spaCy {v}.",
+           "withheld_title": "Exemplo omitido",
+           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, por isso não é mostrado.",
            "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
            "line": "linha {n}", "skipped": "Não executado: {reason}",
            "not_run": "Não executado"},
     "es": {"notes": "Notas del presentador", "output": "Salida",
            "verified": "verificada con spaCy {v}",
-           "withheld": "Ejemplo omitido: no funciona tal como está escrito con spaCy {v}.",
+           "withheld_title": "Ejemplo omitido",
+           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, por eso no se muestra.",
            "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
            "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
     "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
            "verified": "geprüft mit spaCy {v}",
-           "withheld": "Beispiel zurückgehalten: Es läuft so nicht mit spaCy {v}.",
+           "withheld_title": "Beispiel zurückgehalten",
+           "withheld": "Dieses Beispiel läuft so nicht mit spaCy {v} und wird daher nicht gezeigt.",
            "expected_error": "Löst {error} aus, wie beabsichtigt", "slide": "Folie {n}",
            "line": "Zeile {n}", "skipped": "Nicht ausgeführt: {reason}",
            "not_run": "Nicht ausgeführt"},
     "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
            "verified": "vérifiée avec spaCy {v}",
-           "withheld": "Exemple retiré : il ne fonctionne pas tel quel avec spaCy {v}.",
+           "withheld_title": "Exemple retiré",
+           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : il n'est donc pas affiché.",
            "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
            "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
 }
@@ -114,11 +119,14 @@ class Renderer:
         pieces = []
         publish = result is None or self.policy.publishes(status) or status == "skipped"
         if self.mode == "build" and result is not None and not publish:
-            notice = self.s["withheld"].format(v=self.spacy_version or "?")
+            if status == "unverified":  # the environment lacks a model, not the example
+                title, notice = self.s["not_run"], result.message
+            else:
+                title = self.s["withheld_title"]
+                notice = self.s["withheld"].format(v=self.spacy_version or "?")
             return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
                     f'data-status="{status}" markdown="1">\n\n'
-                    f'!!! info "{self.s["not_run"] if status == "unverified" else notice}"\n'
-                    f'    {notice if status != "unverified" else result.message}\n\n</div>')
+                    f'!!! info "{title}"\n    {notice}\n\n</div>')
         pieces.append(_code("python", block.code, title=block.display.get("title")))
         if result is None:
             if block.expected is not None:
