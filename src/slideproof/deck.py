@@ -39,6 +39,17 @@ _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<in
 _HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 _NOTES = re.compile(r"^Notes:[ \t]?")
 _SEPARATOR = re.compile(r"^---[ \t]*$")
+MAX_TIMEOUT = 1_000_000.0  # seconds; more does not fit the timers (and is not a timeout)
+
+
+def _is_timeout(value: object) -> bool:
+    """A positive, finite number of seconds (not a bool, not NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return 0 < float(value) <= MAX_TIMEOUT
+    except OverflowError:
+        return False
 
 
 @dataclass
@@ -145,8 +156,9 @@ def decode(data: bytes, path: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        before = data[:err.start]  # lines end with LF, CRLF or a lone CR
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        column = err.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
         raise DeckError(path, line, Errors.E002.format(byte=f"0x{data[err.start]:02x}",
                                                        column=column)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -172,13 +184,20 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
     else:
         raise DeckError(path, 1, Errors.E003.format(start=1))
     source = "\n".join(lines[1:end])
+    if _flow_depth(source) > MAX_FLOW_DEPTH:  # PyYAML is quadratic (libyaml crashes) on these
+        raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply"))
     try:
         meta = yaml.safe_load(source) if source.strip() else {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise DeckError(path, line, Errors.E004.format(problem=problem)) from None
+        raise DeckError(path, min(line, end + 1), Errors.E004.format(problem=problem)) from None
+    except RecursionError:
+        raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply")) from None
+    except (ValueError, TypeError, OverflowError) as err:  # e.g. a date like 2001-13-45
+        raise DeckError(path, 2, Errors.E004.format(problem=str(err) or type(err).__name__)) \
+            from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -186,6 +205,21 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
     meta = {str(k): v for k, v in meta.items()}
     _check_meta(meta, path)
     return meta, end + 1
+
+
+MAX_FLOW_DEPTH = 64
+
+
+def _flow_depth(source: str) -> int:
+    """How deep ``[``/``{`` nest in the front matter (quotes ignored: an upper bound)."""
+    depth = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", source):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _check_meta(meta: dict, path: str) -> None:
@@ -197,10 +231,8 @@ def _check_meta(meta: dict, path: str) -> None:
     if "models" in meta and not (isinstance(meta["models"], dict)
                                  and all(isinstance(v, str) for v in meta["models"].values())):
         raise wrong("models", "a mapping of model names to packages or paths")
-    if "timeout" in meta and (isinstance(meta["timeout"], bool)
-                              or not isinstance(meta["timeout"], (int, float))
-                              or meta["timeout"] <= 0):
-        raise wrong("timeout", "a positive number of seconds")
+    if "timeout" in meta and not _is_timeout(meta["timeout"]):
+        raise wrong("timeout", f"a positive number of seconds (at most {MAX_TIMEOUT:g})")
     if "requires" in meta:
         if isinstance(meta["requires"], str):
             meta["requires"] = [meta["requires"]]
@@ -272,9 +304,10 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
                 number = float(value)
             except ValueError:
                 number = -1.0
-            if number <= 0:
+            if not _is_timeout(number):
                 raise DeckError(path, line, Errors.E011.format(
-                    name=name, value=value, expected="a positive number of seconds"))
+                    name=name, value=value,
+                    expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
             attrs[name] = number
     return lang.lower(), attrs, display, classes
 

@@ -16,17 +16,20 @@ from pathlib import Path
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .cache import Cache
 from .deck import decode, looks_like_deck, parse_deck
 from .errors import DeckError
 from .judge import DeckResult, Policy
+from .notebook import deck_notebook, notebook_json
 from .render import Renderer, strings
+from .report import to_json, write_json
+from .report_page import report_markdown
 from .run import Options
-from .verify import Verifier
+from .verify import Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
@@ -48,6 +51,7 @@ class SlideproofConfig(Config):
     sandbox = c.Choice(("auto", "bwrap", "unshare", "none"), default="auto")
     output_limit = c.Type(int, default=1_000_000)
     memory_limit = c.Type(int, default=4096)  # MiB
+    cpu_limit = c.Type(int, default=600)  # CPU seconds per deck process
     fail_on_output_differs = c.Type(bool, default=True)
     fail_on_deprecated = c.Type(bool, default=False)
     fail_on_unverified = c.Type(bool, default=False)
@@ -94,7 +98,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                           models={str(k): str(v) for k, v in self.config.models.items()},
                           prelude=prelude, prelude_path=prelude_path,
                           sandbox=self.config.sandbox, output_limit=self.config.output_limit,
-                          memory_limit=self.config.memory_limit << 20)
+                          memory_limit=self.config.memory_limit << 20,
+                          cpu_limit=self.config.cpu_limit)
         cache_dir = Path(self.config.cache_dir)
         self.cache = Cache(cache_dir if cache_dir.is_absolute() else base / cache_dir,
                            enabled=self.config.cache)
@@ -150,8 +155,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                     log.info(f"{uri}:{line}: {r.status}: {r.message}")
             if result.error:
                 log.warning(f"{uri}: {result.error}")
+        pool = self.verifier.pool
         log.info(f"slideproof: {len(decks)} decks verified ({ran} run, {len(decks) - ran} "
-                 f"from cache) with spaCy {self.environment.get('spacy')}")
+                 f"from cache) with spaCy {self.environment.get('spacy')}"
+                 + (f"; runner pid {pool.proc.pid}" if pool and pool.alive else ""))
 
     # -- pages ----------------------------------------------------------------------------
     def on_page_markdown(self, markdown, *, page, config, files):
@@ -192,3 +199,148 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if part.lower() in LANG_CODES:
                 return part.lower()
         return config.theme.get("language") or "en"
+
+    # -- the reader's site: report page, notebooks, JSON report ---------------------------
+    # These run after mkdocs-static-i18n's on_files (priority -100), which keeps only this
+    # language's pages and drops any page whose source is outside docs_dir (a generated
+    # page, a notebook in a build folder). So mkdocs-jupyter's on_files never sees the
+    # notebooks; they are registered as documentation pages here and mkdocs-jupyter renders
+    # them in on_pre_page (it matches any page whose source is a *.ipynb it includes).
+    REPORT_PAGE = "slideproof-report.md"
+    REPORT_JSON = "slideproof-report.json"
+
+    @event_priority(-200)
+    def _add_site_pages(self, files: Files, *, config):
+        self.site_links: dict[str, dict[str, str]] = {}
+        decks = {f.src_uri: f for f in files.documentation_pages() if f.src_uri in self.decks}
+        self.lang_prefix = self._lang_prefix(config)
+        report_uri = self.lang_prefix + self.REPORT_PAGE
+        report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
+        if self.config.execute and files.get_file_from_path(report_uri) is None:
+            lang = config.theme.get("language") or "en"
+            content = report_markdown(
+                [self.results[uri] for uri in decks if uri in self.results],
+                self.environment, lang=lang, policy=self.policy,
+                errors=[e for uri, e in self.errors.items() if files.get_file_from_path(uri)],
+                # a link to the deck's source, which MkDocs checks and turns into its URL
+                link=lambda path: (get_relative_url(path, report_uri) if path in decks
+                                   else None))
+            if self._has_template(config, "slideproof-report.html"):
+                content = "---\ntemplate: slideproof-report.html\n---\n\n" + content
+            report = File.generated(config, report_uri, content=content)
+            i18n = config.plugins.get("i18n")
+            if i18n is not None and getattr(i18n, "build_languages", None):
+                default = getattr(i18n, "default_language", None)
+                self._i18n_page(report, config, {
+                    lang: File(("" if lang == default else f"{lang}/") + self.REPORT_PAGE, None,
+                               config.site_dir, config.use_directory_urls)
+                    for lang in i18n.build_languages})
+            files.append(report)
+        for uri, page_file in decks.items():
+            links = {}
+            if self.config.execute:
+                links["report"] = report_url
+            result = self.results.get(uri)
+            if result is not None:
+                links.update(self._add_notebook(files, config, uri, page_file, result))
+            self.site_links[uri] = links
+        return files
+
+    on_files = CombinedEvent(on_files, _add_site_pages)
+
+    def _add_notebook(self, files: Files, config, uri: str, page_file: File,
+                      result: DeckResult) -> dict[str, str]:
+        """Write the deck's notebook into <cache_dir>/notebooks/ and add it to the site."""
+        deck = self.decks[uri]
+        folder = self.cache.folder / "notebooks"
+        nb_uri = str(Path(uri).with_suffix(".ipynb").as_posix())
+        rendered = "mkdocs-jupyter" in config.plugins
+        dest = page_file.dest_uri
+        if config.use_directory_urls:
+            nb_dest = f"{dest.rsplit('/', 1)[0]}/notebook/index.html" if "/" in dest \
+                else "notebook/index.html"
+        else:
+            nb_dest = dest[:-len(".html")] + ".notebook.html"
+        if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
+            nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
+                else Path(nb_uri).name
+        static = self.config.static_dir.strip("/")
+        nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
+                      dest_uri=nb_dest).url
+        nb = deck_notebook(deck, result, lang=self.deck_lang(deck, uri, config),
+                           policy=self.policy, spacy_version=self.environment.get("spacy", ""),
+                           static_url=lambda path: get_relative_url(f"{static}/{path}",
+                                                                    nb_url),
+                           prelude=self.verifier.options.prelude if self.verifier else "")
+        path = folder / nb_uri
+        text = notebook_json(nb)
+        try:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, "utf-8")
+        except OSError as err:
+            log.warning(f"slideproof: cannot write the notebook {path}: {err.strerror}")
+            return {}
+        cls = _NotebookPage if rendered else File
+        nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
+                      dest_uri=nb_dest, inclusion=InclusionLevel.NOT_IN_NAV)
+        files.append(nb_file)
+        if rendered:  # switching language from a notebook leads to the translated deck
+            self._i18n_page(nb_file, config, dict(getattr(page_file, "alternates", {})))
+        if not rendered:
+            return {"ipynb": nb_file.url}
+        ipynb = f"{nb_file.url.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in nb_file.url \
+            else Path(nb_uri).name
+        return {"notebook": nb_file.url, "ipynb": ipynb}
+
+    @staticmethod
+    def _i18n_page(file: File, config, alternates: dict) -> None:
+        """Give a page added after mkdocs-static-i18n the attributes it reads in
+        on_page_context; without them it leaves the previous page's language links in
+        place, and Material then reroutes clicks on links to that page (dropping #slide-N)."""
+        i18n = config.plugins.get("i18n")
+        if i18n is None or not getattr(i18n, "current_language", None):
+            return
+        file.locale = i18n.current_language
+        file.localization = i18n.current_language
+        file.alternates = alternates
+        file.locale_alternate_of = file.src_uri
+
+    @staticmethod
+    def _lang_prefix(config) -> str:
+        """'pt/' while mkdocs-static-i18n builds a non-default language, else ''."""
+        i18n = config.plugins.get("i18n")
+        if i18n is None or getattr(i18n, "is_default_language_build", True):
+            return ""
+        return f"{i18n.current_language}/" if getattr(i18n, "current_language", None) else ""
+
+    def on_page_content(self, html, *, page, config, files):
+        if isinstance(page.file, _NotebookPage):
+            # The deck page has the same text: search leads readers there, not here.
+            page.meta.setdefault("search", {})["exclude"] = True
+        return html
+
+    def on_page_context(self, context, *, page, config, nav):
+        links = getattr(self, "site_links", {}).get(page.file.src_uri)
+        if links is not None:
+            context["slideproof_links"] = links
+        return context
+
+    def on_post_build(self, *, config):
+        if not self.config.execute or not self.results:
+            return
+        verification = Verification(self.environment, list(self.results.values()),
+                                    errors=list(self.errors.values()))
+        target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
+        try:
+            write_json(to_json(verification, self.policy), target)
+        except OSError as err:
+            log.warning(f"slideproof: cannot write {target}: {err.strerror}")
+
+
+class _NotebookPage(File):
+    """A .ipynb that mkdocs-jupyter renders as a page (it only wraps the files it sees in its
+    own on_files, which ran before this one was added)."""
+
+    def is_documentation_page(self) -> bool:
+        return True

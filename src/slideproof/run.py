@@ -141,8 +141,11 @@ class Pool:
 
     def _send(self, message: dict) -> None:
         assert self.proc and self.proc.stdin
-        self.proc.stdin.write((json.dumps(message) + "\n").encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError) as err:  # the worker is gone
+            raise WorkerDied(self._log_tail()) from err
 
     def _receive(self) -> dict | None:
         assert self.proc and self.proc.stdout
@@ -161,32 +164,46 @@ class Pool:
         with self._lock:
             self.start()
             results = {deck_id: {"events": [], "done": None} for deck_id in plans}
-            try:
-                for deck_id, plan in plans.items():
-                    self._send({"op": "run", "id": deck_id, "plan": plan})
-                waiting = set(plans)
-                while waiting:
-                    event = self._receive()
-                    if event is None:
-                        raise WorkerDied(self._log_tail())
-                    deck_id = event.get("id")
-                    if deck_id not in results:
-                        continue
-                    if event["event"] == "deck-done":
-                        results[deck_id]["done"] = event
-                        waiting.discard(deck_id)
-                    else:
-                        results[deck_id]["events"].append(event)
-                    if on_event:
-                        on_event(deck_id, event)
-            except WorkerDied as err:
-                self.close()
-                for deck_id, result in results.items():
-                    if result["done"] is None:
-                        result["done"] = {"event": "deck-done", "worker_died": str(err)[-500:]}
-            except BaseException:
-                self.close()  # Ctrl-C: no deck, no grandchild survives us
-                raise
+            waiting = dict(plans)
+            restarts = 0
+            while waiting:
+                started: set[str] = set()  # decks the worker had forked when it died
+                try:
+                    self.start()
+                    for deck_id, plan in waiting.items():
+                        self._send({"op": "run", "id": deck_id, "plan": plan})
+                    while waiting:
+                        event = self._receive()
+                        if event is None:
+                            raise WorkerDied(self._log_tail())
+                        deck_id = event.get("id")
+                        if deck_id not in waiting:
+                            continue
+                        if event["event"] == "deck-start":
+                            started.add(deck_id)
+                            continue
+                        if event["event"] == "deck-done":
+                            results[deck_id]["done"] = event
+                            del waiting[deck_id]
+                        else:
+                            results[deck_id]["events"].append(event)
+                        if on_event:
+                            on_event(deck_id, event)
+                except WorkerDied as err:
+                    # A deck can kill the worker (os.kill(os.getppid(), …)): the decks that
+                    # were running are reported; the others run again in a fresh worker.
+                    self.close()
+                    restarts += 1
+                    tail = str(err).strip()
+                    why = "it ended while this deck ran" + (
+                        f": {tail[-500:]}" if tail and tail != "no message" else "")
+                    for deck_id in list(waiting):
+                        if deck_id in started or restarts > 3:
+                            results[deck_id]["done"] = {"event": "deck-done", "worker_died": why}
+                            del waiting[deck_id]
+                except BaseException:
+                    self.close()  # Ctrl-C: no deck, no grandchild survives us
+                    raise
             return results
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ already finished. Statuses are *not* decided here: that is ``judge``'s job.
 from __future__ import annotations
 
 import ast
+import errno
 import io
 import json
 import os
@@ -97,7 +98,16 @@ def _warning_record(w: warnings.WarningMessage) -> dict | None:
             "line": w.lineno if w.filename else None, "filename": w.filename}
 
 
-def _error_record(err: BaseException, path: str, block_line: int) -> dict:
+def _size(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"
+
+
+def _error_record(err: BaseException, path: str, block_line: int,
+                  limits: dict | None = None) -> dict:
+    limits = limits or {}
     message = str(err)
     if isinstance(err, SystemExit):
         message = f"the example called sys.exit({err.code!r}), which would end the session"
@@ -105,6 +115,14 @@ def _error_record(err: BaseException, path: str, block_line: int) -> dict:
         message = "the example raised KeyboardInterrupt"
     elif isinstance(err, RecursionError):
         message = f"{message} (infinite recursion?)"
+    elif isinstance(err, MemoryError):
+        limit = limits.get("memory")
+        message = ("the example ran out of memory" + (
+            f" (the limit is {_size(int(limit))} of address space per deck)" if limit else "")
+            + (f": {message}" if message else ""))
+    elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
+        message = (f"{message} (a file may not grow past the file-size limit of "
+                   f"{_size(int(limits['file_size']))})")
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
@@ -138,22 +156,62 @@ def _requires_missing(names: list[str], aliases: dict[str, str]) -> list[str]:
     return missing
 
 
+_alarm = {"armed": False, "fired": False}
+
+
 def _on_alarm(signum, frame):
-    raise BlockTimeout()
+    # The timer repeats (see run_code): an example that swallows one BlockTimeout gets
+    # another, and the block counts as timed out even if it then ends by itself.
+    if _alarm["armed"]:
+        _alarm["fired"] = True
+        raise BlockTimeout()
+
+
+def _restore_stdio(log_fd: int) -> None:
+    """An example may close or redirect fds 1/2 or sys.__stdout__/__stderr__; put back the
+    deck's log on both fds and working Python streams, so later blocks are still recorded."""
+    try:
+        want = os.fstat(log_fd)
+    except OSError:
+        return
+    for fd in (1, 2):
+        try:
+            st = os.fstat(fd)
+            same = (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino)
+        except OSError:
+            same = False
+        if not same:
+            os.dup2(log_fd, fd)
+    for name, fd in (("__stdout__", 1), ("__stderr__", 2)):
+        stream = getattr(sys, name, None)
+        if stream is None or getattr(stream, "closed", True):
+            setattr(sys, name, open(fd, "w", encoding="utf-8", errors="replace",
+                                    buffering=1, closefd=False))
 
 
 def run_session(plan: dict, send, fd_out: str) -> None:
     """Run ``plan`` (see ``run.plan_for``) and ``send`` one record per block."""
     path = plan["path"]
     cap = plan["limits"]["output"]
+    limits = plan["limits"]
     signal.signal(signal.SIGALRM, _on_alarm)
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     fd_log = open(fd_out, "rb")
+    log_fd = os.dup(1)  # the log (opened O_APPEND by the worker), kept to restore fds 1/2
 
     def fd_output() -> str:
+        """What the block wrote to fds 1/2 (C code, subprocesses), up to the cap; the log
+        is then emptied so the file-size limit applies per block, not per deck."""
         data = fd_log.read(cap + 1)
-        fd_log.read()  # drop the rest: already past the cap
-        return data.decode("utf-8", "replace")
+        try:
+            os.ftruncate(log_fd, 0)
+        except OSError:
+            pass
+        fd_log.seek(0)
+        text = data.decode("utf-8", "replace")
+        if len(text) > cap:
+            text = text[:cap] + "\n[… output cut at the limit …]"
+        return text
 
     def run_code(code: str, first_line: int, ns: dict, timeout: float, block_line: int) -> dict:
         out = CappedWriter(cap)
@@ -161,30 +219,45 @@ def run_session(plan: dict, send, fd_out: str) -> None:
         result: dict = {"output": "", "display": None, "warnings": [], "error": None}
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
+        timed_out = {"type": "Timeout", "message": f"the block ran longer than its timeout "
+                     f"of {timeout:g} s", "code": None, "line": block_line, "timed_out": True}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            signal.setitimer(signal.ITIMER_REAL, timeout)
+            _alarm.update(armed=True, fired=False)
             try:
-                body, last = _compile(code, path, first_line)
-                exec(body, ns)
-                if last is not None:
-                    value = eval(last, ns)
-                    if value is not None:
-                        result["display"] = repr(value)[:cap]
-            except BlockTimeout:
-                result["error"] = {"type": "Timeout", "message": f"the block ran longer than "
-                                   f"its timeout of {timeout:g} s", "code": None,
-                                   "line": block_line, "timed_out": True}
-            except OutputLimit:
-                result["error"] = {"type": "OutputLimit", "message": f"the block printed "
-                                   f"more than the output limit of {cap} characters",
-                                   "code": None, "line": block_line, "output_limit": True}
-            except BaseException as err:  # the example's own failure, whatever it is
-                result["error"] = _error_record(err, path, block_line)
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, timeout, 0.5)
+                    body, last = _compile(code, path, first_line)
+                    exec(body, ns)
+                    if last is not None:
+                        value = eval(last, ns)
+                        if value is not None:
+                            result["display"] = repr(value)[:cap]
+                except BlockTimeout:
+                    result["error"] = timed_out
+                except OutputLimit:
+                    result["error"] = {"type": "OutputLimit", "message": f"the block printed "
+                                       f"more than the output limit of {cap} characters",
+                                       "code": None, "line": block_line, "output_limit": True}
+                except BaseException as err:  # the example's own failure, whatever it is
+                    result["error"] = _error_record(err, path, block_line, limits)
+                finally:
+                    _alarm["armed"] = False
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except BlockTimeout:  # the alarm fired between the block's end and the disarm
+                pass
             finally:
+                _alarm["armed"] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 sys.stdout, sys.stderr = saved
-        sys.stdout.flush()
+        if _alarm["fired"] and not (result["error"] or {}).get("timed_out"):
+            result["error"] = timed_out  # it caught the timeout and went on: still too long
+        _restore_stdio(log_fd)
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
         result["output"] = out.getvalue() + fd_output()
         if out.size > cap:
             result["output"] += "\n[… output cut at the limit …]"
@@ -229,7 +302,10 @@ def install_model_aliases(aliases: dict[str, str], preloaded: dict) -> None:
     def load_model(name, *args, **kwargs):
         key = str(name)
         target = aliases.get(key, key)
-        if target in preloaded and target not in handed_out and not args and not kwargs:
+        # spacy.load passes its defaults on as keywords; only a plain load gets the warm copy
+        plain = (not args and kwargs.get("vocab", True) is True
+                 and not any(kwargs.get(k) for k in ("disable", "enable", "exclude", "config")))
+        if target in preloaded and target not in handed_out and plain:
             handed_out.add(target)
             return preloaded[target]
         return original(target, *args, **kwargs)
@@ -243,7 +319,10 @@ def send_json(fd: int):
     stream = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
 
     def send(message: dict) -> None:
-        stream.write(json.dumps(message) + "\n")
+        # ensure_ascii=False: a lone surrogate an example printed reaches the stream as
+        # itself and is replaced there (errors="replace"), so no later reader or writer of
+        # the report chokes on it; escaped as \udxxx it would survive into the JSON report.
+        stream.write(json.dumps(message, ensure_ascii=False) + "\n")
         stream.flush()
 
     return send

@@ -41,6 +41,7 @@ class Child:
         self.deadline: float | None = None
         self.hard_timeout: int | None = None
         self.eof = False
+        self.eof_at = 0.0
         self.started = time.perf_counter()
 
 
@@ -98,6 +99,8 @@ class Worker:
 
     def next_timeout(self) -> float:
         now = time.monotonic()
+        if any(c.eof and now - c.eof_at < 1.0 for c in self.children.values()):
+            return 0.005  # its result pipe closed: the process is exiting, reap it soon
         deadlines = [c.deadline - now for c in self.children.values() if c.deadline]
         soonest = min(deadlines, default=0.5)
         return max(0.01, min(0.5, soonest))
@@ -139,6 +142,7 @@ class Worker:
         child = Child(request["id"], pid, read_fd, tmp)
         self.children[pid] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
+        self.emit({"event": "deck-start", "id": request["id"]})  # the pool's restart logic
 
     def enter_child(self, request: dict, tmp: str, result_fd: int) -> None:
         os.setpgid(0, 0)
@@ -153,7 +157,9 @@ class Worker:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         log = os.path.join(tmp, ".slideproof-output")
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # O_APPEND: the session empties the log after each block, and writes must then
+        # start again at offset 0 (not leave a sparse file growing to the size limit).
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         for fd_ in (devnull, fd):
@@ -173,7 +179,7 @@ class Worker:
         except BlockingIOError:
             return
         if not data:
-            child.eof = True
+            child.eof, child.eof_at = True, time.monotonic()
             self.selector.unregister(child.fd)
             os.close(child.fd)
             return
@@ -257,21 +263,28 @@ class Worker:
         subreaper), e.g. a daemon that called setsid: end them with the deck."""
         me = os.getpid()
         active = set(self.children)
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            pid, ppid = int(entry), int(fields[1])
-            if ppid == me and pid not in active:
+        # Repeat: killing an orphan re-parents *its* children to us (a double fork caught
+        # half-way), and they must go too.
+        for _ in range(100):
+            killed = 0
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
                 try:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                except (ProcessLookupError, ChildProcessError):
-                    pass
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                pid, ppid = int(entry), int(fields[1])
+                if ppid == me and pid not in active:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        killed += 1
+                    except (ProcessLookupError, ChildProcessError):
+                        pass
+            if not killed:
+                break
 
     def shutdown(self, *_args) -> None:
         for pid in list(self.children):
@@ -304,10 +317,12 @@ def apply_limits(limits: dict) -> None:
             continue
         soft, hard = resource.getrlimit(which)
         value = int(value)
+        # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
+        top = value + 5 if which == resource.RLIMIT_CPU else value
         if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
+            value, top = min(value, hard), min(top, hard)
         try:
-            resource.setrlimit(which, (value, value))
+            resource.setrlimit(which, (value, top))
         except (ValueError, OSError):
             pass
 

@@ -1,0 +1,182 @@
+"""Deck + its judged results → a Jupyter notebook (nbformat v4) with the real outputs.
+
+A pure function (no MkDocs import). Slide text and notes become Markdown cells, published
+python blocks become code cells carrying the output of this build's run: printed text as a
+``stream`` output, the last expression's value as ``execute_result`` (``text/plain``), a
+declared error as an ``error`` output. Setup code and hidden blocks are included, tagged
+``slideproof-hidden`` (so a site can leave them out of the rendered page while the
+downloaded notebook still runs top to bottom). Withheld blocks become a short notice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import nbformat
+from nbformat import v4
+
+from .deck import Block, Deck, Text
+from .judge import BlockResult, DeckResult, Policy
+from .render import strings
+
+HIDDEN_TAG = "slideproof-hidden"
+# A leading "/" in an image path means the course's static folder (as on the deck page).
+_STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
+_STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
+INTRO = {
+    "en": "*This notebook was made from the deck's slides. Every output in it is the real "
+          "output of its code, run with spaCy {v} when the site was built.*",
+    "pt": "*Este notebook foi gerado a partir dos slides da apresentação. Cada saída nele é a "
+          "saída real do código, executado com a spaCy {v} quando o site foi gerado.*",
+    "es": "*Este notebook se generó a partir de las diapositivas. Cada salida es la salida "
+          "real del código, ejecutado con spaCy {v} al generar el sitio.*",
+    "de": "*Dieses Notebook wurde aus den Folien erzeugt. Jede Ausgabe ist die echte Ausgabe "
+          "des Codes, ausgeführt mit spaCy {v} beim Erstellen der Website.*",
+    "fr": "*Ce notebook a été créé à partir des diapositives. Chaque sortie est la vraie "
+          "sortie du code, exécuté avec spaCy {v} lors de la construction du site.*",
+}
+
+
+def _text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
+    text = part.text
+    if shift:
+        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+    text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+
+
+def _fenced(lang: str, code: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{code}\n{fence}"
+
+
+def _outputs(result: BlockResult | None, count: int) -> list:
+    if result is None:
+        return []
+    outputs = []
+    if result.output:
+        outputs.append(v4.new_output("stream", name="stdout", text=result.output))
+    if result.status == "expected-error" and result.error:
+        outputs.append(v4.new_output("error", ename=str(result.error.get("type") or "Error"),
+                                     evalue=str(result.error.get("message") or ""),
+                                     traceback=[f"{result.error.get('type')}: "
+                                                f"{result.error.get('message')}"]))
+    elif result.display is not None:
+        outputs.append(v4.new_output("execute_result", data={"text/plain": result.display},
+                                     execution_count=count))
+    return outputs
+
+
+def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = None,
+                  policy: Policy | None = None, spacy_version: str = "",
+                  static_url: Callable[[str], str] | None = None,
+                  prelude: str = "") -> nbformat.NotebookNode:
+    """The deck as a notebook. Blocks that are not published (by ``policy``) are replaced
+    by the same notice the deck page shows."""
+    policy = policy or Policy()
+    lang = lang or deck.meta.get("lang") or "en"
+    s = strings(lang)
+    static_url = static_url or (lambda path: "/" + path)
+    by_line = {r.block.line: r for r in (result.blocks if result else [])}
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["slideproof"] = {"deck": deck.path, "title": deck.title, "lang": lang,
+                                 "spacy": spacy_version}
+    cells = nb.cells
+    count = 0
+    markdown: list[str] = []
+
+    def flush() -> None:
+        text = "\n\n".join(m.strip("\n") for m in markdown if m.strip())
+        if text:
+            cells.append(v4.new_markdown_cell(text))
+        markdown.clear()
+
+    def hidden_cell(code: str) -> None:
+        cells.append(v4.new_code_cell(code, metadata={
+            "tags": [HIDDEN_TAG], "jupyter": {"source_hidden": True}}))
+
+    # Code the deck needs before its first block: the site's prelude, the deck's setup.
+    setup = [c for c in (prelude, deck.setup_code) if c and c.strip()]
+    setup += [b.code for b in deck.python_blocks if b.attrs.get("setup")]
+    if setup:
+        hidden_cell("\n\n".join(c.strip("\n") for c in setup))
+
+    def code_block(block: Block, shift: int) -> None:
+        nonlocal count
+        if block.attached:
+            return
+        if not block.runs:
+            if block.lang == "out":
+                markdown.append(_fenced("text", block.code))
+            else:
+                markdown.append(_fenced(block.lang, block.code))
+            return
+        if block.attrs.get("setup"):
+            return  # already in the first cell
+        r = by_line.get(block.line)
+        status = r.status if r else None
+        if r is not None and not (policy.publishes(status) or status == "skipped"):
+            if status == "unverified":
+                markdown.append(f"> **{s['not_run']}:** {r.message}")
+            else:
+                markdown.append("> " + s["withheld"].format(v=spacy_version or "?"))
+            return
+        if not block.shown:
+            flush()
+            count += 1
+            hidden_cell(block.code)
+            cells[-1].execution_count = count
+            cells[-1].outputs = _outputs(r, count)
+            return
+        flush()
+        if status == "skipped":
+            cells.append(v4.new_code_cell(block.code))
+            markdown.append("> " + s["skipped"].format(reason=r.message))
+            return
+        count += 1
+        cell = v4.new_code_cell(block.code, execution_count=count)
+        cell.outputs = _outputs(r, count)
+        if r is None and block.expected is not None:
+            cell.outputs = [v4.new_output("stream", name="stdout", text=block.expected.code)]
+        cells.append(cell)
+
+    for i, slide in enumerate(deck.slides):
+        shift = 0 if i == 0 else 1
+        for part in slide.parts:
+            if isinstance(part, Text):
+                markdown.append(_text(part, shift, static_url))
+            else:
+                code_block(part, shift)
+        if slide.notes:
+            notes: list[str] = []
+            for part in slide.notes:
+                if isinstance(part, Text):
+                    notes.append(_text(part, shift, static_url).strip("\n"))
+                elif not part.attached:
+                    notes.append(_fenced("text" if part.lang == "out" else part.lang,
+                                         part.code))
+            body = "\n\n".join(n for n in notes if n.strip())
+            quoted = "\n".join("> " + line if line else ">" for line in body.split("\n"))
+            markdown.append(f"> **{s['notes']}**\n>\n{quoted}")
+        flush()
+    flush()
+    if spacy_version:
+        intro = INTRO.get(lang.split("-")[0].split("_")[0].lower(), INTRO["en"])
+        first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
+        if first >= 0 and cells[first].source.startswith("# "):  # right under the title
+            title, _, rest = cells[first].source.partition("\n")
+            cells[first].source = title
+            if rest.strip():
+                cells.insert(first + 1, v4.new_markdown_cell(rest.strip("\n")))
+        cells.insert(first + 1, v4.new_markdown_cell(intro.format(v=spacy_version)))
+    nbformat.validate(nb)
+    return nb
+
+
+def notebook_json(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"

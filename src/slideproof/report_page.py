@@ -1,0 +1,159 @@
+"""Judged results + environment → the Markdown of the site's verification report page.
+
+A pure function of its inputs (no MkDocs import): every deck, every python block, its
+status, time and message, the Python / spaCy / thinc / model versions it was checked
+with, and a link from each block to its slide (``../chapter1/01-basics/#slide-3``). The
+MkDocs plugin adds the result as a generated page; any other engine can do the same.
+The page needs only the ``tables`` and ``md_in_html``-free Markdown every engine has.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable, Iterable
+
+from .errors import DeckError
+from .judge import STATUSES, DeckResult, Policy
+
+PAGE_STRINGS = {
+    "en": {
+        "title": "Verification report",
+        "intro": "Every Python example of every deck on this site was run when the site was "
+                 "built. This page lists each one with what happened.",
+        "environment": "Environment", "summary": "Summary", "decks": "Decks",
+        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Models",
+        "sandbox": "Sandbox", "slideproof": "slideproof", "none": "none",
+        "deck": "Deck", "blocks": "Blocks", "status": "Status", "count": "Count",
+        "slide": "Slide", "line": "Line", "time": "Time", "message": "Message",
+        "cached": "from the cache of an earlier build with the same code and versions",
+        "no_blocks": "This deck has no Python examples.",
+        "no_decks": "No decks were verified.",
+        "deck_error": "The deck as a whole failed",
+        "unreadable": "Decks that could not be read",
+        "withheld": "withheld from the site",
+        "total": "Total", "component": "Component", "version": "Version",
+    },
+    "pt": {
+        "title": "Relatório de verificação",
+        "intro": "Todos os exemplos em Python de todos os slides deste site foram executados "
+                 "quando o site foi gerado. Esta página lista cada um e o que aconteceu.",
+        "environment": "Ambiente", "summary": "Resumo", "decks": "Apresentações",
+        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Modelos",
+        "sandbox": "Isolamento", "slideproof": "slideproof", "none": "nenhum",
+        "deck": "Apresentação", "blocks": "Blocos", "status": "Estado",
+        "count": "Quantidade",
+        "slide": "Slide", "line": "Linha", "time": "Tempo", "message": "Mensagem",
+        "cached": "do cache de um build anterior com o mesmo código e as mesmas versões",
+        "no_blocks": "Esta apresentação não tem exemplos em Python.",
+        "no_decks": "Nenhuma apresentação foi verificada.",
+        "deck_error": "A apresentação inteira falhou",
+        "unreadable": "Apresentações que não puderam ser lidas",
+        "withheld": "omitido do site",
+        "total": "Total", "component": "Componente", "version": "Versão",
+    },
+}
+
+
+def page_strings(lang: str | None) -> dict[str, str]:
+    base = (lang or "en").split("-")[0].split("_")[0].lower()
+    return PAGE_STRINGS.get(base, PAGE_STRINGS["en"])
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: one line, no pipes, no raw HTML."""
+    value = html.escape(str(text if text is not None else ""), quote=False)
+    value = " ".join(value.split())
+    return value.replace("|", "\\|").replace("`", "&#96;")
+
+
+def _summary(message: str, limit: int = 240) -> str:
+    """The first paragraph of a message, shortened: the JSON report has it whole."""
+    first = (message or "").strip().split("\n\n")[0]
+    return first if len(first) <= limit else first[:limit - 1].rstrip() + "…"
+
+
+def _status(status: str) -> str:
+    return f'<span class="sp-status sp-status--{status}">{status}</span>'
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f} s" if value else "—"
+
+
+def report_markdown(results: Iterable[DeckResult], environment: dict, *,
+                    link: Callable[[str], str | None] | None = None,
+                    lang: str | None = "en", policy: Policy | None = None,
+                    errors: Iterable[DeckError] = ()) -> str:
+    """The report page. ``link(deck_path)`` gives the URL of a deck's page relative to the
+    report page (or None: the deck is not on this site); slide anchors are ``#slide-N``."""
+    s = page_strings(lang)
+    policy = policy or Policy()
+    results = list(results)
+    errors = list(errors)
+    link = link or (lambda path: None)
+    out = [f"# {s['title']}", "", s["intro"], ""]
+
+    out += [f"## {s['environment']}", "", f"| {s['component']} | {s['version']} |", "|---|---|"]
+    for key in ("python", "spacy", "thinc", "sandbox", "slideproof"):
+        if environment.get(key):
+            out.append(f"| {s[key]} | `{_cell(environment[key])}` |")
+    models = environment.get("models") or {}
+    if models:
+        listed = ", ".join(
+            f"`{_cell(name)}` → `{_cell(info.get('target', name))}` "
+            f"{_cell(info.get('version') or '?')}" if isinstance(info, dict) and
+            info.get("target", name) != name else
+            f"`{_cell(name)}` {_cell((info or {}).get('version') or '?')}"
+            for name, info in sorted(models.items()))
+        out.append(f"| {s['models']} | {listed} |")
+    else:
+        out.append(f"| {s['models']} | {s['none']} |")
+    out.append("")
+
+    counts = dict.fromkeys(STATUSES, 0)
+    for d in results:
+        for status, n in d.counts().items():
+            counts[status] = counts.get(status, 0) + n
+    out += [f"## {s['summary']}", "", f"| {s['status']} | {s['count']} |", "|---|--:|"]
+    for status, n in counts.items():
+        if n:
+            out.append(f"| {_status(status)} | {n} |")
+    out.append(f"| **{s['total']}** | **{sum(counts.values())}** |")
+    out.append("")
+
+    if errors:
+        out += [f"## {s['unreadable']}", ""]
+        for e in errors:
+            out.append(f"- `{_cell(e.path)}:{e.line}` — {_cell(e.message)}")
+        out.append("")
+
+    out += [f"## {s['decks']}", ""]
+    if not results:
+        out += [s["no_decks"], ""]
+    for d in results:
+        url = link(d.deck.path)
+        title = _cell(d.deck.title)
+        heading = f"[{title}]({url})" if url else title
+        out += [f"### {heading}", ""]
+        facts = [f"`{_cell(d.deck.path)}`", _seconds(d.seconds)]
+        if d.cached:
+            facts.append(s["cached"])
+        out += [" · ".join(facts), ""]
+        if d.error:
+            out += [f"**{s['deck_error']}:** {_cell(d.error)}", ""]
+        if not d.blocks:
+            out += [s["no_blocks"], ""]
+            continue
+        out += [f"| {s['slide']} | {s['line']} | {s['status']} | {s['time']} | "
+                f"{s['message']} |", "|--:|--:|---|--:|---|"]
+        for r in d.blocks:
+            slide = r.block.slide
+            slide_cell = f"[{slide}]({url}#slide-{slide})" if url else str(slide)
+            line = (r.error or {}).get("line") or r.block.line
+            note = _cell(_summary(r.message))
+            if not policy.publishes(r.status) and r.status != "skipped":
+                note = f"{note} ({s['withheld']})" if note else s["withheld"]
+            out.append(f"| {slide_cell} | {line} | {_status(r.status)} | "
+                       f"{_seconds(r.seconds)} | {note} |")
+        out.append("")
+    return "\n".join(out) + "\n"

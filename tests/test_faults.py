@@ -1,0 +1,421 @@
+"""Hostile examples: every fault in tests/faults/ runs through the real engine (``slideproof
+check`` as a subprocess, with ``--json``), and each test asserts the status, the message,
+and that the rest of the build went on (a later block, or the healthy ``ok.md`` deck).
+
+The decks carry placeholders the test fills in: ``__MARKER__`` (a unique word put in the
+argv of every process a deck starts, so the test can scan ``/proc`` for survivors),
+``__PORT__`` (a listener this test opens on 127.0.0.1) and ``__DOCS__`` (the absolute path of
+the ``docs/`` folder of a throw-away copy of a repository).
+
+One check runs all the decks once per sandbox kind; its outcome is shared between the tests
+(and between pytest-xdist workers, through a file lock), so the suite stays quick.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from slideproof import sandbox
+
+FAULTS = Path(__file__).resolve().parent / "faults"
+SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md"}  # a check of their own
+EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
+# The decks that depend on the sandbox kind, run under every kind available here.
+SANDBOX_DECKS = ["ok.md", "alarm-blocked.md", "background.md", "secret-env.md", "network.md",
+                 "write-docs.md"]
+SECRET = "s3cr3t-value-that-must-not-leak"
+
+
+# -- running a check --------------------------------------------------------------------
+def survivors(marker: str) -> list[str]:
+    """Command lines of live processes whose argv contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def materialise(names: list[str], folder: Path, marker: str, port: int, docs: Path) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        text = (FAULTS / name).read_text("utf-8").replace("__MARKER__", marker).replace(
+            "__PORT__", str(port)).replace("__DOCS__", str(docs))
+        (folder / name).write_text(text, "utf-8")
+        paths.append(str(folder / name))
+    return paths
+
+
+def repo_copy(root: Path) -> Path:
+    """A repository-like folder whose docs/ the decks try to deface."""
+    (root / "docs" / "guide").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n")
+    (root / "docs" / "guide" / "page.md").write_text("# A page\n\nText.\n")
+    (root / "mkdocs.yml").write_text("site_name: test\n")
+    return root / "docs"
+
+
+def check_env(tmp: Path | None = None) -> dict[str, str]:
+    """The check's environment: a secret the decks must not see, and (when given) a temp
+    folder of the test's own, so even a killed check leaves nothing behind elsewhere."""
+    env = {**os.environ, "SECRET_TOKEN": SECRET}
+    if tmp is not None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmp)
+    return env
+
+
+def run_check(work: Path, kind: str, names: list[str], *options: str) -> dict:
+    marker = f"spfault{uuid.uuid4().hex[:12]}"
+    docs = repo_copy(work / "repo")
+    before = snapshot(docs)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    paths = materialise(names, work / "decks", marker, port, docs)
+    report = work / "report.json"
+    try:
+        done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", *paths,
+                               "--json", str(report), "--no-cache", "-q", "-j", "2",
+                               "--sandbox", kind, *options],
+                              capture_output=True, text=True, env=check_env(work / "tmp"),
+                              timeout=600)
+        accepted = 0
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except BlockingIOError:
+                break
+            conn.close()
+            accepted += 1
+    finally:
+        listener.close()
+    return {"returncode": done.returncode, "stderr": done.stderr[-4000:],
+            "report": json.loads(report.read_text()) if report.exists() else None,
+            "survivors": survivors(marker), "docs_before": before,
+            "docs_after": snapshot(docs), "accepted": accepted}
+
+
+def shared(tmp_path_factory, name: str, compute) -> dict:
+    """``compute(folder)`` once per test session, even across pytest-xdist workers."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    result = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            result.write_text(json.dumps(compute(tmp_path_factory.mktemp(name))))
+    return json.loads(result.read_text())
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory) -> dict:
+    """Every fault deck, under the strongest sandbox available (``--sandbox auto``)."""
+    return shared(tmp_path_factory, "faults-auto",
+                  lambda work: run_check(work, "auto", EVERY_DECK))
+
+
+def deck(run: dict, name: str) -> list[dict]:
+    assert run["report"] is not None, run["stderr"]
+    for d in run["report"]["decks"]:
+        if Path(d["path"]).name == name:
+            return d["blocks"]
+    raise AssertionError(f"{name} is not in the report: {run['stderr']}")
+
+
+def statuses(run: dict, name: str) -> list[str]:
+    return [b["status"] for b in deck(run, name)]
+
+
+def build_went_on(run: dict) -> None:
+    [block] = deck(run, "ok.md")
+    assert block["status"] == "passed" and block["output"] == "the rest of the build went on\n"
+    assert run["report"]["incomplete"] is False
+    assert run["returncode"] == 1  # the faults fail the check; they do not break it
+    assert "Traceback" not in run["stderr"]
+
+
+# -- checks of their own (first in the file: with pytest -n, a worker starts on these while
+# -- another runs the shared check)
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory) -> dict:
+    """Decks that need their own check: -j 1 (so only the culprit runs when a deck kills the
+    runner) and a CPU-time limit of 1 s."""
+    return shared(tmp_path_factory, "faults-alone", lambda work: run_check(
+        work, "auto", ["cpu-limit.md", "kill-runner.md", "ok.md"], "-j", "1",
+        "--cpu-limit", "1"))
+
+
+def test_the_cpu_time_limit_ends_the_deck(alone):
+    blocks = deck(alone, "cpu-limit.md")
+    assert [b["status"] for b in blocks] == ["crashed", "blocked"]
+    assert blocks[0]["message"] == "the process used up its CPU-time limit"
+    build_went_on(alone)
+
+
+def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
+    [block] = deck(alone, "kill-runner.md")
+    assert block["status"] == "crashed"
+    assert block["message"] == ("the example runner itself died: it ended while this deck "
+                                "ran")
+    build_went_on(alone)  # ok.md, queued after it, ran in a fresh runner
+
+
+def test_an_explicit_sandbox_that_is_missing_is_an_error_not_a_fallback(tmp_path):
+    # With only Python's own folder on PATH, neither bwrap nor unshare can be found.
+    env = {**check_env(), "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check",
+                           str(FAULTS / "ok.md"), "--no-cache", "-q", "--sandbox", "bwrap"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 2
+    assert "sandbox 'bwrap' is not available here" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------
+def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
+    marker = f"spfault{uuid.uuid4().hex[:12]}"
+    paths = materialise(["ok.md", "interrupt-sleep.md"], tmp_path / "decks", marker, 0,
+                        tmp_path / "docs")
+    report = tmp_path / "report.json"
+    check = subprocess.Popen([sys.executable, "-m", "slideproof.cli", "check", *paths,
+                              "--json", str(report), "--no-cache", "-q", "-j", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=check_env(tmp_path / "tmp"))
+    try:
+        for _ in range(1200):  # wait until the deck sleeps (its child is visible)
+            if survivors(marker) or check.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert survivors(marker), "the sleeping deck never started"
+        check.send_signal(signal.SIGINT)
+        _, stderr = check.communicate(timeout=120)
+    finally:
+        if check.poll() is None:
+            check.kill()
+            check.wait()
+    assert check.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    data = json.loads(report.read_text())
+    assert data["incomplete"] is True and data["ok"] is False
+    # the deck that finished before Ctrl-C is in the report; the sleeping one is not
+    assert [Path(d["path"]).name for d in data["decks"]] == ["ok.md"]
+    assert data["decks"][0]["blocks"][0]["status"] == "passed"
+    assert survivors(marker) == []
+
+# -- every sandbox kind this machine has ----------------------------------------------------
+@pytest.mark.parametrize("kind", reversed(sandbox.KINDS))  # the one shared with 'faults' last
+def test_each_sandbox_kind_contains_the_faults(kind, tmp_path_factory):
+    if kind not in sandbox.available():
+        pytest.skip(f"sandbox '{kind}' is not available here")
+    if kind == sandbox.available()[0]:  # the kind --sandbox auto picks: that run has it all
+        run = shared(tmp_path_factory, "faults-auto",
+                     lambda work: run_check(work, "auto", EVERY_DECK))
+    else:
+        run = shared(tmp_path_factory, f"faults-{kind}",
+                     lambda work: run_check(work, kind, SANDBOX_DECKS))
+    assert run["report"]["environment"]["sandbox"] == kind
+    build_went_on(run)
+    assert statuses(run, "alarm-blocked.md") == ["timed-out", "blocked"]  # the hard kill
+    assert statuses(run, "background.md") == ["passed"] * 3
+    assert run["survivors"] == []
+    assert deck(run, "secret-env.md")[0]["output"] == "None\n"
+    network = deck(run, "network.md")[0]
+    if kind != "none":
+        assert network["status"] == "failed" and run["accepted"] == 0
+        assert network["message"].startswith(("ConnectionRefusedError", "OSError"))
+    if kind == "bwrap":
+        assert statuses(run, "write-docs.md") == ["failed", "failed", "failed", "passed"]
+        assert run["docs_after"] == run["docs_before"]
+        assert deck(run, "secret-env.md")[1]["output"] == "[]\n"
+
+
+# -- the faults ---------------------------------------------------------------------------
+def test_the_strongest_sandbox_is_used(faults):
+    expected = sandbox.available()[0]
+    assert faults["report"]["environment"]["sandbox"] == expected
+    if "bwrap" in sandbox.available():
+        assert expected == "bwrap"  # bubblewrap works here: it must be the one used
+    assert sorted(Path(d["path"]).name for d in faults["report"]["decks"]) == EVERY_DECK
+    build_went_on(faults)
+
+
+def test_infinite_loop_times_out_and_the_deck_goes_on(faults):
+    blocks = deck(faults, "infinite-loop.md")
+    assert [b["status"] for b in blocks] == ["timed-out", "timed-out", "passed"]
+    assert blocks[0]["message"] == "the block ran longer than its timeout of 2 s"
+    # the second block swallowed the timeout twice (it repeats), then ended by itself: it
+    # still ran too long
+    assert blocks[1]["message"] == "the block ran longer than its timeout of 2 s"
+    assert blocks[1]["output"] == "swallowed 2\n"
+    assert blocks[2]["output"] == "after the loop\n"
+    build_went_on(faults)
+
+
+def test_a_hang_that_blocks_or_ignores_sigalrm_is_killed(faults):
+    blocked = deck(faults, "alarm-blocked.md")
+    assert [b["status"] for b in blocked] == ["timed-out", "blocked"]
+    assert "did not finish within its timeout" in blocked[0]["message"]
+    assert "process group was killed" in blocked[0]["message"]
+    assert blocked[1]["message"] == "not run: the deck's session ended at line 10"
+    [ignored] = deck(faults, "alarm-ignored.md")
+    assert ignored["status"] == "timed-out" and "killed" in ignored["message"]
+    build_went_on(faults)
+
+
+def test_infinite_recursion_fails_the_block_only(faults):
+    blocks = deck(faults, "recursion.md")
+    assert [b["status"] for b in blocks] == ["failed", "passed"]
+    assert blocks[0]["message"].startswith("RecursionError: maximum recursion depth exceeded")
+    assert "(infinite recursion?)" in blocks[0]["message"]
+    assert blocks[0]["error"]["line"] == 9  # the line that recursed, in the deck file
+    build_went_on(faults)
+
+
+def test_segfault_crashes_the_deck_not_the_build(faults):
+    blocks = deck(faults, "segfault.md")
+    assert [b["status"] for b in blocks] == ["passed", "crashed", "blocked"]
+    assert blocks[1]["message"] == "the process crashed with a segmentation fault"
+    assert blocks[2]["message"] == "not run: the deck's session ended at line 11"
+    build_went_on(faults)
+
+
+def test_os_exit_crashes_the_deck_not_the_build(faults):
+    blocks = deck(faults, "os-exit.md")
+    assert [b["status"] for b in blocks] == ["crashed", "blocked"]
+    assert "exited with status 3" in blocks[0]["message"]
+    build_went_on(faults)
+
+
+def test_sys_exit_fails_the_block_and_the_deck_goes_on(faults):
+    blocks = deck(faults, "sys-exit.md")
+    assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
+    assert blocks[0]["message"] == ("SystemExit: the example called sys.exit(None), "
+                                    "which would end the session")
+    assert "sys.exit(2)" in blocks[1]["message"]
+    assert blocks[2]["output"] == "after sys.exit\n"
+    build_went_on(faults)
+
+
+def test_keyboard_interrupt_is_contained(faults):
+    blocks = deck(faults, "keyboard-interrupt.md")
+    assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
+    for b in blocks[:2]:  # raised, and sent as a real SIGINT to the deck's own process
+        assert b["message"] == "KeyboardInterrupt: the example raised KeyboardInterrupt"
+    assert blocks[2]["output"] == "after the interrupts\n"
+    build_went_on(faults)
+
+
+def test_huge_output_is_stopped_by_the_output_cap(faults):
+    blocks = deck(faults, "huge-output.md")
+    assert [b["status"] for b in blocks] == ["failed", "failed", "failed", "passed"]
+    cap = 1_000_000
+    for b in blocks[:2]:  # print("x" * 10**9), and printing forever
+        assert b["message"] == (f"OutputLimit: the block printed more than the output "
+                                f"limit of {cap} characters")
+        assert b["output"].endswith("[… output cut at the limit …]")
+        assert len(b["output"]) < cap + 100
+    # writing to the file descriptor itself, under Python's stdout: the file-size limit
+    assert blocks[2]["message"].startswith("OSError: [Errno 27] File too large")
+    assert "file-size limit of 256 MiB" in blocks[2]["message"]
+    assert len(blocks[2]["output"]) < cap + 100
+    assert blocks[3]["output"] == "after the floods\n"  # the next block's output is its own
+    build_went_on(faults)
+
+
+def test_allocating_past_the_memory_limit_fails_with_a_clear_message(faults):
+    blocks = deck(faults, "memory.md")
+    assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
+    for b in blocks[:2]:  # one huge allocation, and many that add up
+        assert b["message"] == ("MemoryError: the example ran out of memory (the limit is "
+                                "4 GiB of address space per deck)")
+    assert blocks[2]["output"] == "after the allocations\n"
+    build_went_on(faults)
+
+
+def test_no_background_process_survives_the_check(faults):
+    blocks = deck(faults, "background.md")
+    # a Popen child and a setsid double-fork daemon, both alive while the deck ran…
+    assert [b["status"] for b in blocks] == ["passed"] * 3
+    assert blocks[2]["output"] == "the first one is alive while the deck runs\n"
+    # …and gone after it (the ctrl-c test below checks the same for an interrupted check)
+    assert faults["survivors"] == []
+    build_went_on(faults)
+
+
+def test_the_parents_environment_is_not_visible(faults):
+    blocks = deck(faults, "secret-env.md")
+    assert blocks[0]["status"] == "passed" and blocks[0]["output"] == "None\n"
+    if faults["report"]["environment"]["sandbox"] == "bwrap":
+        # nor through /proc: the deck sees only the processes of its sandbox
+        assert blocks[1]["output"] == "[]\n"
+    build_went_on(faults)
+
+
+def test_the_network_is_unreachable(faults):
+    blocks = deck(faults, "network.md")
+    if faults["report"]["environment"]["sandbox"] == "none":
+        pytest.skip("no network sandbox on this machine (sandbox: none)")
+    assert blocks[0]["status"] == "failed"
+    assert blocks[0]["message"].startswith(("ConnectionRefusedError", "OSError"))
+    assert faults["accepted"] == 0
+    assert blocks[1]["status"] == "passed"
+    build_went_on(faults)
+
+
+def test_the_sites_sources_cannot_be_written(faults):
+    blocks = deck(faults, "write-docs.md")
+    if faults["report"]["environment"]["sandbox"] != "bwrap":
+        pytest.skip("only bubblewrap makes the file system read-only; it is not usable here")
+    assert [b["status"] for b in blocks] == ["failed", "failed", "failed", "passed"]
+    for b in blocks[:3]:  # overwrite, delete, create
+        assert b["message"].startswith("OSError: [Errno 30] Read-only file system")
+    assert blocks[3]["output"] == "fine\n"  # the deck's own working folder is writable
+    assert faults["docs_after"] == faults["docs_before"]
+    build_went_on(faults)
+
+
+def test_closing_stdout_does_not_lose_later_output(faults):
+    blocks = deck(faults, "close-stdout.md")
+    assert [b["status"] for b in blocks] == ["passed"] * 6
+    assert blocks[1]["output"] == "print works again\n"  # after sys.stdout.close()
+    # after os.close(1) and os.close(2): both print and a subprocess's output are recorded
+    assert sorted(blocks[3]["output"].splitlines()) == ["and print too",
+                                                        "shell output is recorded"]
+    assert blocks[5]["output"] == "still recorded\n"  # after sys.__stdout__.close()
+    build_went_on(faults)
+
+
+def test_output_that_is_not_valid_unicode_does_not_break_the_report(faults):
+    blocks = deck(faults, "surrogates.md")  # the report was written and read back: it is JSON
+    assert [b["status"] for b in blocks] == ["passed", "failed", "passed"]
+    assert blocks[0]["output"] == "bad ? text\n?\n"  # lone surrogates become '?'
+    assert blocks[1]["message"] == "ValueError: bad ? message"
+    assert blocks[2]["output"] == "after the surrogates\n"
+    build_went_on(faults)

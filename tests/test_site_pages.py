@@ -1,0 +1,186 @@
+"""The reader's site, core side: the report page and the notebook, from real runs.
+
+Both are pure functions of a deck and its results (no MkDocs); the browser tests in
+tests/browser/ check the same pages once MkDocs and mkdocs-jupyter have rendered them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+
+from slideproof.notebook import HIDDEN_TAG, deck_notebook, notebook_json
+from slideproof.render import strings
+from slideproof.report_page import report_markdown
+
+from conftest import REPO, write_deck
+
+DECK = """\
+# A small deck
+
+<img src="/pipeline.svg" alt="pipeline" width="30%" />
+
+Notes: The first slide's notes.
+
+---
+
+# Printing
+
+```python
+import spacy
+nlp = spacy.blank("en")
+print(nlp.lang)
+nlp.pipe_names
+```
+
+Notes: Printing shows the language.
+
+---
+
+# Hidden and broken
+
+```python {hide}
+hidden_value = 41
+```
+
+```python
+nlp.add_pipe(nlp.create_pipe("sentencizer"))
+```
+
+```python {raises=KeyError}
+{}["missing"]
+```
+
+---
+
+# Explain
+
+```python
+spacy.explain("GPE"), hidden_value + 1
+```
+
+Notes: The end.
+"""
+
+
+def _run(tmp_path, verify):
+    path = write_deck(tmp_path, "en/deck.md", DECK,
+                      front='type: slides\nsetup: |\n  setup_value = 1\n')
+    [result] = verify(path)
+    return result
+
+
+def test_report_page_lists_every_block_with_links(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    env = {"python": "3.11.7", "spacy": "3.8.0", "thinc": "8.3.0", "sandbox": "none",
+           "slideproof": "0.1.0", "models": {"en_core_web_sm": {"target": "en_core_web_sm",
+                                                                "version": "3.8.0"}}}
+    md = report_markdown([result], env, link=lambda path: "../deck/", lang="en")
+    assert md.startswith("# Verification report")
+    assert "| spaCy | `3.8.0` |" in md
+    assert "`en_core_web_sm` 3.8.0" in md
+    rows = [line for line in md.splitlines() if line.startswith("| [")]
+    assert len(rows) == len(result.blocks) == 5
+    assert rows[0].startswith("| [2](../deck/#slide-2) |")
+    assert "sp-status--failed" in md and "E966" in md
+    assert "(withheld from the site)" in md
+    assert "sp-status--expected-error" in md
+    assert "### [" in md and "](../deck/)" in md
+    # Messages are one table cell: no raw newlines or unescaped pipes break the table.
+    for row in rows:
+        assert row.count(" | ") >= 4
+
+
+def test_report_page_in_portuguese_and_without_links(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    md = report_markdown([result], {"spacy": "3.8.0"}, lang="pt-BR")
+    assert md.startswith("# Relatório de verificação")
+    assert "](" not in md.split("## Apresentações")[1].split("\n|")[0]
+    assert "| 2 |" in md
+
+
+def test_report_page_without_decks():
+    md = report_markdown([], {}, lang="en")
+    assert "No decks were verified." in md
+
+
+def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    nb = deck_notebook(result.deck, result, lang="en", spacy_version="3.8.0",
+                       static_url=lambda path: f"../static/{path}")
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["language"] == "python"
+    cells = nb.cells
+    # Setup code first, tagged so a site can hide it while the notebook still runs.
+    assert cells[0].cell_type == "code" and "setup_value = 1" in cells[0].source
+    assert HIDDEN_TAG in cells[0].metadata["tags"]
+    markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert markdown.startswith("# A small deck")
+    assert "run with spaCy 3.8.0 when the site was built" in markdown
+    assert "## Printing" in markdown  # later slide titles are section headings
+    assert 'src="../static/pipeline.svg"' in markdown
+    assert "> **Speaker notes**" in markdown and "> Printing shows the language." in markdown
+    assert strings("en")["withheld"].format(v="3.8.0") in markdown
+    code = [c for c in cells if c.cell_type == "code"]
+    sources = [c.source for c in code]
+    assert not any("create_pipe" in s for s in sources)  # withheld, not published
+    printing = next(c for c in code if "print(nlp.lang)" in c.source)
+    assert [o.output_type for o in printing.outputs] == ["stream", "execute_result"]
+    assert printing.outputs[0].text == "en\n"
+    assert printing.outputs[1].data["text/plain"] == "[]"
+    hidden = next(c for c in code if "hidden_value = 41" in c.source)
+    assert HIDDEN_TAG in hidden.metadata["tags"]
+    raising = next(c for c in code if '{}["missing"]' in c.source)
+    assert raising.outputs[0].output_type == "error"
+    assert raising.outputs[0].ename == "KeyError"
+    explain = next(c for c in code if "spacy.explain" in c.source)
+    assert explain.outputs[-1].data["text/plain"] == "('Countries, cities, states', 42)"
+    counts = [c.execution_count for c in code if c.execution_count]
+    assert counts == sorted(counts) and len(set(counts)) == len(counts)
+    assert nbformat.reads(notebook_json(nb), as_version=4) == nb
+
+
+def test_notebook_speaks_the_deck_language(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    nb = deck_notebook(result.deck, result, lang="pt", spacy_version="3.8.0")
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "> **Notas do apresentador**" in markdown
+    assert strings("pt")["withheld"].format(v="3.8.0") in markdown
+    assert nb.metadata["slideproof"]["lang"] == "pt"
+
+
+def test_plugin_publishes_report_notebooks_and_json(tmp_path):
+    """A plain site (no i18n, no directory URLs): the report page, a notebook per deck
+    rendered by mkdocs-jupyter next to its deck, the JSON report, and the deck's links."""
+    write_deck(tmp_path / "docs", "deck.md", DECK)
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", "utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Test\n"
+        "use_directory_urls: false\n"
+        "theme:\n  name: material\n  custom_dir: " + json.dumps(str(REPO / "overrides")) +
+        "\nplugins:\n  - search\n  - slideproof:\n      cache_dir: " +
+        json.dumps(str(tmp_path / "cache")) +
+        "\n  - mkdocs-jupyter:\n      include: ['*.ipynb']\n      include_source: true\n"
+        "      cache: false\n", "utf-8")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    site = tmp_path / "site"
+    report = (site / "slideproof-report.html").read_text("utf-8")
+    assert 'href="deck.html#slide-2"' in report
+    assert "sp-status--failed" in report and "slides.css" in report
+    notebook = (site / "deck.notebook.html").read_text("utf-8")
+    assert "jp-Notebook" in notebook or "jupyter-wrapper" in notebook
+    assert "Countries, cities, states" in notebook
+    nb = nbformat.read(site / "deck.ipynb", as_version=4)
+    assert any("print(nlp.lang)" in c.source for c in nb.cells if c.cell_type == "code")
+    deck = (site / "deck.html").read_text("utf-8")
+    assert 'href="deck.notebook.html"' in deck and 'href="deck.ipynb"' in deck
+    assert 'href="slideproof-report.html"' in deck
+    data = json.loads((site / "slideproof-report.json").read_text("utf-8"))
+    assert [d["path"] for d in data["decks"]] == ["deck.md"]
+    assert data["summary"]["failed"] == 1
