@@ -258,6 +258,7 @@ def run_process(argv: list[str], *, cwd=None, env=None, log: Path | None = None,
     tree (the larger of wait4's ru_maxrss and the sampled VmHWM)."""
     out = open(log, "ab") if log else subprocess.DEVNULL
     started = time.perf_counter()
+    proc = None
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=out if log else subprocess.DEVNULL)
@@ -279,6 +280,11 @@ def run_process(argv: list[str], *, cwd=None, env=None, log: Path | None = None,
             time.sleep(0.005)
         elapsed = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+    except BaseException:
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            proc.wait()
+        raise
     finally:
         if log:
             out.close()
@@ -879,6 +885,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_repetitions(built: list[Suite], args) -> None:
+    for rep in range(args.repeat):
+        for s in built:
+            live = [c for c in s.contenders if c.run is not None]
+            shift = rep % len(live) if live else 0
+            for c in live[shift:] + live[:shift]:  # round-robin, rotated per repetition
+                m = c.run(rep)
+                m.load = round(os.getloadavg()[0], 2)
+                c.measures.append(m)
+                print(f"[{s.name}] rep {rep + 1}/{args.repeat} {c.name}: {m.seconds:.2f} s, "
+                      f"CPU {m.cpu:.1f} s, {m.maxrss_kib / 1024:.0f} MiB"
+                      f"{' ERROR ' + m.error if m.error else ''}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     aliases_given = args.model_alias if args.model_alias is not None else default_alias()
@@ -940,18 +960,11 @@ def main(argv: list[str] | None = None) -> int:
                     s.checks["incremental"] = s.incremental()
             if any(c.name == "mkdocs-warm" for c in s.contenders):
                 s.prepare_mkdocs()
-        for rep in range(args.repeat):
-            for s in built:
-                live = [c for c in s.contenders if c.run is not None]
-                shift = rep % len(live) if live else 0
-                for c in live[shift:] + live[:shift]:  # round-robin, rotated per repetition
-                    m = c.run(rep)
-                    m.load = round(os.getloadavg()[0], 2)
-                    c.measures.append(m)
-                    print(f"[{s.name}] rep {rep + 1}/{args.repeat} {c.name}: {m.seconds:.2f} s, "
-                          f"CPU {m.cpu:.1f} s, "
-                          f"{m.maxrss_kib / 1024:.0f} MiB{' ERROR ' + m.error if m.error else ''}",
-                          file=sys.stderr, flush=True)
+        try:
+            run_repetitions(built, args)
+        except KeyboardInterrupt:  # Ctrl-C: report what was measured so far
+            result["interrupted"] = True
+            print("interrupted: reporting the repetitions done so far", file=sys.stderr)
         for s in built:
             ratios, targets = evaluate(s)
             result["suites"][s.name] = {

@@ -197,9 +197,10 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
     for where, status, message, code in rows:
         style = STATUS_STYLE.get(status, "")
         console.print(f"[{style}]{status.upper():>14}[/] {where}"
-                      + (f"  [bold]{code}[/]" if code else ""), highlight=False)
+                      + (f"  [bold]{code}[/]" if code else ""), highlight=False,
+                      soft_wrap=True)  # file:line stays whole for editors and CI logs
         for line in message.splitlines():
-            console.print(f"{'':>15} {line}", highlight=False, markup=False)
+            console.print(f"{'':>15} {line}", highlight=False, markup=False, soft_wrap=True)
     counts = report.summary(verification.decks)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment

@@ -84,6 +84,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 config.markdown_extensions.append(name)
         self.policy = Policy(self.config.fail_on_output_differs, self.config.fail_on_deprecated,
                              self.config.fail_on_unverified)
+        timeout = self.config.timeout
+        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 1_000_000):  # nan fails too
+            raise PluginError(f"slideproof: 'timeout: {timeout}' must be a number of seconds "
+                              "greater than 0 and at most 1000000")
         base = Path(config.config_file_path or ".").resolve().parent
         prelude = self.config.prelude or ""
         prelude_path = "mkdocs.yml (prelude)"

@@ -166,7 +166,7 @@ class Worker:
             os.close(fd_)
         os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
         os.closerange(result_fd + 1, 1 << 16)
-        apply_limits(request["plan"]["limits"])
+        apply_limits(request["plan"]["limits"], user_processes())
         from .session import install_model_aliases, run_session, send_json
 
         plan = request["plan"]
@@ -302,7 +302,21 @@ def kill_group(pid: int) -> None:
             pass
 
 
-def apply_limits(limits: dict) -> None:
+def user_processes() -> int:
+    """How many processes this user runs now: RLIMIT_NPROC counts them all, so the deck's
+    process limit is headroom on top of them, not a machine-wide total."""
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                continue
+    return count
+
+
+def apply_limits(limits: dict, process_base: int = 0) -> None:
     """Resource limits of the deck's process (SPEC §3, documented in docs/guarantees)."""
     pairs = {
         "memory": resource.RLIMIT_AS,
@@ -316,7 +330,7 @@ def apply_limits(limits: dict) -> None:
         if not value:
             continue
         soft, hard = resource.getrlimit(which)
-        value = int(value)
+        value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
         # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
         top = value + 5 if which == resource.RLIMIT_CPU else value
         if hard != resource.RLIM_INFINITY:
