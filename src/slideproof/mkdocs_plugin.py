@@ -79,6 +79,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     # -- configuration --------------------------------------------------------------------
     def on_config(self, config):
+        self._said: set[str] = set()
+        # mkdocs-static-i18n builds every other language again: say things once, in the first
+        self._repeat_build = bool(self._lang_prefix(config))
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
@@ -129,12 +132,18 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 deck = parse_deck(decode(path.read_bytes(), file.src_uri), file.src_uri)
             except DeckError as err:
                 self.errors[file.src_uri] = err
-                log.error(str(err))
+                self.say(logging.ERROR, str(err))
                 continue
             self.decks[file.src_uri] = deck
         if self.config.execute and self.decks:
             self.verify(config)
         return files
+
+    def say(self, level: int, message: str) -> None:
+        """Log once per build: mkdocs-static-i18n runs on_files again for each language."""
+        if message not in self._said and not self._repeat_build:
+            self._said.add(message)
+            log.log(level, message)
 
     def verify(self, config) -> None:
         decks = list(self.decks.values())
@@ -154,13 +163,13 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             for r in result.blocks:
                 line = (r.error or {}).get("line") or r.block.line
                 if self.policy.fails(r.status):
-                    log.warning(f"{uri}:{line}: {r.status}: {r.message}")
+                    self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
                 elif r.status in ("deprecated", "unverified", "output-differs"):
-                    log.info(f"{uri}:{line}: {r.status}: {r.message}")
+                    self.say(logging.INFO, f"{uri}:{line}: {r.status}: {r.message}")
             if result.error:
-                log.warning(f"{uri}: {result.error}")
+                self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
-        log.info(f"slideproof: {len(decks)} decks verified ({ran} run, {len(decks) - ran} "
+        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, {len(decks) - ran} "
                  f"from cache) with spaCy {self.environment.get('spacy')}"
                  + (f"; runner pid {pool.proc.pid}" if pool and pool.alive else ""))
 

@@ -64,8 +64,16 @@ class Worker:
 
     # -- start-up -----------------------------------------------------------------------
     def warm_up(self) -> None:
+        import importlib
+
         import spacy  # the one import every deck shares
         import thinc
+
+        for module in self.config.get("preimport") or []:
+            try:  # a language class, spacy.matcher…: shared by every deck forked later
+                importlib.import_module(module)
+            except Exception:
+                pass  # the deck that needs it will say why
 
         models = {}
         for target in self.config.get("preload") or []:
