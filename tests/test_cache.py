@@ -117,8 +117,8 @@ def test_unwritable_cache_degrades_to_no_cache_with_a_warning(tmp_path, verify):
 
 
 def test_two_concurrent_checks_on_one_cache_agree(tmp_path):
-    decks = [write_deck(tmp_path / "d", f"d{i}.md", BODY.format(notes="n", value=i))
-             for i in range(4)]
+    for i in range(4):
+        write_deck(tmp_path / "d", f"d{i}.md", BODY.format(notes="n", value=i))
     cache_dir = tmp_path / "cache"
 
     def check(n: int) -> dict:

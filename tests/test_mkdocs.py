@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 
 SEED = "seed/chapter4_02_training-loop.pt.md"
 

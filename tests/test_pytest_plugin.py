@@ -11,10 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+
+from conftest import write_deck
 
 pytest_plugins = ["pytester"]
 
@@ -34,13 +35,6 @@ def seed_copy(folder: Path, name: str = "seed.md") -> Path:
     assert text.startswith("---\n")
     path = folder / name
     path.write_text("---\n" + SETUP + text[len("---\n"):], "utf-8")
-    return path
-
-
-def deck(folder: Path, name: str, body: str, front: str = "type: slides\n") -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"---\n{front}---\n\n" + textwrap.dedent(body).lstrip("\n"), "utf-8")
     return path
 
 
@@ -113,7 +107,7 @@ def test_seed_deck_same_outcomes_with_xdist_and_decks_stay_whole(pytester):
 
 
 def test_without_the_option_nothing_changes(pytester):
-    deck(pytester.path, "docs/deck.md", """
+    write_deck(pytester.path, "docs/deck.md", """
         # A deck
 
         ```python
@@ -129,7 +123,7 @@ def test_without_the_option_nothing_changes(pytester):
 
 
 def test_ini_option_and_which_files_are_decks(pytester):
-    deck(pytester.path, "docs/deck.md", """
+    write_deck(pytester.path, "docs/deck.md", """
         # A deck
 
         ```python
@@ -140,7 +134,7 @@ def test_ini_option_and_which_files_are_decks(pytester):
         x
         ```
         """)
-    deck(pytester.path, "docs/notes.md", "# Not a deck\n\n```python\nraise SystemExit\n```\n",
+    write_deck(pytester.path, "docs/notes.md", "# Not a deck\n\n```python\nraise SystemExit\n```\n",
          front="title: notes\n")
     pytester.path.joinpath("docs/README.md").write_text("```python\n1/0\n```\n", "utf-8")
     pytester.makeini("[pytest]\nslideproof = true\n")
@@ -193,7 +187,7 @@ STATUSES = """
 
 
 def test_every_status_maps_to_a_pytest_outcome(pytester):
-    deck(pytester.path, "statuses.md", STATUSES)
+    write_deck(pytester.path, "statuses.md", STATUSES)
     result = run(pytester, "--slideproof", "--slideproof-no-cache", "statuses.md")
     got = outcomes(result)
     why = reasons(result)
@@ -222,7 +216,7 @@ def test_every_status_maps_to_a_pytest_outcome(pytester):
 
 
 def test_policy_options(pytester):
-    deck(pytester.path, "statuses.md", STATUSES)
+    write_deck(pytester.path, "statuses.md", STATUSES)
     result = run(pytester, "--slideproof", "--slideproof-no-cache",
                  "--slideproof-allow-output-differs", "--slideproof-fail-on-deprecated",
                  "--slideproof-fail-on-unverified", "statuses.md")
@@ -234,15 +228,15 @@ def test_policy_options(pytester):
 
 
 def test_an_invalid_deck_is_one_failing_item_and_others_still_run(pytester):
-    deck(pytester.path, "bad.md", "# Bad\n\n```python {colour=red}\nx = 1\n```\n")
-    deck(pytester.path, "good.md", "# Good\n\n```python\nx = 1\n```\n")
+    write_deck(pytester.path, "bad.md", "# Bad\n\n```python {colour=red}\nx = 1\n```\n")
+    write_deck(pytester.path, "good.md", "# Good\n\n```python\nx = 1\n```\n")
     result = run(pytester, "--slideproof", "--slideproof-no-cache", ".")
     assert outcomes(result) == {"bad.md::L7": "failed", "good.md::L7": "passed"}
     assert "invalid deck" in result.stdout.str() and "colour" in result.stdout.str()
 
 
 def test_a_deck_is_one_session_and_runs_once_for_all_its_items(pytester):
-    deck(pytester.path, "session.md", """
+    write_deck(pytester.path, "session.md", """
         # Session
 
         ```python
@@ -261,7 +255,7 @@ def test_a_deck_is_one_session_and_runs_once_for_all_its_items(pytester):
 
 
 def test_pytest_and_the_cli_share_the_cache(pytester):
-    deck(pytester.path, "cached.md", "# Cached\n\n```python\nx = 2\n```\n")
+    write_deck(pytester.path, "cached.md", "# Cached\n\n```python\nx = 2\n```\n")
     cache = pytester.path / "shared-cache"
     run(pytester, "--slideproof", "--slideproof-cache-dir", str(cache),
         "cached.md").assert_outcomes(passed=1)
@@ -274,7 +268,7 @@ def test_pytest_and_the_cli_share_the_cache(pytester):
 
 
 def test_bad_plugin_options_are_usage_errors(pytester):
-    deck(pytester.path, "d.md", "# D\n\n```python\nx = 1\n```\n")
+    write_deck(pytester.path, "d.md", "# D\n\n```python\nx = 1\n```\n")
     result = run(pytester, "--slideproof", "--slideproof-model", "nonsense", "d.md")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "NAME=TARGET" in result.stderr.str()

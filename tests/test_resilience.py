@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from slideproof import cache as cache_mod
+from slideproof import atomic as atomic_mod
 from slideproof import report, sandbox
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
@@ -63,7 +63,7 @@ def test_entries_are_written_to_a_temp_file_then_renamed(tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
     renames = []
     real_replace = os.replace
-    monkeypatch.setattr(cache_mod.os, "replace",
+    monkeypatch.setattr(atomic_mod.os, "replace",
                         lambda src, dst: (renames.append((src, dst)), real_replace(src, dst)))
     cache.put(key, plan, _raw("one\n"))
     [(src, dst)] = renames
@@ -78,11 +78,10 @@ def test_a_write_interrupted_half_way_leaves_the_old_entry_and_no_temp_file(tmp_
     cache = Cache(tmp_path / "cache")
     cache.put(key, plan, _raw("old\n"))
 
-    def torn_dump(data, f, **kwargs):
-        f.write(json.dumps(data)[:20])
-        raise KeyboardInterrupt  # Ctrl-C (or a kill) in the middle of the write
+    def interrupted(fd):
+        raise KeyboardInterrupt  # Ctrl-C (or a kill) after part of the entry was written
 
-    monkeypatch.setattr(cache_mod.json, "dump", torn_dump)
+    monkeypatch.setattr(atomic_mod.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cache.put(key, plan, _raw("new\n"))
     monkeypatch.undo()
@@ -124,11 +123,26 @@ def test_the_report_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     target = tmp_path / "report.json"
     report.write_json({"ok": True, "decks": []}, target)
 
-    def torn_dump(data, f, **kwargs):
-        f.write('{"ok": fa')
-        raise OSError(28, "No space left on device")
+    real_fdopen = os.fdopen
 
-    monkeypatch.setattr(report.json, "dump", torn_dump)
+    class FullDisk:
+        """The temp file takes a few bytes, then the disk is full."""
+
+        def __init__(self, fd, *args, **kwargs):
+            self.file = real_fdopen(fd, *args, **kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, text):
+            self.file.write(text[:9])
+            self.file.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic_mod.os, "fdopen", FullDisk)
     with pytest.raises(OSError):
         report.write_json({"ok": False, "decks": [1]}, target)
     monkeypatch.undo()

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import re
 import sys
-import tempfile
 import warnings
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .atomic import write_atomic
 
 FORMAT = 1
 _LOAD = re.compile(r"""spacy\.load\(\s*['"]([^'"]+)['"]""")
@@ -134,19 +133,8 @@ class Cache:
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(data, f, ensure_ascii=False)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, target)  # atomic: readers see the old entry or the new one
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            # atomic: readers see the old entry or the new one, never a torn one
+            write_atomic(target, json.dumps(data, ensure_ascii=False), durable=True)
         except OSError as err:
             # A full disk or a read-only folder: carry on without the cache, say so once.
             self.enabled = False

@@ -162,13 +162,7 @@ def check(args) -> int:
     data = report.to_json(verification, policy)
     if shard:
         data["shard"] = shard
-    if args.json:
-        report.write_json(data, args.json)
-    if args.junit:
-        ci_formats.write_junit(data, args.junit, policy)
-    if args.github:
-        for line in ci_formats.github_commands(data, policy):
-            print(line, flush=True)
+    write_outputs(data, args, policy, json_path=args.json)
     if not args.quiet:
         print_summary(console, verification, policy, verifier.ran)
     if interrupted:
@@ -211,6 +205,17 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
 
 
+def write_outputs(data: dict, args, policy: Policy, json_path: str | None) -> None:
+    """The report in every format asked for: JSON, JUnit XML, GitHub annotations."""
+    if json_path:
+        report.write_json(data, json_path)
+    if args.junit:
+        ci_formats.write_junit(data, args.junit, policy)
+    if args.github:
+        for line in ci_formats.github_commands(data, policy):
+            print(line, flush=True)
+
+
 def merge(args) -> int:
     """``slideproof report merge A.json B.json … -o OUT.json``: shard reports → one."""
     console = Console(stderr=True)
@@ -228,12 +233,7 @@ def merge(args) -> int:
     except ci_formats.MergeError as err:
         console.print(f"[red]slideproof: {err}", highlight=False)
         return 2
-    report.write_json(data, args.output)
-    if args.junit:
-        ci_formats.write_junit(data, args.junit, policy)
-    if args.github:
-        for line in ci_formats.github_commands(data, policy):
-            print(line, flush=True)
+    write_outputs(data, args, policy, json_path=args.output)
     for warning in data["warnings"]:
         console.print(f"[yellow]warning: {warning}", highlight=False)
     if not args.quiet:

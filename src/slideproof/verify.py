@@ -13,7 +13,7 @@ from typing import Callable
 from . import cache as cache_mod
 from . import sandbox
 from .deck import Deck
-from .judge import DeckResult, Policy, judge_deck
+from .judge import DeckResult, judge_deck
 from .run import Options, Pool, plan_for
 
 
