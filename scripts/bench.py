@@ -58,7 +58,8 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+SRC = REPO / "src"  # replaced by a snapshot of it in main()
+sys.path.insert(0, str(SRC))
 
 from slideproof.deck import iter_deck_files, read_deck  # noqa: E402
 from slideproof.run import Options, plan_for  # noqa: E402
@@ -297,7 +298,7 @@ def run_process(argv: list[str], *, cwd=None, env=None, log: Path | None = None,
 
 def child_env(aliases: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO / "src"),
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(SRC),
                                                     env.get("PYTHONPATH")] if p)
     env["BENCH_ALIASES"] = json.dumps(aliases)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as slideproof's decks get
@@ -920,6 +921,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="slideproof-bench-"))
     # A snapshot of each folder: decks edited while the benchmark runs must not turn a warm
     # run cold half-way. The docs snapshot is also the docs_dir of the mkdocs builds.
+    # The code too: every contender of every repetition runs the same slideproof.
+    global SRC
+    SRC = work / "src"
+    shutil.copytree(REPO / "src", SRC, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     snapshots = []
     for name, folder in suites:
         copy = work / "snapshots" / name

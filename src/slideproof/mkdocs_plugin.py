@@ -82,6 +82,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self._said: set[str] = set()
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
+        self._separate_notebook_caches(config)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
@@ -253,16 +254,16 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             links = {}
             if self.config.execute:
                 links["report"] = report_url
-            result = self.results.get(uri)
-            if result is not None:
-                links.update(self._add_notebook(files, config, uri, page_file, result))
+            # With execution off the notebook is still published, as written (no outputs).
+            links.update(self._add_notebook(files, config, uri, page_file,
+                                            self.results.get(uri)))
             self.site_links[uri] = links
         return files
 
     on_files = CombinedEvent(on_files, _add_site_pages)
 
     def _add_notebook(self, files: Files, config, uri: str, page_file: File,
-                      result: DeckResult) -> dict[str, str]:
+                      result: DeckResult | None) -> dict[str, str]:
         """Write the deck's notebook into <cache_dir>/notebooks/ and add it to the site."""
         deck = self.decks[uri]
         folder = self.cache.folder / "notebooks"
@@ -318,6 +319,19 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         file.localization = i18n.current_language
         file.alternates = alternates
         file.locale_alternate_of = file.src_uri
+
+    def _separate_notebook_caches(self, config) -> None:
+        """mkdocs-jupyter evicts, after each build, the cache entries that build did not
+        use; mkdocs-static-i18n builds each language in turn, so each language would evict
+        the other's notebooks and every build would convert them all again. One cache
+        folder per language keeps both warm."""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is None or "i18n" not in config.plugins or not jupyter.config.get("cache"):
+            return
+        if not hasattr(self, "_jupyter_cache_root"):
+            self._jupyter_cache_root = jupyter.config["cache_dir"]
+        language = self._lang_prefix(config).strip("/") or "default"
+        jupyter.config["cache_dir"] = str(Path(self._jupyter_cache_root) / language)
 
     @staticmethod
     def _lang_prefix(config) -> str:

@@ -175,6 +175,10 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
                 cells.insert(first + 1, v4.new_markdown_cell(rest.strip("\n")))
         cells.insert(first + 1, v4.new_markdown_cell(intro.format(v=spacy_version)))
     nbformat.validate(nb)
+    # nbformat gives cells random ids; stable ones keep the file identical from build to
+    # build, so mkdocs-jupyter's cache (keyed on the file's bytes) is not missed every time.
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"slideproof-{number}"
     return nb
 
 
