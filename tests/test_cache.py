@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -139,3 +140,43 @@ def test_two_concurrent_checks_on_one_cache_agree(tmp_path):
     third = check(3)
     assert all(d["cached"] for d in third["decks"]) and outcome(third) == outcome(reports[0])
     assert not list(cache_dir.rglob(".tmp-*"))
+
+
+NO_SPACY = """
+import sys
+from {module} import {entry}
+try:
+    {call}
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("spacy", "thinc"))
+print("SPACY-MODULES:", loaded)
+"""
+
+
+def _spacy_modules_after(code: str, cwd) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                          text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    line = next(l for l in done.stdout.splitlines() if l.startswith("SPACY-MODULES:"))
+    return ast.literal_eval(line.split(":", 1)[1].strip())
+
+
+def test_warm_check_and_warm_build_never_import_spacy(tmp_path):
+    docs = tmp_path / "docs"
+    for i in range(2):
+        write_deck(docs, f"d{i}.md", BODY.format(notes="n", value=i))
+    (tmp_path / "mkdocs.yml").write_text("site_name: T\ntheme: material\n"
+                                         "plugins: [search, slideproof]\n")
+    check = NO_SPACY.format(module="slideproof.cli", entry="main",
+                            call="main(['check', 'docs', '-q'])")
+    build = NO_SPACY.format(module="mkdocs.__main__", entry="cli",
+                            call="cli(['build', '-q'])")
+    # cold: the decks run (in the worker, never in these processes)
+    assert _spacy_modules_after(check, tmp_path) == []
+    assert _spacy_modules_after(build, tmp_path) == []
+    report = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "docs", "-q",
+                    "--json", str(report)], cwd=tmp_path, check=True)
+    assert all(d["cached"] for d in json.loads(report.read_text())["decks"])
+    assert _spacy_modules_after(check, tmp_path) == []
+    assert _spacy_modules_after(build, tmp_path) == []

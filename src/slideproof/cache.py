@@ -49,12 +49,18 @@ def model_version(target: str) -> str:
     return _dist_version(target) or "absent"
 
 
-def models_used(plan: dict) -> list[str]:
-    names = set(plan["models"])
+def models_loaded(plan: dict) -> set[str]:
+    """Model names the deck's code loads (``spacy.load("…")``) or ``requires``."""
+    names: set[str] = set()
     for source in plan["setup"] + plan["blocks"]:
         names.update(_LOAD.findall(source["code"]))
         names.update(source.get("requires") or [])
-    return sorted(names)
+    return names
+
+
+def models_used(plan: dict) -> list[str]:
+    """Every model whose version belongs in the deck's key: those it loads, and its aliases."""
+    return sorted(set(plan["models"]) | models_loaded(plan))
 
 
 def environment() -> dict:

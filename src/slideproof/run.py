@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import sandbox
+from .cache import models_loaded
 from .deck import Deck
 
 GiB = 1 << 30
@@ -50,8 +51,13 @@ class Options:
                 "cpu": self.cpu_limit, "file_size": self.file_size_limit,
                 "processes": self.process_limit, "open_files": self.open_files_limit}
 
-    def worker_config(self) -> dict:
-        preload = self.preload if self.preload is not None else sorted(set(self.models.values()))
+    def worker_config(self, plans: dict[str, dict]) -> dict:
+        """By default the worker preloads the alias targets the decks at hand load: a model
+        no deck uses would only cost start-up time and memory."""
+        preload = self.preload
+        if preload is None:
+            preload = sorted({plan["models"][name] for plan in plans.values()
+                              for name in models_loaded(plan) if name in plan["models"]})
         return {"jobs": self.jobs, "preload": preload}
 
 
@@ -147,7 +153,7 @@ class Pool:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._log, env=env, cwd=self.tmp_root,
                                      start_new_session=True)
-        config = {**self.options.worker_config(), "tmp_root": self.tmp_root,
+        config = {**self.options.worker_config(plans or {}), "tmp_root": self.tmp_root,
                   "preimport": modules_used(plans or {})}
         self._send(config)
         ready = self._receive()
