@@ -14,6 +14,7 @@ import functools
 import os
 import shutil
 import subprocess
+import tempfile
 
 KINDS = ("bwrap", "unshare", "none")
 
@@ -36,7 +37,7 @@ def _works(argv: list[str]) -> bool:
 @functools.cache
 def available() -> tuple[str, ...]:
     kinds = []
-    if shutil.which("bwrap") and _works(_bwrap_prefix("/tmp")):
+    if shutil.which("bwrap") and _works(_bwrap_prefix(tempfile.gettempdir())):
         kinds.append("bwrap")
     if shutil.which("unshare") and _works(_unshare_prefix()):
         kinds.append("unshare")
