@@ -145,10 +145,6 @@ class Deck:
         return self.meta.get("setup") or ""
 
 
-def is_deck(meta: dict) -> bool:
-    return meta.get("type") == "slides"
-
-
 def decode(data: bytes, path: str) -> str:
     """Bytes → text with LF line ends; a BOM is dropped, CRLF and lone CR become LF."""
     if data.startswith(b"\xef\xbb\xbf"):

@@ -67,6 +67,11 @@ class BlockResult:
     blocked_by: int | None = None
 
     @property
+    def where(self) -> int:
+        """The deck line to point at: where the exception was raised, else the fence."""
+        return (self.error or {}).get("line") or self.block.line
+
+    @property
     def shown_output(self) -> str:
         """What a notebook would show: printed text, then the last expression's value."""
         parts = [self.output.rstrip("\n")] if self.output.strip() else []

@@ -162,7 +162,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         for uri, result in zip(self.decks, results):
             self.results[uri] = result
             for r in result.blocks:
-                line = (r.error or {}).get("line") or r.block.line
+                line = r.where
                 if self.policy.fails(r.status):
                     self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
                 elif r.status in ("deprecated", "unverified", "output-differs"):

@@ -237,7 +237,7 @@ class BlockRepr:
     def __init__(self, result, nodeid: str, path: str, verbose: bool):
         self.result = result
         error = result.error or {}
-        self.line = error.get("line") or result.block.line
+        self.line = result.where
         code = error.get("code") or next(
             (w.get("code") for w in result.warnings if w.get("code")), None)
         self.code = code

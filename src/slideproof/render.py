@@ -72,7 +72,7 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _code(lang: str, code: str, title: str | None = None, classes: str = "") -> str:
+def _code(lang: str, code: str, title: str | None = None) -> str:
     fence = _fence_for(code)
     info = lang or "text"
     if title:
@@ -149,7 +149,7 @@ class Renderer:
                 f'markdown="1">\n\n{body}\n\n</div>')
 
     def status_box(self, result: BlockResult) -> str:
-        line = (result.error or {}).get("line") or result.block.line
+        line = result.where
         title = f"{result.status} — {self.deck.path}:{line}"
         body = [result.message]
         if result.diff:

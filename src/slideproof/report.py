@@ -78,7 +78,7 @@ def failure_rows(verification, policy: Policy):
         for r in d.blocks:
             if policy.fails(r.status) or r.status in ("deprecated", "unverified",
                                                        "output-differs"):
-                line = (r.error or {}).get("line") or r.block.line
+                line = r.where
                 code = (r.error or {}).get("code") or next(
                     (w["code"] for w in r.warnings if w.get("code")), "") or ""
                 message = r.message + (f"\n{r.diff}" if r.diff else "")

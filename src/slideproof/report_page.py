@@ -149,7 +149,7 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
         for r in d.blocks:
             slide = r.block.slide
             slide_cell = f"[{slide}]({url}#slide-{slide})" if url else str(slide)
-            line = (r.error or {}).get("line") or r.block.line
+            line = r.where
             note = _cell(_summary(r.message))
             if not policy.publishes(r.status) and r.status != "skipped":
                 note = f"{note} ({s['withheld']})" if note else s["withheld"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -134,7 +135,6 @@ class Pool:
         self.tmp_root = ""
         self._log = None
         self._lock = threading.Lock()
-        self._counter = 0
 
     @property
     def alive(self) -> bool:
@@ -251,8 +251,6 @@ class Pool:
                 pass
         if self._log:
             self._log.close()
-        import shutil
-
         shutil.rmtree(self.tmp_root, ignore_errors=True)
 
     def __enter__(self) -> "Pool":

@@ -6,7 +6,6 @@ same thing. A ``Verifier`` keeps its pool alive between calls (``mkdocs serve`` 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -98,16 +97,3 @@ class Verifier:
         if self.pool:
             self.pool.close()
             self.pool = None
-
-
-def verify_paths(decks: list[Deck], options: Options, cache: cache_mod.Cache,
-                 **callbacks) -> Verification:
-    started = time.perf_counter()
-    verifier = Verifier(options, cache)
-    try:
-        results = verifier.verify(decks, **callbacks)
-        env = verifier.environment()
-    finally:
-        verifier.close()
-    warnings = [cache.warning] if cache.warning else []
-    return Verification(env, results, seconds=time.perf_counter() - started, warnings=warnings)

@@ -192,8 +192,15 @@ class Worker:
             os.close(child.fd)
             return
         child.buffer += data
+        self.take_events(child)
+
+    def take_events(self, child: Child) -> None:
+        """Handle every complete line the deck has sent: track the running block and its
+        deadline, pass the rest on to the parent."""
         while b"\n" in child.buffer:
             line, child.buffer = child.buffer.split(b"\n", 1)
+            if not line.strip():
+                continue
             try:
                 event = json.loads(line)
             except ValueError:
@@ -231,8 +238,8 @@ class Worker:
                         child.buffer += data
                 except (BlockingIOError, OSError):
                     pass
-                child.buffer += b"\n"
-                self.read_child_buffer(child)
+                child.buffer += b"\n"  # the last line may have no newline
+                self.take_events(child)
                 self.selector.unregister(child.fd)
                 os.close(child.fd)
             kill_group(pid)
@@ -247,24 +254,6 @@ class Worker:
             else:
                 exit_info["exit_code"] = os.WEXITSTATUS(status)
             self.emit(exit_info)
-
-    def read_child_buffer(self, child: Child) -> None:
-        lines = child.buffer.split(b"\n")
-        child.buffer = b""
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("event") == "start":
-                child.running = event["index"]
-                continue
-            if event.get("event") == "block":
-                child.running = None
-            event["id"] = child.deck_id
-            self.emit(event)
 
     def kill_orphans(self) -> None:
         """Processes a deck left behind and that were re-parented to us (we are their
