@@ -162,8 +162,7 @@ def test_plugin_publishes_report_notebooks_and_json(tmp_path):
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: Test\n"
         "use_directory_urls: false\n"
-        "theme:\n  name: material\n  custom_dir: " + json.dumps(str(REPO / "overrides")) +
-        "\nplugins:\n  - search\n  - slideproof:\n      cache_dir: " +
+        "theme:\n  name: material\nplugins:\n  - search\n  - slideproof:\n      cache_dir: " +
         json.dumps(str(tmp_path / "cache")) +
         "\n  - mkdocs-jupyter:\n      include: ['*.ipynb']\n      include_source: true\n"
         "      cache: false\n", "utf-8")

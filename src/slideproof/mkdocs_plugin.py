@@ -33,6 +33,9 @@ from .verify import Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
+# The deck page template, the report page template and their assets ship inside the package.
+THEME_DIR = Path(__file__).parent / "theme"
+
 # What the rendered Markdown relies on; added when a site does not configure them.
 NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details",
                      "pymdownx.superfences", "pymdownx.highlight"]
@@ -83,6 +86,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
         self._separate_notebook_caches(config)
+        self._add_theme(config)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
@@ -120,6 +124,17 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.show_all = (self.config.show_all if self.config.show_all is not None
                          else self.command == "serve")
         return config
+
+    @staticmethod
+    def _add_theme(config):
+        """Put the packaged templates after the site's own ``custom_dir`` (so a course can
+        still override any of them) and before the theme's, as MkDocs' search plugin does."""
+        dirs = config.theme.dirs
+        if str(THEME_DIR) in dirs:
+            return
+        custom = config.theme.get("custom_dir")
+        dirs.insert(1 if custom and dirs and Path(dirs[0]) == Path(custom) else 0,
+                    str(THEME_DIR))
 
     # -- verify every deck up front -------------------------------------------------------
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
@@ -185,7 +200,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if deck is None:
             return markdown
         if "template" not in page.meta and self._has_template(config, "slides.html"):
-            page.meta["template"] = "slides.html"  # the deck page layout in overrides/
+            page.meta["template"] = "slides.html"  # the deck page layout in the packaged theme
         lang = self.deck_lang(deck, uri, config)
         result = self.results.get(uri)
         static = self.config.static_dir.strip("/")

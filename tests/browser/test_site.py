@@ -1,6 +1,6 @@
 """The reader's site in a real browser: Debian's Chromium driven by Playwright.
 
-A small bilingual site (two tiny decks written here, the repository's overrides/) is built
+A small bilingual site (two tiny decks written here, the packaged theme) is built
 once per test run with ``mkdocs build`` and served on 127.0.0.1; the tests then read a
 deck page, present it with the keyboard and the button, follow a speaker view in a second
 window, and open the report and notebook pages. Screenshots go to test-artifacts/.
@@ -42,7 +42,6 @@ docs_dir: docs
 site_dir: site
 theme:
   name: material
-  custom_dir: {overrides}
   language: en
   font: false
   features:
@@ -170,7 +169,6 @@ def _build(root: Path) -> Path:
     (root / "docs" / "pt" / "tiny.md").write_text(DECK_PT, "utf-8")
     (root / "docs" / "static" / "pipeline.svg").write_text(SVG, "utf-8")
     (root / "mkdocs.yml").write_text(MKDOCS_YML.format(
-        overrides=json.dumps(str(REPO / "overrides")),
         cache=json.dumps(str(root / ".slideproof-cache"))), "utf-8")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
