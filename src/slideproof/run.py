@@ -42,10 +42,14 @@ class Options:
     open_files_limit: int = 1024
     models: dict[str, str] = field(default_factory=dict)
     preload: list[str] | None = None  # None: every alias target
-    prelude: str = ""
-    prelude_path: str = "prelude"
+    # language ('*': every language) → (name shown in tracebacks, code)
+    prelude: dict[str, tuple[str, str]] = field(default_factory=dict)
     sandbox: str = "auto"
     env_allow: tuple[str, ...] = ()
+
+    def prelude_for(self, lang: str | None) -> tuple[str, str] | None:
+        """The deck's language's prelude, else the one for every language."""
+        return self.prelude.get(lang or "") or self.prelude.get("*")
 
     def limits(self) -> dict:
         return {"output": self.output_limit, "memory": self.memory_limit,
@@ -77,8 +81,9 @@ def _front_matter_line(deck: Deck, key: str) -> int:
 def plan_for(deck: Deck, options: Options) -> dict:
     """Everything the worker needs to run ``deck``; also what the cache key is made of."""
     setup = []
-    if options.prelude.strip():
-        setup.append({"name": options.prelude_path, "code": options.prelude, "first_line": 1})
+    prelude = options.prelude_for(deck.language)
+    if prelude and prelude[1].strip():
+        setup.append({"name": prelude[0], "code": prelude[1], "first_line": 1})
     if deck.setup_code.strip():
         first = _front_matter_line(deck, "setup")
         # 'setup: |' puts the code on the lines after the key.

@@ -1,0 +1,295 @@
+"""Every option of a run, defined once: name, default, what it accepts, how it is checked.
+
+The CLI flags, ``pytest --slideproof-*`` and the MkDocs plugin's options all map onto these
+names and nothing else; ``[tool.slideproof]`` in ``pyproject.toml`` (found by walking up from
+a folder, as pytest and ruff find theirs) uses them as they are. Later layers win: the
+command line > the plugin's options in mkdocs.yml > ``[tool.slideproof]`` > the defaults.
+The two tables, ``models`` and ``prelude``, are merged key by key (an alias or a language
+given on the command line replaces that one alone).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+from .cache import Cache
+from .deck import MAX_TIMEOUT
+from .errors import ConfigError, coded
+from .judge import Policy
+from .run import Options
+
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # bool, count (an int > 0), seconds, str, choice, models, prelude
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SPECS: dict[str, Spec] = {
+    "execute": Spec("bool", True, "run the examples (false: publish the decks as written)"),
+    "jobs": Spec("count", None, "decks run in parallel (default: the number of cores)"),
+    "timeout": Spec("seconds", 60.0, "seconds per block"),
+    "models": Spec("models", {}, "model aliases: spacy.load(NAME) loads TARGET, an "
+                   "installed package or a path"),
+    "prelude": Spec("prelude", {}, "code or a .py file run before every deck, or a table "
+                    "from language ('*': every language) to code or file"),
+    "sandbox": Spec("choice", "auto", "how examples are isolated", ("auto", *sandbox.KINDS)),
+    "cache": Spec("bool", True, "read and write the results cache"),
+    "cache_dir": Spec("str", ".slideproof-cache", "the results cache folder"),
+    "output_limit": Spec("count", 1_000_000, "characters of output kept per block"),
+    "memory_limit": Spec("count", 4096, "MiB of address space per deck process"),
+    "cpu_limit": Spec("count", 600, "CPU seconds per deck process"),
+    "fail_on_output_differs": Spec("bool", True, "an output that differs from its ```out "
+                                   "block fails"),
+    "fail_on_deprecated": Spec("bool", False, "a block that raises a deprecation warning "
+                               "fails"),
+    "fail_on_unverified": Spec("bool", False, "a block that needs a missing model or "
+                               "package fails"),
+    "static_dir": Spec("str", "static", "site folder of the decks' images"),
+    "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
+                     "'mkdocs serve')"),
+}
+
+EXPECTED = {
+    "bool": "true or false",
+    "count": "a whole number greater than 0",
+    "seconds": f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}",
+    "str": "a string",
+    "models": "a table of model names to packages or paths",
+    "prelude": "code, a .py file, or a table from language ('*': every language) to "
+               "code or a .py file",
+}
+
+
+@dataclass
+class Layer:
+    """Options from one place: ``source`` names it in messages, relative files in it are
+    relative to ``base``, and ``text`` (the file) lets a message point at the key's line."""
+
+    values: dict
+    source: str
+    base: Path
+    text: str = ""
+    table: str = ""  # the TOML table the keys are in, e.g. 'tool.slideproof'
+
+    flag_prefix: str | None = None  # options given as flags: name the flag, e.g. '--'
+
+    def where(self, key: str, sub: str | None = None) -> str:
+        if self.flag_prefix is not None:
+            return self.flag_prefix + key.replace("_", "-")
+        line = _key_line(self.text, self.table, key, sub) if self.text else None
+        return f"{self.source}:{line}" if line else self.source
+
+
+def _key_line(text: str, table: str, key: str, sub: str | None) -> int | None:
+    """The line where ``key`` (or ``key.sub``) is written: tomllib keeps no positions."""
+    lines = text.split("\n")
+    header = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
+    current = ""
+    if not table:  # YAML (mkdocs.yml): the plugin's options follow its name
+        start = next((i for i, line in enumerate(lines)
+                      if re.match(r"^\s*-?\s*slideproof\s*:", line)), None)
+        if start is None:
+            return None
+        found = next((i for i, line in enumerate(lines[start + 1:], start=start + 1)
+                      if re.match(rf"^\s*{re.escape(sub or key)}\s*:", line)), None)
+        return found + 1 if found is not None else None
+    wanted = [(table, key)] if sub is None else [(f"{table}.{key}" if table else key, sub),
+                                                 (table, key)]
+    for want_table, want_key in wanted:
+        for number, line in enumerate(lines, start=1):
+            m = header.match(line)
+            if m:
+                current = m.group(1).replace('"', "").replace(" ", "")
+                continue
+            if current == want_table and re.match(
+                    rf"""^\s*["']?{re.escape(want_key)}["']?\s*=""", line):
+                return number
+    return None
+
+
+def check(key: str, value: object, layer: Layer) -> object:
+    """A value of ``key`` as ``Options`` wants it, or a ConfigError naming key and place."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ConfigError(coded("SP200", key=key, known=", ".join(SPECS)), layer.where(key))
+
+    def wrong(expected: str | None = None, got: object = value,
+              sub: str | None = None) -> ConfigError:
+        return ConfigError(coded("SP201", key=key if sub is None else f"{key}.{sub}",
+                                 expected=expected or EXPECTED.get(spec.kind, spec.kind),
+                                 got=got), layer.where(key, sub))
+
+    kind = spec.kind
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise wrong()
+        return value
+    if kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise wrong()
+        return value
+    if kind == "seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+            raise wrong()
+        return float(value)
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise wrong()
+        return value
+    if kind == "choice":
+        if value not in spec.choices:
+            raise wrong("one of " + ", ".join(spec.choices))
+        return value
+    if kind == "models":
+        if not isinstance(value, dict):
+            raise wrong()
+        for name, target in value.items():
+            if not isinstance(target, str) or not target:
+                raise wrong("a package name or a path", target, sub=str(name))
+        return {str(k): v for k, v in value.items()}
+    if kind == "prelude":
+        table = value if isinstance(value, dict) else {"*": value}
+        out = {}
+        for lang, code in table.items():
+            if not isinstance(code, str):
+                raise wrong(got=code, sub=None if table is not value else str(lang))
+            out[str(lang)] = _prelude(code, str(lang), layer)
+        return out
+    raise AssertionError(kind)  # a Spec kind without a check
+
+
+def _prelude(text: str, lang: str, layer: Layer) -> tuple[str, str]:
+    """(name for tracebacks, code): a one-line value that ends in ``.py`` or names a file is
+    a file (relative to the layer's folder); anything else is code."""
+    if "\n" in text or not (text.strip().endswith(".py") or (layer.base / text).is_file()):
+        suffix = "" if lang == "*" else f".{lang}"
+        return f"{layer.source} (prelude{suffix})", text
+    path = layer.base / text.strip()
+    try:
+        return str(path), path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        problem = getattr(err, "strerror", None) or str(err)
+        raise ConfigError(coded("SP204", path=path, problem=problem),
+                          layer.where("prelude", None if lang == "*" else lang)) from None
+
+
+# -- pyproject.toml --------------------------------------------------------------------------
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.slideproof] table, from ``start`` upwards."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / PYPROJECT
+        if candidate.is_file():
+            try:
+                text = candidate.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if re.search(r"(?m)^\s*\[\s*tool\s*\.\s*slideproof\s*[\].]", text):
+                return candidate
+    return None
+
+
+def pyproject_layer(start: Path) -> Layer | None:
+    path = find_pyproject(start)
+    if path is None:
+        return None
+    text = path.read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line = re.search(r"line (\d+)", str(err))
+        raise ConfigError(coded("SP202", path=path, problem=err),
+                          f"{path}:{line.group(1)}" if line else str(path)) from None
+    values = data.get("tool", {}).get("slideproof", {})
+    if not isinstance(values, dict):
+        raise ConfigError(coded("SP203", kind=type(values).__name__), str(path))
+    return Layer(values, str(path), path.parent, text, "tool.slideproof")
+
+
+# -- resolving -------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """The resolved value of every option (and where the non-default ones came from)."""
+
+    values: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    cache_base: Path = field(default_factory=Path)
+
+    def __getitem__(self, key: str):
+        return self.values[key]
+
+    def options(self, **overrides) -> Options:
+        v = self.values
+        fields = {"jobs": v["jobs"] or os.cpu_count() or 1, "timeout": v["timeout"],
+                  "models": dict(v["models"]), "prelude": dict(v["prelude"]),
+                  "sandbox": v["sandbox"], "output_limit": v["output_limit"],
+                  "memory_limit": v["memory_limit"] << 20, "cpu_limit": v["cpu_limit"]}
+        fields.update(overrides)
+        return Options(**fields)
+
+    def policy(self) -> Policy:
+        v = self.values
+        return Policy(fail_on_output_differs=v["fail_on_output_differs"],
+                      fail_on_deprecated=v["fail_on_deprecated"],
+                      fail_on_unverified=v["fail_on_unverified"])
+
+    def cache(self) -> Cache:
+        folder = Path(self.values["cache_dir"])
+        base = self.sources.get("cache_dir", self.cache_base)
+        return Cache(folder if folder.is_absolute() else base / folder,
+                     enabled=self.values["cache"])
+
+
+def resolve(*layers: Layer | None, base: Path | None = None) -> Settings:
+    """Defaults, then each layer in turn (later ones win). ``base``: where a default
+    relative cache folder lives (the current folder, or mkdocs.yml's)."""
+    settings = Settings(values={k: s.default for k, s in SPECS.items()},
+                        cache_base=base or Path.cwd())
+    for layer in layers:
+        if layer is None:
+            continue
+        for key, value in layer.values.items():
+            checked = check(str(key), value, layer)
+            if SPECS[key].kind in ("models", "prelude"):
+                checked = {**settings.values[key], **checked}
+            settings.values[key] = checked
+            if key == "cache_dir":
+                settings.sources[key] = layer.base
+    return settings
+
+
+def load(*layers: Layer | None, start: Path | None = None, base: Path | None = None) -> Settings:
+    """``[tool.slideproof]`` (found from ``start``, default the current folder), then
+    ``layers`` on top of it."""
+    start = start or Path.cwd()
+    return resolve(pyproject_layer(start), *layers, base=base or start)
+
+
+def parse_model(text: str) -> tuple[str, str]:
+    """``NAME=TARGET``, as the command line and pytest write a model alias."""
+    name, sep, target = text.partition("=")
+    if not sep or not name.strip() or not target.strip():
+        raise ValueError(coded("SP205", text=text))
+    return name.strip(), target.strip()
+
+
+def parse_prelude(text: str) -> tuple[str, str]:
+    """``FILE`` (every language) or ``LANG=FILE``, as flags write a prelude."""
+    lang, sep, path = text.partition("=")
+    if not sep:
+        return "*", text
+    if not re.fullmatch(r"[a-z]{2,3}|\*", lang.strip()) or not path.strip():
+        raise ValueError(coded("SP206", text=text))
+    return lang.strip(), path.strip()
