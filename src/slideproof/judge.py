@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .deck import Block, Deck
+from .errors import coded
 
 PASSED, OUTPUT_DIFFERS, DEPRECATED = "passed", "output-differs", "deprecated"
 FAILED, TIMED_OUT, CRASHED, BLOCKED = "failed", "timed-out", "crashed", "blocked"
@@ -172,11 +173,19 @@ HINTS = [
      "pass a batch size: spacy.util.minibatch(items, size=8)"),
     (re.compile(r"has no attribute 'begin_training'"),
      "spaCy 3 renamed nlp.begin_training() to nlp.initialize()"),
+    (re.compile(r"\[E090\]"), coded("SP222")),
 ]
 
 
 def _hint(message: str) -> str:
     return next((f" — {hint}" for pattern, hint in HINTS if pattern.search(message)), "")
+
+
+def _needs(missing: dict) -> str:
+    """What is missing and the command that installs it."""
+    if missing.get("model"):
+        return coded("SP211", model=missing["model"], install=missing["install"])
+    return coded("SP210", package=missing["package"], install=missing["install"])
 
 
 def _error_message(error: dict) -> str:
@@ -193,16 +202,25 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
     done = raw.get("done") or {}
     results: list[BlockResult] = []
     broken: dict[str, int] = {}  # name → line of the failed block that would define it
+    lacking: set[int] = set()  # lines of blocks unverified for a missing package or model
     ended_at: int | None = None  # the session ended (timeout/crash) at this deck line
     first_failure: int | None = None  # line of the first block that did not run through
-    deck_error = None
+    deck_error = unverified = None
     if setup_failed:
         err = setup_failed["error"]
-        deck_error = (f"the setup code ({setup_failed['source']}) failed at line "
-                      f"{err.get('line')}: {_error_message(err)}")
+        if err.get("missing"):  # the environment lacks a package or model: not a bug
+            unverified = coded("SP212", source=setup_failed["source"],
+                               why=_needs(err["missing"]))
+        else:
+            deck_error = (f"the setup code ({setup_failed['source']}) failed at line "
+                          f"{err.get('line')}: {_error_message(err)}")
     for spec, block in zip(plan["blocks"], blocks):
         index = spec["index"]
         event = events.get(index)
+        if unverified:
+            results.append(BlockResult(block, UNVERIFIED, unverified, error=dict(
+                setup_failed["error"], line=None)))
+            continue
         if setup_failed:
             results.append(BlockResult(block, BLOCKED, f"not run: {deck_error}"))
             continue
@@ -211,7 +229,9 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             if ended_at is None:
                 ended_at = block.line
             continue
-        results.append(_judge_block(block, spec, event, broken, first_failure))
+        results.append(_judge_block(block, spec, event, broken, first_failure, lacking))
+        if results[-1].status == UNVERIFIED:
+            lacking.add(block.line)
         if results[-1].status in (FAILED, TIMED_OUT, CRASHED, BLOCKED, UNVERIFIED):
             first_failure = first_failure or block.line
             for name in defined_names(block.code):
@@ -245,7 +265,8 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
 
 
 def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
-                 first_failure: int | None = None) -> BlockResult:
+                 first_failure: int | None = None,
+                 lacking: set[int] = frozenset()) -> BlockResult:
     result = BlockResult(block, PASSED, output=event.get("output") or "",
                          display=event.get("display"), error=event.get("error"),
                          warnings=event.get("warnings") or [],
@@ -270,18 +291,17 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
         elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
             result.status = EXPECTED_ERROR
             result.message = f"raised {_error_message(error)}, as declared"
-        elif error.get("code") == "E050" or kind == "ModuleNotFoundError":
+        elif error.get("missing"):
             result.status = UNVERIFIED
-            missing = error.get("missing_module")
-            result.message = (_error_message(error) + (
-                f" — the package '{missing}' is not installed here" if missing and
-                kind == "ModuleNotFoundError" else
-                " — the model is not installed here; install it or add a model alias"))
+            result.message = f"{_error_message(error)} — {_needs(error['missing'])}"
         elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
-            result.status = BLOCKED
             result.blocked_by = broken[error["name"]]
+            # A name the environment kept from being defined: as unverified as its block.
+            result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
             result.message = (f"'{error['name']}' is not defined because the block at line "
-                              f"{result.blocked_by} failed")
+                              f"{result.blocked_by} "
+                              + ("could not run here" if result.blocked_by in lacking
+                                 else "failed"))
         else:
             result.status = FAILED
             result.message = _error_message(error) + _hint(error.get("message", ""))

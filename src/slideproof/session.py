@@ -105,6 +105,52 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+# Import names whose pip package is called otherwise (the install command names the package).
+PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "PyYAML", "cv2": "opencv-python",
+             "PIL": "Pillow", "bs4": "beautifulsoup4", "sudachipy": "sudachipy sudachidict_core",
+             "spacy_transformers": "spacy-transformers", "spacy_pkuseg": "spacy-pkuseg",
+             "MeCab": "mecab-python3", "natto": "natto-py"}
+_PIP_INSTALL = re.compile(r"pip install [^`'\n]+?(?=[`'\n]|$| or )")
+_NO_MODEL = re.compile(r"Can't find model '([^']+)'")
+
+
+def _missing(err: BaseException, message: str) -> dict | None:
+    """What is not installed here, if that is why ``err`` was raised: a package (an
+    ImportError caused by a ModuleNotFoundError for a package that cannot be found, such
+    as spaCy's own 'Japanese support requires SudachiPy') or a model (spaCy's E050). A
+    missing submodule of an installed package is a bug in the example, not this."""
+    if isinstance(err, ImportError):
+        found, seen = None, 0
+        todo: list[BaseException | None] = [err]
+        while todo and seen < 8 and found is None:
+            e = todo.pop(0)
+            seen += 1
+            if isinstance(e, ModuleNotFoundError) and e.name:
+                found = e.name
+            elif e is not None:
+                todo += [e.__cause__, e.__context__]
+        if not found:
+            return None
+        top = found.split(".")[0]
+        try:
+            import importlib.util
+            if importlib.util.find_spec(top) is not None:
+                return None
+        except (ImportError, ValueError):
+            pass
+        command = _PIP_INSTALL.search(message)
+        install = command.group(0).strip() if command else \
+            f"pip install {PIP_NAMES.get(top, top)}"
+        return {"package": top, "install": install}
+    model = _NO_MODEL.search(message) if "E050" in message else None
+    if model:
+        name = model.group(1)
+        install = (f"python -m spacy download {name}" if "/" not in name and os.sep not in name
+                   else f"save a pipeline to {name} (nlp.to_disk)")
+        return {"model": name, "install": install}
+    return None
+
+
 def _error_record(err: BaseException, path: str, block_line: int,
                   limits: dict | None = None) -> dict:
     limits = limits or {}
@@ -139,8 +185,9 @@ def _error_record(err: BaseException, path: str, block_line: int,
     }
     if isinstance(err, NameError):
         record["name"] = getattr(err, "name", None)
-    if isinstance(err, ImportError):
-        record["missing_module"] = getattr(err, "name", None)
+    missing = _missing(err, message)
+    if missing:
+        record["missing"] = missing
     return record
 
 
