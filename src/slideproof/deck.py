@@ -133,13 +133,15 @@ class Deck:
         return self.lang or language_of_path(str(Path(self.path).absolute()))
 
     @property
-    def title(self) -> str:
+    def written_title(self) -> str | None:
+        """Front matter ``title``, else the first slide's title, else None."""
         if isinstance(self.meta.get("title"), str):
             return self.meta["title"]
-        for slide in self.slides:
-            if slide.title:
-                return slide.title
-        return Path(self.path).stem
+        return next((slide.title for slide in self.slides if slide.title), None)
+
+    @property
+    def title(self) -> str:
+        return self.written_title or Path(self.path).stem
 
     @property
     def blocks(self) -> list[Block]:

@@ -172,6 +172,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         deck = self.decks.get(uri)
         if deck is None:
             return markdown
+        if deck.written_title and "title" not in page.meta:  # nav, <title>, search
+            page.meta["title"] = deck.written_title
         if "template" not in page.meta and self._has_template(config, "slides.html"):
             page.meta["template"] = "slides.html"  # the deck page layout in the packaged theme
         lang = self.deck_lang(deck, uri, config)

@@ -56,6 +56,46 @@ ADMONITION = {"failed": "failure", "crashed": "failure", "timed-out": "failure",
               "passed": "success"}
 _STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
 _STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
+_LIST_ITEM = re.compile(r"^(?P<indent> *)(?P<marker>[-*+]|\d{1,9}[.)])(?P<gap> +|$)")
+
+
+def nest_lists(text: str) -> str:
+    """Lists as CommonMark reads them, written for Python-Markdown.
+
+    CommonMark (the Markdown decks are written in) nests an item under the one before when
+    it is indented to that item's text, two spaces after '- '; Python-Markdown wants four
+    spaces per level and renders two-space lists flat. List items and their continuation
+    lines are re-indented to four spaces per level, which both read the same way.
+    """
+    out: list[str] = []
+    stack: list[int] = []  # source column of the text of each open list item
+    blank = False
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if not stripped:
+            out.append(line)
+            blank = True
+            continue
+        item = _LIST_ITEM.match(line)
+        if stripped.startswith("\t") or (not item and indent == 0 and not blank):
+            out.append(line)  # tabs are left as written; an unindented line is lazy text
+            if stripped.startswith("\t"):
+                stack = []
+            blank = False
+            continue
+        while stack and indent < stack[-1]:
+            stack.pop()
+        if item:
+            gap = len(item["gap"])
+            stack.append(indent + len(item["marker"]) + (gap if 0 < gap <= 4 else 1))
+            out.append(" " * 4 * (len(stack) - 1) + stripped)
+        elif stack:  # text that belongs to the innermost open item
+            out.append(" " * (4 * len(stack) + indent - stack[-1]) + stripped)
+        else:
+            out.append(line)
+        blank = False
+    return "\n".join(out)
 
 
 def strings(lang: str | None) -> dict[str, str]:
@@ -99,7 +139,7 @@ class Renderer:
 
     # -- pieces -------------------------------------------------------------------------
     def text(self, part: Text, shift: int) -> str:
-        text = part.text
+        text = nest_lists(part.text)
         if shift:
             text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
         text = _STATIC_SRC.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
