@@ -207,6 +207,7 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
                       f"[red]{problems}" if d.failures(policy) else problems,
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
+    print_causes(console, verification.decks, policy)
     rows = list(report.failure_rows(verification, policy))
     if rows:
         console.print("[bold]Problems")
@@ -225,6 +226,22 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
                   f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
                   f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
+
+
+def print_causes(console: Console, decks, policy: Policy, limit: int = 10) -> None:
+    """What most blocks fail for, first: one fix there clears many of the problems below."""
+    found = report.causes(decks, policy)
+    if not found:
+        return
+    console.print("[bold]Causes[/] (most blocks first)")
+    for cause in found[:limit]:
+        console.print(f"  • {cause.line()}", highlight=False, markup=False, soft_wrap=True)
+        where = ", ".join(f"{display_path(p)}:{n}" for p, n in cause.blocks[:3])
+        more = len(cause.blocks) - 3
+        console.print(f"    {where}{f' and {more} more' if more > 0 else ''}",
+                      highlight=False, markup=False, soft_wrap=True)
+    if len(found) > limit:
+        console.print(f"  … and {len(found) - limit} more causes", highlight=False)
 
 
 def write_outputs(data: dict, args, policy: Policy, json_path: str | None) -> None:

@@ -48,8 +48,8 @@ class Errors:
              "`{install}` or map it to an installed one with a model alias "
              "(models: {{{model}: <package or path>}})")
     SP212 = "not run: the deck's setup ({source}) {why}"
-    SP220 = ("no block, setup or prelude defines it; a prelude for `{lang}` would "
-             "(prelude.{lang} in [tool.slideproof] or the plugin's options)")
+    SP220 = ("no block, setup or prelude defines it; a prelude for {langs} would "
+             "({keys} in [tool.slideproof], or the plugin's 'prelude' option)")
     SP221 = ("no block, setup or prelude defines it; define it in a block before, in the "
              "deck's 'setup:' front matter, or in a prelude")
     SP222 = ("an extension can be set once per process: pass force=True to set_extension, "

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_atomic
+from .errors import coded
 from .judge import STATUSES, BlockResult, DeckResult, Policy
 
 
@@ -76,10 +79,83 @@ def failure_rows(verification, policy: Policy):
         if d.error:
             yield f"{d.deck.path}", "failed", d.error, ""
         for r in d.blocks:
-            if policy.fails(r.status) or r.status in ("deprecated", "unverified",
-                                                       "output-differs"):
+            if worth_attention(r, policy):
                 line = r.where
                 code = (r.error or {}).get("code") or next(
                     (w["code"] for w in r.warnings if w.get("code")), "") or ""
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 yield f"{d.deck.path}:{line}", r.status, message, code
+
+
+def worth_attention(r: BlockResult, policy: Policy) -> bool:
+    return policy.fails(r.status) or r.status in ("deprecated", "unverified", "output-differs")
+
+
+@dataclass
+class Cause:
+    """One reason many blocks share, e.g. a name no deck defines or a missing package."""
+
+    title: str
+    hint: str = ""
+    blocks: list[tuple[str, int]] = field(default_factory=list)  # (deck path, line)
+    langs: set = field(default_factory=set)
+
+    @property
+    def decks(self) -> int:
+        return len({path for path, _ in self.blocks})
+
+    def line(self) -> str:
+        n = len(self.blocks)
+        return (f"{self.title} — {n} block{'s' * (n != 1)} in {self.decks} "
+                f"deck{'s' * (self.decks != 1)}" + (f"; {self.hint}" if self.hint else ""))
+
+
+def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]:
+    """(key, title, hint) of the reason a block did not pass."""
+    error = r.error or {}
+    missing = error.get("missing")
+    if missing:
+        what = missing.get("model") or missing.get("package")
+        kind = "model" if missing.get("model") else "package"
+        return (("missing", what), f"the {kind} '{what}' is not installed here",
+                f"install it with `{missing['install']}`")
+    if deck_error and r.status == "blocked" and not r.blocked_by:
+        first = deck_error.split(": ", 1)[-1]
+        return ("setup", first), f"a deck's setup fails: {first}", ""
+    kind = error.get("type", "")
+    if kind in ("NameError", "UnboundLocalError") and error.get("name"):
+        return ((kind, error["name"]), f"{kind}: '{error['name']}' is not defined", "")
+    if r.status in ("output-differs", "timed-out", "crashed") or not kind:
+        return ((r.status,), r.status, "")
+    text = re.sub(r"\s+", " ", error.get("message", "")).strip()
+    if error.get("code"):
+        return ((kind, error["code"]), f"{kind} [{error['code']}]: {text[:100]}", "")
+    return ((kind, text[:100]), f"{kind}: {text[:100]}", "")
+
+
+def causes(decks: list[DeckResult], policy: Policy) -> list[Cause]:
+    """The reasons blocks did not pass, the one behind most blocks first. A block blocked by
+    an earlier failed block counts for that block's cause."""
+    found: dict[tuple, Cause] = {}
+    for d in decks:
+        own: dict[int, tuple] = {}
+        for r in d.blocks:
+            if r.status in ("passed", "expected-error", "skipped"):
+                continue
+            if r.blocked_by in own:
+                key = own[r.blocked_by]
+            else:
+                key, title, hint = _cause_key(r, d.error)
+                found.setdefault(key, Cause(title, hint))
+            own[r.block.line] = key
+            if worth_attention(r, policy):
+                found[key].blocks.append((d.deck.path, r.where))
+                found[key].langs.add(d.deck.language)
+    for key, cause in found.items():
+        if key[0] in ("NameError", "UnboundLocalError"):
+            langs = sorted(lang for lang in cause.langs if lang)
+            cause.hint = coded("SP220", langs=" and ".join(f"`{lang}`" for lang in langs),
+                               keys=", ".join(f"prelude.{lang}" for lang in langs)) \
+                if langs else coded("SP221")
+    return sorted((c for c in found.values() if c.blocks),
+                  key=lambda c: (-len(c.blocks), -c.decks, c.title))

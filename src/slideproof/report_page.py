@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from .errors import DeckError
 from .judge import STATUSES, DeckResult, Policy
+from .report import causes
 
 PAGE_STRINGS = {
     "en": {
@@ -31,6 +32,7 @@ PAGE_STRINGS = {
         "deck_error": "The deck as a whole failed",
         "unreadable": "Decks that could not be read",
         "withheld": "withheld from the site",
+        "causes": "Causes, most blocks first",
         "total": "Total", "component": "Component", "version": "Version",
     },
     "pt": {
@@ -49,6 +51,7 @@ PAGE_STRINGS = {
         "deck_error": "A apresentação inteira falhou",
         "unreadable": "Apresentações que não puderam ser lidas",
         "withheld": "omitido do site",
+        "causes": "Causas, primeiro as que afetam mais blocos",
         "total": "Total", "component": "Componente", "version": "Versão",
     },
 }
@@ -120,6 +123,12 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
             out.append(f"| {_status(status)} | {n} |")
     out.append(f"| **{s['total']}** | **{sum(counts.values())}** |")
     out.append("")
+
+    found = causes(results, policy)
+    if found:  # what most blocks fail for, before the blocks themselves
+        out += [f"## {s['causes']}", ""]
+        out += [f"- {_cell(cause.line())}" for cause in found]
+        out.append("")
 
     if errors:
         out += [f"## {s['unreadable']}", ""]
