@@ -342,6 +342,17 @@ def render(args) -> int:
     return 1 if errors or failing else 0
 
 
+def new_course(args) -> int:
+    from .new import create, parse_langs
+
+    written = create(Path(args.folder), parse_langs(args.lang), args.name)
+    console = Console(stderr=True)
+    for path in written:
+        console.print(f"created {display_path(str(path))}", highlight=False)
+    console.print(f"next: cd {args.folder} && mkdocs serve", highlight=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slideproof", description=(
         "Run every Python example of Markdown slide decks against the installed spaCy."))
@@ -368,6 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("-q", "--quiet", action="store_true")
     add_run_options(w)
     w.set_defaults(func=render)
+    n = sub.add_parser("new", help="create a course: mkdocs.yml with the plugin, "
+                       "[tool.slideproof], a deck per language and a CI workflow")
+    n.add_argument("folder", metavar="DIR")
+    n.add_argument("--lang", default="en", metavar="LANGS",
+                   help="languages, comma-separated (default en), e.g. en,pt")
+    n.add_argument("--name", help="the site's name (default: the folder's name)")
+    n.set_defaults(func=new_course)
     r = sub.add_parser("report", help="work with JSON reports")
     rsub = r.add_subparsers(dest="report_command", required=True)
     m = rsub.add_parser("merge", help="join the --json reports of shards into one report")
