@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from conftest import write_deck
+
 from slideproof.judge import Policy
 from slideproof.report_page import report_markdown
 

@@ -52,8 +52,9 @@ class Errors:
              "({keys} in [tool.slideproof], or the plugin's 'prelude' option)")
     SP221 = ("no block, setup or prelude defines it; define it in a block before, in the "
              "deck's 'setup:' front matter, or in a prelude")
-    SP222 = ("an extension can be set once per process: pass force=True to set_extension, "
-             "or run the block {{isolated}}")
+    SP222 = ("the deck sets this extension again (an extension lives as long as the deck's "
+             "process, also across {{isolated}} blocks): pass force=True to set_extension "
+             "where it is set again")
     SP230 = ("{path} already exists; 'slideproof new' never overwrites a file. Choose a "
              "new folder or move the file away.")
     SP231 = ("'{lang}' is not a language code (two or three lowercase letters, e.g. "

@@ -177,8 +177,14 @@ HINTS = [
 ]
 
 
+def hint(message: str) -> str:
+    """What to write instead, for a known break (empty if none is known)."""
+    return next((text for pattern, text in HINTS if pattern.search(message)), "")
+
+
 def _hint(message: str) -> str:
-    return next((f" — {hint}" for pattern, hint in HINTS if pattern.search(message)), "")
+    found = hint(message)
+    return f" — {found}" if found else ""
 
 
 def _needs(missing: dict) -> str:

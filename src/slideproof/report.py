@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import coded
-from .judge import STATUSES, BlockResult, DeckResult, Policy
+from .judge import STATUSES, BlockResult, DeckResult, Policy, hint
 
 
 def block_json(r: BlockResult) -> dict:
@@ -129,8 +129,14 @@ def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]
         return ((r.status,), r.status, "")
     text = re.sub(r"\s+", " ", error.get("message", "")).strip()
     if error.get("code"):
-        return ((kind, error["code"]), f"{kind} [{error['code']}]: {text[:100]}", "")
-    return ((kind, text[:100]), f"{kind}: {text[:100]}", "")
+        text = text.replace(f"[{error['code']}]", "").strip()
+        return ((kind, error["code"]), f"{kind} [{error['code']}]: {_clip(text)}",
+                hint(error.get("message", "")))
+    return ((kind, text[:100]), f"{kind}: {_clip(text)}", hint(text))
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def causes(decks: list[DeckResult], policy: Policy) -> list[Cause]:
