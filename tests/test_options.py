@@ -179,3 +179,73 @@ def test_mkdocs_plugin_reads_pyproject_under_its_own_options(tmp_path):
     done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=ENV)
     assert done.returncode != 0
     assert "mkdocs.yml:6: [SP201] The option 'timeout'" in " ".join(done.stderr.split())
+
+
+CORPUS_DECKS = ["en/slides/chapter1_01_introduction-to-spacy.md",
+                "en/slides/chapter2_01_data-structures-1.md",
+                "pt/slides/chapter2_01_data-structures-1.md"]
+
+
+def test_corpus_decks_same_statuses_from_check_pytest_and_mkdocs(corpus, tmp_path):
+    """Real decks, read in place, with a per-language prelude and model aliases (tiny blank
+    pipelines saved here, not downloaded models) in [tool.slideproof]."""
+    import spacy
+
+    for lang in ("en", "pt"):
+        spacy.blank(lang).to_disk(tmp_path / f"{lang}_blank")
+    course_dir = corpus / "spacy-course"
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [tool.slideproof]
+        cache = false
+        jobs = 2
+
+        [tool.slideproof.models]
+        en_core_web_sm = "{tmp_path / 'en_blank'}"
+        pt_core_news_sm = "{tmp_path / 'pt_blank'}"
+
+        [tool.slideproof.prelude]
+        en = "import spacy\\nnlp = spacy.load('en_core_web_sm')"
+        pt = "import spacy\\nnlp = spacy.load('pt_core_news_sm')"
+        """), "utf-8")
+    paths = [str(course_dir / d) for d in CORPUS_DECKS]
+    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", *paths, "-q",
+                           "--json", "check.json"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode in (0, 1), done.stderr
+    checked = json.loads((tmp_path / "check.json").read_text("utf-8"))
+
+    def statuses(data):
+        return {(Path(d["path"]).parts[-3], Path(d["path"]).name, b["line"]): b["status"]
+                for d in data["decks"] for b in d["blocks"]}
+
+    by_check = statuses(checked)
+    assert len(by_check) > 5
+    assert not any("'nlp' is not defined" in b["message"] for d in checked["decks"]
+                   for b in d["blocks"])  # the prelude of each language ran
+
+    keep = "\n".join(f"  !{d}" for d in CORPUS_DECKS)
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: Corpus\ndocs_dir: {course_dir}\nsite_dir: {tmp_path / 'site'}\n"
+        f"theme: material\nplugins:\n  - slideproof\nexclude_docs: |\n  *.md\n{keep}\n",
+        "utf-8")
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path,
+                           capture_output=True, text=True, env=ENV)
+    assert built.returncode == 0, built.stderr
+    site = json.loads((tmp_path / "site" / "slideproof-report.json").read_text("utf-8"))
+    assert statuses(site) == by_check
+
+    ran = subprocess.run([sys.executable, "-m", "pytest", "--slideproof", *paths, "-q",
+                          "-p", "no:cacheprovider", "--junitxml", "pytest.xml"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode in (0, 1), ran.stdout + ran.stderr
+    import xml.etree.ElementTree as ET
+
+    outcome = {}
+    for case in ET.parse(tmp_path / "pytest.xml").getroot().iter("testcase"):
+        parts = case.get("classname").split(".")
+        key = (parts[-4], f"{parts[-2]}.md", int(case.get("name")[1:]))
+        outcome[key] = ("failed" if case.find("failure") is not None else
+                        "skipped" if case.find("skipped") is not None else "passed")
+    fold = {"passed": "passed", "expected-error": "passed", "unverified": "skipped",
+            "skipped": "skipped"}
+    assert outcome == {k: fold.get(v, "failed") for k, v in by_check.items()}
