@@ -157,7 +157,7 @@ print("SPACY-MODULES:", loaded)
 def _spacy_modules_after(code: str, cwd) -> list[str]:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
                           text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
-    line = next(l for l in done.stdout.splitlines() if l.startswith("SPACY-MODULES:"))
+    line = next(x for x in done.stdout.splitlines() if x.startswith("SPACY-MODULES:"))
     return ast.literal_eval(line.split(":", 1)[1].strip())
 
 

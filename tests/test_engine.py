@@ -226,7 +226,7 @@ def test_check_cli_json_contract_and_exit_code(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "bad.md:8" in done.stderr and "ZeroDivisionError" in done.stderr
-    error = [b for d in json.loads(report.read_text())["decks"] for b in d["blocks"]
-             if b["error"]][0]["error"]
+    error = next(b for d in json.loads(report.read_text())["decks"] for b in d["blocks"]
+                 if b["error"])["error"]
     assert error == {"type": "ZeroDivisionError", "message": "division by zero",
                      "code": None, "line": 8}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 SEED = "seed/chapter4_02_training-loop.pt.md"
 
 

@@ -99,8 +99,8 @@ def test_seed_deck_same_outcomes_with_xdist_and_decks_stay_whole(pytester):
     parallel.assert_outcomes(passed=2, failed=4)
     # --dist loadfile (set by the plugin): every item of a deck ran on the same worker.
     workers: dict[str, set[str]] = {}
-    for worker, node in re.findall(r"^\[(gw\d+)\] \[[ \d]+%\] \w+ (\S+\.md)::L\d+", parallel.stdout.str(),
-                                   re.M):
+    for worker, node in re.findall(r"^\[(gw\d+)\] \[[ \d]+%\] \w+ (\S+\.md)::L\d+",
+                                   parallel.stdout.str(), re.M):
         workers.setdefault(node, set()).add(worker)
     assert set(workers) == {"a.md", "b.md"}
     assert all(len(w) == 1 for w in workers.values())

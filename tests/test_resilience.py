@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from test_faults import check_env, survivors
 
 from slideproof import atomic as atomic_mod
 from slideproof import report, sandbox
@@ -21,7 +22,6 @@ from slideproof.deck import read_deck
 from slideproof.run import Options, plan_for
 
 from conftest import write_deck
-from test_faults import check_env, survivors
 
 DECK = '''
     # Cached

@@ -8,9 +8,9 @@ import re
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
-import textwrap
 
 import pytest
 

@@ -88,7 +88,7 @@ def options_from(args) -> tuple[Options, Policy, Cache]:
         try:
             prelude = Path(args.prelude).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
-            raise SystemExit(f"slideproof: cannot read the prelude {args.prelude}: {err}")
+            raise SystemExit(f"slideproof: cannot read the prelude {args.prelude}: {err}") from None
     options = Options(jobs=args.jobs, timeout=args.timeout, models=dict(args.model),
                       prelude=prelude, prelude_path=args.prelude or "prelude",
                       sandbox=args.sandbox, output_limit=args.output_limit,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 
@@ -75,7 +75,7 @@ class Block:
     fence: str = "```"
     indent: str = ""
     in_notes: bool = False
-    expected: "Block | None" = None
+    expected: Block | None = None
     slide: int = 0
     attached: bool = False  # an ``out`` block that belongs to the python block before it
 

@@ -104,7 +104,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             try:
                 prelude, prelude_path = path.read_text("utf-8"), str(path)
             except OSError as err:
-                raise PluginError(f"slideproof: cannot read the prelude {path}: {err.strerror}")
+                raise PluginError(
+                    f"slideproof: cannot read the prelude {path}: {err.strerror}") from None
         options = Options(jobs=self.config.jobs or os.cpu_count() or 1,
                           timeout=float(self.config.timeout),
                           models={str(k): str(v) for k, v in self.config.models.items()},
@@ -185,8 +186,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
-        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, {len(decks) - ran} "
-                 f"from cache) with spaCy {self.environment.get('spacy')}"
+        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
+                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')}"
                  + (f"; runner pid {pool.proc.pid}" if pool and pool.alive else ""))
 
     # -- pages ----------------------------------------------------------------------------

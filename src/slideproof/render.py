@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .deck import Block, Deck, Slide, Text
 from .judge import BlockResult, Policy
@@ -26,14 +26,16 @@ STRINGS = {
     "pt": {"notes": "Notas do apresentador", "output": "Saída",
            "verified": "verificada com spaCy {v}",
            "withheld_title": "Exemplo omitido",
-           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, por isso não é mostrado.",
+           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, "
+                       "por isso não é mostrado.",
            "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
            "line": "linha {n}", "skipped": "Não executado: {reason}",
            "not_run": "Não executado"},
     "es": {"notes": "Notas del presentador", "output": "Salida",
            "verified": "verificada con spaCy {v}",
            "withheld_title": "Ejemplo omitido",
-           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, por eso no se muestra.",
+           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, "
+                       "por eso no se muestra.",
            "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
            "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
     "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
@@ -46,7 +48,8 @@ STRINGS = {
     "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
            "verified": "vérifiée avec spaCy {v}",
            "withheld_title": "Exemple retiré",
-           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : il n'est donc pas affiché.",
+           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : "
+                       "il n'est donc pas affiché.",
            "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
            "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
 }

@@ -326,7 +326,7 @@ def apply_limits(limits: dict, process_base: int = 0) -> None:
         value = limits.get(name)
         if not value:
             continue
-        soft, hard = resource.getrlimit(which)
+        _soft, hard = resource.getrlimit(which)
         value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
         # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
         top = value + 5 if which == resource.RLIMIT_CPU else value
