@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Callable
 
-from .deck import Block, Deck, Slide, Text
+from .deck import DISPLAY_ATTRS, Block, Deck, Slide, Text
 from .judge import BlockResult, Policy
 
 STRINGS = {
@@ -75,11 +75,25 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _code(lang: str, code: str, title: str | None = None) -> str:
+def _code(lang: str, code: str, title: str | None = None,
+          block: Block | None = None) -> str:
+    """A fence for superfences. ``block`` passes on what its author asked for on display
+    (``title``, ``hl_lines``, ``linenums``, ids, classes, other attributes)."""
     fence = _fence_for(code)
-    info = lang or "text"
+    lang = lang or "text"
+    # A bare name (``{linenums}``) has no value to pass on.
+    options = {k: v for k, v in (block.display if block else {}).items() if v}
     if title:
-        info += f' title="{title.replace(chr(34), chr(39))}"'
+        options["title"] = title
+    ident = options.pop("id", None)
+    pairs = [f'{k}="{v.replace(chr(34), chr(39))}"' for k, v in options.items()]
+    classes = block.classes if block else []
+    if classes or ident or not set(options) <= DISPLAY_ATTRS:
+        # Classes, ids and other attributes need superfences' attribute-list form.
+        head = [f".{lang}", *(f".{c}" for c in classes), *([f"#{ident}"] if ident else []), *pairs]
+        info = "{" + " ".join(head) + "}"
+    else:
+        info = " ".join([lang, *pairs])
     return f"{fence}{info}\n{code}\n{fence}"
 
 
@@ -114,7 +128,7 @@ class Renderer:
         if not block.runs:
             if block.lang == "out":
                 return _code("text", block.code, title=self.s["output"])
-            return _code(block.lang, block.code, title=block.display.get("title"))
+            return _code(block.lang, block.code, block=block)
         if not block.shown and self.mode != "serve":
             return ""
         result = self.by_line.get(block.line)
@@ -130,7 +144,7 @@ class Renderer:
             return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
                     f'data-status="{status}" markdown="1">\n\n'
                     f'!!! info "{title}"\n    {notice}\n\n</div>')
-        pieces.append(_code("python", block.code, title=block.display.get("title")))
+        pieces.append(_code("python", block.code, block=block))
         if result is None:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
