@@ -1,4 +1,4 @@
-"""The deck parser (SPEC §1): structure, deck lines, and one error type for bad input."""
+"""The deck parser: structure, deck lines, and one error type for bad input."""
 
 from __future__ import annotations
 

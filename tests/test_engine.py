@@ -1,4 +1,4 @@
-"""The verification engine against real spaCy: statuses, deck lines, sessions (SPEC §3)."""
+"""The verification engine against real spaCy: statuses, deck lines, sessions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pytest plugin: decks as test files, python blocks as items (SPEC §5).
+"""The pytest plugin: decks as test files, python blocks as items.
 
 Every test runs pytest in a subprocess (pytester), as a course maintainer would, with the
 plugin loaded from its ``pytest11`` entry point.

@@ -1,4 +1,4 @@
-"""Plain Markdown out of the core, for a site built by another engine (SPEC §5)."""
+"""Plain Markdown out of the core, for a site built by another engine."""
 
 from __future__ import annotations
 

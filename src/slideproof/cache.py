@@ -1,4 +1,4 @@
-"""Results cache keyed on the code *and* the environment (SPEC §3).
+"""Results cache keyed on the code *and* the environment (docs/project/design.md).
 
 A deck's entry is keyed on its run plan (setup, prelude, blocks' code and attributes,
 aliases, limits) with deck lines made relative, plus the environment fingerprint: Python,

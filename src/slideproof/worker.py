@@ -314,7 +314,7 @@ def user_processes() -> int:
 
 
 def apply_limits(limits: dict, process_base: int = 0) -> None:
-    """Resource limits of the deck's process (SPEC §3, documented in docs/guarantees)."""
+    """Resource limits of the deck's process (documented in docs/project/guarantees.md)."""
     pairs = {
         "memory": resource.RLIMIT_AS,
         "cpu": resource.RLIMIT_CPU,
