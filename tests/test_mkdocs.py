@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_deck
-
-SEED = "seed/chapter4_02_training-loop.pt.md"
+from conftest import SEED, write_deck
 
 
 def build(site: Path, plugin_options: str = "", strict: bool = False,
