@@ -1,9 +1,12 @@
-"""Shared fixtures: the corpus (someone else's decks, read in place, never copied into the
-repository) and a helper that verifies decks through the real engine."""
+"""Shared fixtures and helpers: the corpus (someone else's decks, read in place, never copied
+into the repository), deck files, the real engine, the command line, and the /proc scan for
+processes a deck left behind."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -16,13 +19,33 @@ from slideproof.verify import Verifier
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SLIDEPROOF_CORPUS", REPO.parent / "shared" / "corpus"))
+# A spaCy-2 training-loop deck of the corpus (relative to it), and the setup it relies on:
+# earlier chapters define ``random``, ``nlp`` and ``path_to_model``.
+SEED = "seed/chapter4_02_training-loop.pt.md"
+SEED_SETUP = ('setup: |\n  import random, spacy\n  nlp = spacy.blank("en")\n'
+              '  path_to_model = "model"\n')
+SEED_SHIFT = SEED_SETUP.count("\n")  # lines the setup adds above the seed deck's blocks
+SECRET = "s3cr3t-value-that-must-not-leak"  # in a check's environment; decks must not see it
+
+
+def corpus_or_skip() -> Path:
+    if not (CORPUS / "spacy-course").is_dir() or not (CORPUS / SEED).is_file():
+        pytest.skip(f"the corpus is not here ({CORPUS}); set SLIDEPROOF_CORPUS to run this test")
+    return CORPUS
 
 
 @pytest.fixture
 def corpus() -> Path:
-    if not (CORPUS / "spacy-course").is_dir():
-        pytest.skip(f"the corpus is not here ({CORPUS}); set SLIDEPROOF_CORPUS to run this test")
-    return CORPUS
+    return corpus_or_skip()
+
+
+def seed_copy(path: Path) -> Path:
+    """The corpus' seed deck at ``path``, with ``SEED_SETUP`` added to its front matter."""
+    text = (corpus_or_skip() / SEED).read_text("utf-8")
+    assert text.startswith("---\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("---\n" + SEED_SETUP + text[len("---\n"):], "utf-8")
+    return path
 
 
 def write_deck(folder: Path, name: str, body: str, front: str = "type: slides\n") -> Path:
@@ -49,3 +72,46 @@ def verify(tmp_path):
     yield run
     for v in verifiers:
         v.close()
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The first line of ``path`` (counted from 1) that contains ``needle``."""
+    return next(i for i, line in enumerate(path.read_text("utf-8").split("\n"), start=1)
+                if needle in line)
+
+
+def cli_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "slideproof.cli", *args]
+
+
+def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """``slideproof *args`` in a subprocess, as a user runs it; ``kwargs`` go to
+    ``subprocess.run`` (``cwd``, ``env``, ``check``)."""
+    return subprocess.run(cli_argv(*args), capture_output=True, text=True, timeout=600,
+                          **kwargs)
+
+
+def check_env(tmp: Path | None = None) -> dict[str, str]:
+    """A check's environment: a secret the decks must not see, and (when given) a temp
+    folder of the test's own, so even a killed check leaves nothing behind elsewhere."""
+    env = {**os.environ, "SECRET_TOKEN": SECRET}
+    if tmp is not None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmp)
+    return env
+
+
+def survivors(marker: str) -> dict[int, str]:
+    """pid → command line of the live processes whose argv contains ``marker`` (decks put a
+    unique marker in the argv of every process they start)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found[int(entry)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+    return found

@@ -14,7 +14,7 @@ from slideproof import cache as cache_mod
 from slideproof.deck import read_deck
 from slideproof.run import Options, plan_for
 
-from conftest import write_deck
+from conftest import run_cli, write_deck
 
 BODY = '''
     # Cached
@@ -124,9 +124,8 @@ def test_two_concurrent_checks_on_one_cache_agree(tmp_path):
 
     def check(n: int) -> dict:
         out = tmp_path / f"r{n}.json"
-        subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(tmp_path / "d"),
-                        "--cache-dir", str(cache_dir), "--json", str(out), "-q", "-j", "1"],
-                       check=True)
+        run_cli("check", str(tmp_path / "d"), "--cache-dir", str(cache_dir), "--json", str(out),
+                "-q", "-j", "1", check=True)
         return json.loads(out.read_text())
 
     with ThreadPoolExecutor(2) as pool:
@@ -157,7 +156,7 @@ print("SPACY-MODULES:", loaded)
 def _spacy_modules_after(code: str, cwd) -> list[str]:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
                           text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
-    line = next(l for l in done.stdout.splitlines() if l.startswith("SPACY-MODULES:"))
+    line = next(x for x in done.stdout.splitlines() if x.startswith("SPACY-MODULES:"))
     return ast.literal_eval(line.split(":", 1)[1].strip())
 
 
@@ -175,8 +174,7 @@ def test_warm_check_and_warm_build_never_import_spacy(tmp_path):
     assert _spacy_modules_after(check, tmp_path) == []
     assert _spacy_modules_after(build, tmp_path) == []
     report = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "docs", "-q",
-                    "--json", str(report)], cwd=tmp_path, check=True)
+    run_cli("check", "docs", "-q", "--json", str(report), cwd=tmp_path, check=True)
     assert all(d["cached"] for d in json.loads(report.read_text())["decks"])
     assert _spacy_modules_after(check, tmp_path) == []
     assert _spacy_modules_after(build, tmp_path) == []

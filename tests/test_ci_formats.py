@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,45 +12,18 @@ from slideproof import ci_formats
 from slideproof.cli import build_parser, main
 from slideproof.judge import Policy
 
-CORPUS = Path(os.environ.get("SLIDEPROOF_CORPUS")
-              or Path(__file__).resolve().parents[2] / "shared" / "corpus")
-SEED = CORPUS / "seed" / "chapter4_02_training-loop.pt.md"
-SETUP = ('setup: |\n  import random, spacy\n  nlp = spacy.blank("en")\n'
-         '  path_to_model = "model"\n')
-
-
-def deck(folder: Path, name: str, body: str, front: str = "type: slides\n") -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"---\n{front}---\n\n" + textwrap.dedent(body).lstrip("\n"), "utf-8")
-    return path
-
-
-def check(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "-q", "--no-cache",
-                           *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text("utf-8").split("\n"), 1)
-                if line == text)
+from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, write_deck
 
 
 # -- the seed deck, in every format --------------------------------------------------------
 def test_seed_deck_junit_and_github(tmp_path):
-    if not SEED.is_file():
-        pytest.skip(f"the corpus is not here ({CORPUS}); set SLIDEPROOF_CORPUS to run this test")
-    text = SEED.read_text("utf-8")
-    seed = tmp_path / "course" / "seed.md"
-    seed.parent.mkdir()
-    seed.write_text("---\n" + SETUP + text[len("---\n"):], "utf-8")
-    done = check(tmp_path, "course", "--junit", "out/junit.xml", "--github",
-                 "--json", "out/report.json")
+    seed = seed_copy(tmp_path / "course" / "seed.md")
+    done = run_cli("check", "-q", "--no-cache", "course", "--junit", "out/junit.xml", "--github",
+                   "--json", "out/report.json", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     data = json.loads((tmp_path / "out/report.json").read_text("utf-8"))
     fences = [b["line"] for b in data["decks"][0]["blocks"]]
-    shift = SETUP.count("\n")
-    assert fences == [72 + shift, 79 + shift, 140 + shift]
+    assert fences == [72 + SEED_SHIFT, 79 + SEED_SHIFT, 140 + SEED_SHIFT]
 
     root = ET.parse(tmp_path / "out/junit.xml").getroot()  # valid XML
     assert root.tag == "testsuites"
@@ -196,20 +165,23 @@ def make_course(folder: Path) -> None:
     simple = "# {0}\n\n```python\nx = {1}\nx * 2\n```\n"
     for i, name in enumerate(["a/one.md", "a/two.md", "a-b/three.md", "b/four.md",
                               "b/c/five.md", "six.md", "z/seven.md"]):
-        deck(folder, name, simple.format(name, i))
-    deck(folder, "a/broken.md", "# Broken\n\n```python\nraise ValueError('no')\n```\n")
-    deck(folder, "b/bad.md", "# Bad\n\n```python {colour=red}\nx = 1\n```\n")  # invalid
-    deck(folder, "a/notes.md", "# Not a deck\n", front="title: notes\n")
+        write_deck(folder, name, simple.format(name, i))
+    write_deck(folder, "a/broken.md", "# Broken\n\n```python\nraise ValueError('no')\n```\n")
+    write_deck(folder, "b/bad.md", "# Bad\n\n```python {colour=red}\nx = 1\n```\n")  # invalid
+    write_deck(folder, "a/notes.md", "# Not a deck\n", front="title: notes\n")
 
 
 def test_sharded_runs_merge_into_the_single_run_report(tmp_path, monkeypatch):
     make_course(tmp_path / "course")
-    whole = check(tmp_path, "course", "--json", "whole.json", "--shard", "1/1")
+    whole = run_cli("check", "-q", "--no-cache", "course", "--json", "whole.json",
+                    "--shard", "1/1", cwd=tmp_path)
     assert whole.returncode == 1, whole.stderr  # one failing deck, one invalid deck
-    single = check(tmp_path, "course", "--json", "single.json")
+    single = run_cli("check", "-q", "--no-cache", "course", "--json", "single.json",
+                     cwd=tmp_path)
     assert single.returncode == 1, single.stderr
     for k in (1, 2, 3):
-        done = check(tmp_path, "course", "--json", f"shard{k}.json", "--shard", f"{k}/3")
+        done = run_cli("check", "-q", "--no-cache", "course", "--json", f"shard{k}.json",
+                       "--shard", f"{k}/3", cwd=tmp_path)
         assert done.returncode in (0, 1), done.stderr
     shards = [json.loads((tmp_path / f"shard{k}.json").read_text("utf-8")) for k in (1, 2, 3)]
     single_data = json.loads((tmp_path / "single.json").read_text("utf-8"))

@@ -1,4 +1,4 @@
-"""The deck parser (SPEC §1): structure, deck lines, and one error type for bad input."""
+"""The deck parser: structure, deck lines, and one error type for bad input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from slideproof.deck import decode, iter_deck_files, parse_deck, read_deck
 from slideproof.errors import DeckError
 
-SEED = "seed/chapter4_02_training-loop.pt.md"
+from conftest import SEED
 
 
 def test_seed_deck_structure(corpus):
@@ -25,6 +25,21 @@ def _count_fences(text: str, lang: str) -> int:
     return len(re.findall(rf"(?m)^```{lang}\s*$", text))
 
 
+def _count_slides(text: str) -> int:
+    """Separator lines (``---``) after the front matter and outside fences, plus one."""
+    lines = text.split("\n")
+    fence, slides = None, 1
+    for line in lines[lines.index("---", 1) + 1:]:
+        opening = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if fence is None and opening:
+            fence = opening[1]
+        elif fence and re.match(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$", line):
+            fence = None
+        elif fence is None and re.match(r"^---[ \t]*$", line):
+            slides += 1
+    return slides
+
+
 def test_every_corpus_deck_parses_with_the_right_counts(corpus):
     decks = list(iter_deck_files([corpus / "spacy-course"]))
     assert len(decks) == 30
@@ -33,8 +48,7 @@ def test_every_corpus_deck_parses_with_the_right_counts(corpus):
         text = path.read_text("utf-8")
         deck = read_deck(path)
         lines = text.split("\n")
-        # slide count: separators outside fences, plus one
-        assert len(deck.slides) >= 1
+        assert len(deck.slides) == _count_slides(text), path
         for block in deck.python_blocks:
             assert lines[block.line - 1].startswith("```python")
             assert lines[block.end_line - 1].strip() == "```"

@@ -1,27 +1,14 @@
-"""The verification engine against real spaCy: statuses, deck lines, sessions (SPEC §3)."""
+"""The verification engine against real spaCy: statuses, deck lines, sessions."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import write_deck
-
-SEED = "seed/chapter4_02_training-loop.pt.md"
-SETUP = ('setup: |\n  import random\n  import spacy\n  nlp = spacy.blank("en")\n'
-         '  path_to_model = "model"\n')
+from conftest import SEED, line_of, run_cli, seed_copy, write_deck
 
 
-def _line_of(path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text("utf-8").split("\n"), start=1)
-                if needle in line)
-
-
-def test_seed_deck_with_setup_reports_the_spacy2_breaks(corpus, tmp_path, verify):
-    deck = tmp_path / "seed.md"
-    deck.write_text(corpus.joinpath(SEED).read_text("utf-8")
-                    .replace("type: slides\n", "type: slides\n" + SETUP, 1), "utf-8")
+def test_seed_deck_with_setup_reports_the_spacy2_breaks(tmp_path, verify):
+    deck = seed_copy(tmp_path / "seed.md")
     [result] = verify(deck)
     first, loop, pipeline = result.blocks
     assert first.status == "passed"
@@ -29,12 +16,12 @@ def test_seed_deck_with_setup_reports_the_spacy2_breaks(corpus, tmp_path, verify
     # The spaCy-2 loop breaks on spaCy 3 either at nlp.update (E989) or, on releases where
     # minibatch() needs a size, at the minibatch call; the report points at that line.
     if loop.error["code"] == "E989":
-        assert loop.error["line"] == _line_of(deck, "nlp.update(texts, annotations)")
+        assert loop.error["line"] == line_of(deck, "nlp.update(texts, annotations)")
     else:
         assert "minibatch" in loop.error["message"]
-        assert loop.error["line"] == _line_of(deck, "spacy.util.minibatch(TRAINING_DATA)")
+        assert loop.error["line"] == line_of(deck, "spacy.util.minibatch(TRAINING_DATA)")
     assert pipeline.error["code"] == "E966"
-    assert pipeline.error["line"] == _line_of(deck, "nlp.add_pipe(ner)")
+    assert pipeline.error["line"] == line_of(deck, "nlp.add_pipe(ner)")
 
 
 def test_seed_deck_without_setup_names_the_missing_context(corpus, verify):
@@ -203,9 +190,7 @@ def test_check_cli_json_contract_and_exit_code(tmp_path):
         ```
         ''')
     report = tmp_path / "report.json"
-    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(good.parent),
-                           "--json", str(report), "--no-cache", "-q"],
-                          capture_output=True, text=True)
+    done = run_cli("check", str(good.parent), "--json", str(report), "--no-cache", "-q")
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
     assert set(data["environment"]) >= {"python", "spacy", "models"}
@@ -221,12 +206,10 @@ def test_check_cli_json_contract_and_exit_code(tmp_path):
         x = 1 / 0
         ```
         ''')
-    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(good.parent),
-                           "--json", str(report), "--no-cache"],
-                          capture_output=True, text=True)
+    done = run_cli("check", str(good.parent), "--json", str(report), "--no-cache")
     assert done.returncode == 1
     assert "bad.md:8" in done.stderr and "ZeroDivisionError" in done.stderr
-    error = [b for d in json.loads(report.read_text())["decks"] for b in d["blocks"]
-             if b["error"]][0]["error"]
+    error = next(b for d in json.loads(report.read_text())["decks"] for b in d["blocks"]
+                 if b["error"])["error"]
     assert error == {"type": "ZeroDivisionError", "message": "division by zero",
                      "code": None, "line": 8}

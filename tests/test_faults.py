@@ -28,31 +28,17 @@ import pytest
 
 from slideproof import sandbox
 
+from conftest import check_env, cli_argv, run_cli, survivors
+
 FAULTS = Path(__file__).resolve().parent / "faults"
 SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md"}  # a check of their own
 EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
 # The decks that depend on the sandbox kind, run under every kind available here.
 SANDBOX_DECKS = ["ok.md", "alarm-blocked.md", "background.md", "secret-env.md", "network.md",
                  "write-docs.md"]
-SECRET = "s3cr3t-value-that-must-not-leak"
 
 
 # -- running a check --------------------------------------------------------------------
-def survivors(marker: str) -> list[str]:
-    """Command lines of live processes whose argv contains ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
-    return found
-
-
 def snapshot(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*"))
             if p.is_file()}
@@ -78,16 +64,6 @@ def repo_copy(root: Path) -> Path:
     return root / "docs"
 
 
-def check_env(tmp: Path | None = None) -> dict[str, str]:
-    """The check's environment: a secret the decks must not see, and (when given) a temp
-    folder of the test's own, so even a killed check leaves nothing behind elsewhere."""
-    env = {**os.environ, "SECRET_TOKEN": SECRET}
-    if tmp is not None:
-        tmp.mkdir(parents=True, exist_ok=True)
-        env["TMPDIR"] = str(tmp)
-    return env
-
-
 def run_check(work: Path, kind: str, names: list[str], *options: str) -> dict:
     marker = f"spfault{uuid.uuid4().hex[:12]}"
     docs = repo_copy(work / "repo")
@@ -100,11 +76,8 @@ def run_check(work: Path, kind: str, names: list[str], *options: str) -> dict:
     paths = materialise(names, work / "decks", marker, port, docs)
     report = work / "report.json"
     try:
-        done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", *paths,
-                               "--json", str(report), "--no-cache", "-q", "-j", "2",
-                               "--sandbox", kind, *options],
-                              capture_output=True, text=True, env=check_env(work / "tmp"),
-                              timeout=600)
+        done = run_cli("check", *paths, "--json", str(report), "--no-cache", "-q", "-j", "2",
+                       "--sandbox", kind, *options, env=check_env(work / "tmp"))
         accepted = 0
         while True:
             try:
@@ -117,7 +90,7 @@ def run_check(work: Path, kind: str, names: list[str], *options: str) -> dict:
         listener.close()
     return {"returncode": done.returncode, "stderr": done.stderr[-4000:],
             "report": json.loads(report.read_text()) if report.exists() else None,
-            "survivors": survivors(marker), "docs_before": before,
+            "survivors": list(survivors(marker).values()), "docs_before": before,
             "docs_after": snapshot(docs), "accepted": accepted}
 
 
@@ -190,9 +163,8 @@ def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
 def test_an_explicit_sandbox_that_is_missing_is_an_error_not_a_fallback(tmp_path):
     # With only Python's own folder on PATH, neither bwrap nor unshare can be found.
     env = {**check_env(), "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check",
-                           str(FAULTS / "ok.md"), "--no-cache", "-q", "--sandbox", "bwrap"],
-                          capture_output=True, text=True, env=env, timeout=600)
+    done = run_cli("check", str(FAULTS / "ok.md"), "--no-cache", "-q", "--sandbox", "bwrap",
+                   env=env)
     assert done.returncode == 2
     assert "sandbox 'bwrap' is not available here" in done.stderr
     assert "Traceback" not in done.stderr
@@ -204,8 +176,8 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
     paths = materialise(["ok.md", "interrupt-sleep.md"], tmp_path / "decks", marker, 0,
                         tmp_path / "docs")
     report = tmp_path / "report.json"
-    check = subprocess.Popen([sys.executable, "-m", "slideproof.cli", "check", *paths,
-                              "--json", str(report), "--no-cache", "-q", "-j", "1"],
+    check = subprocess.Popen(cli_argv("check", *paths, "--json", str(report), "--no-cache",
+                                      "-q", "-j", "1"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=check_env(tmp_path / "tmp"))
     try:
@@ -227,10 +199,10 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
     # the deck that finished before Ctrl-C is in the report; the sleeping one is not
     assert [Path(d["path"]).name for d in data["decks"]] == ["ok.md"]
     assert data["decks"][0]["blocks"][0]["status"] == "passed"
-    assert survivors(marker) == []
+    assert survivors(marker) == {}
 
 # -- every sandbox kind this machine has ----------------------------------------------------
-@pytest.mark.parametrize("kind", reversed(sandbox.KINDS))  # the one shared with 'faults' last
+@pytest.mark.parametrize("kind", sandbox.KINDS[::-1])  # the one shared with 'faults' last
 def test_each_sandbox_kind_contains_the_faults(kind, tmp_path_factory):
     if kind not in sandbox.available():
         pytest.skip(f"sandbox '{kind}' is not available here")

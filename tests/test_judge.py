@@ -1,4 +1,4 @@
-"""Comparing ```out blocks (SPEC §3) and telling 'blocked' from 'failed'."""
+"""Comparing ```out blocks and telling 'blocked' from 'failed'."""
 
 from __future__ import annotations
 

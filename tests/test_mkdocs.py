@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-
-SEED = "seed/chapter4_02_training-loop.pt.md"
+from conftest import SEED, write_deck
 
 
 def build(site: Path, plugin_options: str = "", strict: bool = False,
@@ -107,3 +106,48 @@ def test_a_strangers_site_of_corpus_decks_builds(corpus, tmp_path):
         # /doc.png is resolved against the static folder, relative to the page
         assert 'src="../../../static/doc.png"' in html
     assert (tmp_path / "site/static/doc.png").exists()
+
+
+def test_display_attributes_reach_the_code_block(tmp_path):
+    docs = tmp_path / "docs"
+    write_deck(docs, "display.md", '''
+        # Display
+
+        ```python {title="count.py" hl_lines="2 3" linenums="1"}
+        a = 1
+        b = 2
+        print(a + b)
+        ```
+
+        ```{.python .wide #first-example data-kind="demo" hl_lines="1"}
+        print("hi")
+        ```
+
+        ```{.bash .shell title="Shell"}
+        echo hi
+        ```
+        ''')
+    done = build(tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = page(tmp_path, "display")
+    blocks = re.findall(r'<div class="sp-block" data-line="(\d+)" data-status="(\w+)">\s*'
+                        r'(<div[^>]*>.*?</code></pre>)', html, re.S)
+    assert [(line, status) for line, status, _ in blocks] == [("7", "passed"), ("13", "passed")]
+    counted, classed = blocks[0][2], blocks[1][2]
+
+    def text(fragment: str) -> str:
+        return re.sub(r"<[^>]+>", "", fragment).replace("&quot;", '"')
+
+    assert '<span class="filename">count.py</span>' in counted
+    numbers = re.search(r'<td class="linenos">(.*?)</td>', counted, re.S)
+    assert numbers and text(numbers[1]).split() == ["1", "2", "3"]
+    highlighted = re.findall(r'<span class="hll">(.*?)</span>\n?(?=<span class="hll">|</code>|$)',
+                             counted, re.S)
+    assert [text(h).strip() for h in highlighted] == ["b = 2", "print(a + b)"]
+    opening = re.match(r"<div[^>]*>", classed)[0]
+    assert 'id="first-example"' in opening and 'data-kind="demo"' in opening
+    assert re.search(r'class="wide highlight"', opening)
+    assert [text(h).strip() for h in re.findall(r'<span class="hll">(.*?)</code>', classed, re.S)
+            ] == ['print("hi")']
+    shell = re.search(r'<div class="shell highlight"><span class="filename">Shell</span>', html)
+    assert shell and "echo" in html[shell.end():html.index("</code>", shell.end())]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import write_deck
+from conftest import run_cli, write_deck
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +92,12 @@ def test_cli_model_option_and_report_environment(tmp_path, tiny_pipeline):
         ```
         ''')
     report = tmp_path / "r.json"
-    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(deck),
-                           "--model", f"en_core_web_md={tiny_pipeline}", "--no-cache",
-                           "--json", str(report), "-q"], capture_output=True, text=True)
+    done = run_cli("check", str(deck), "--model", f"en_core_web_md={tiny_pipeline}",
+                   "--no-cache", "--json", str(report), "-q")
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
     assert data["decks"][0]["blocks"][0]["status"] == "passed"
     model = data["environment"]["models"]["en_core_web_md"]
     assert model["target"] == str(tiny_pipeline) and "0.0.1" in model["version"]
-    bad = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", str(deck),
-                          "--model", "no-equals-sign"], capture_output=True, text=True)
+    bad = run_cli("check", str(deck), "--model", "no-equals-sign")
     assert bad.returncode == 2 and "NAME=TARGET" in bad.stderr

@@ -1,4 +1,4 @@
-"""The pytest plugin: decks as test files, python blocks as items (SPEC §5).
+"""The pytest plugin: decks as test files, python blocks as items.
 
 Every test runs pytest in a subprocess (pytester), as a course maintainer would, with the
 plugin loaded from its ``pytest11`` entry point.
@@ -7,35 +7,15 @@ plugin loaded from its ``pytest11`` entry point.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import write_deck
+from conftest import SEED, SEED_SHIFT, corpus_or_skip, run_cli, seed_copy, write_deck
 
 pytest_plugins = ["pytester"]
 
-CORPUS = Path(os.environ.get("SLIDEPROOF_CORPUS")
-              or Path(__file__).resolve().parents[2] / "shared" / "corpus")
-SEED = CORPUS / "seed" / "chapter4_02_training-loop.pt.md"
-SETUP = ('setup: |\n  import random, spacy\n  nlp = spacy.blank("en")\n'
-         '  path_to_model = "model"\n')
-SHIFT = SETUP.count("\n")  # lines the setup adds above the seed deck's blocks
 SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR) (\S+?)(?: - (.*))?$", re.M)
-
-
-def seed_copy(folder: Path, name: str = "seed.md") -> Path:
-    if not SEED.is_file():
-        pytest.skip(f"the corpus is not here ({CORPUS}); set SLIDEPROOF_CORPUS to run this test")
-    text = SEED.read_text("utf-8")
-    assert text.startswith("---\n")
-    path = folder / name
-    path.write_text("---\n" + SETUP + text[len("---\n"):], "utf-8")
-    return path
 
 
 SKIP = re.compile(r"^SKIPPED \[\d+\] (\S+?):(\d+): (.*)$", re.M)
@@ -66,12 +46,12 @@ def run(pytester, *args):
 
 
 def test_seed_deck_one_pass_two_failures_at_their_lines(pytester):
-    seed_copy(pytester.path)
-    original = SEED.read_text("utf-8").split("\n")
+    seed_copy(pytester.path / "seed.md")
+    original = (corpus_or_skip() / SEED).read_text("utf-8").split("\n")
     assert [i for i, line in enumerate(original, 1) if line.startswith("```python")] == \
         [72, 79, 140]
     result = run(pytester, "--slideproof", "--slideproof-no-cache", "seed.md")
-    first, loop, pipeline = (f"seed.md::L{n + SHIFT}" for n in (72, 79, 140))
+    first, loop, pipeline = (f"seed.md::L{n + SEED_SHIFT}" for n in (72, 79, 140))
     assert outcomes(result) == {first: "passed", loop: "failed", pipeline: "failed"}
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
@@ -89,8 +69,8 @@ def test_seed_deck_one_pass_two_failures_at_their_lines(pytester):
 
 
 def test_seed_deck_same_outcomes_with_xdist_and_decks_stay_whole(pytester):
-    seed_copy(pytester.path, "a.md")
-    seed_copy(pytester.path, "b.md")
+    seed_copy(pytester.path / "a.md")
+    seed_copy(pytester.path / "b.md")
     serial = run(pytester, "--slideproof", "--slideproof-no-cache", "-n", "0", ".")
     parallel = run(pytester, "--slideproof", "--slideproof-no-cache", "-n", "2", "-v", ".")
     assert outcomes(serial) == outcomes(parallel)
@@ -99,8 +79,8 @@ def test_seed_deck_same_outcomes_with_xdist_and_decks_stay_whole(pytester):
     parallel.assert_outcomes(passed=2, failed=4)
     # --dist loadfile (set by the plugin): every item of a deck ran on the same worker.
     workers: dict[str, set[str]] = {}
-    for worker, node in re.findall(r"^\[(gw\d+)\] \[[ \d]+%\] \w+ (\S+\.md)::L\d+", parallel.stdout.str(),
-                                   re.M):
+    for worker, node in re.findall(r"^\[(gw\d+)\] \[[ \d]+%\] \w+ (\S+\.md)::L\d+",
+                                   parallel.stdout.str(), re.M):
         workers.setdefault(node, set()).add(worker)
     assert set(workers) == {"a.md", "b.md"}
     assert all(len(w) == 1 for w in workers.values())
@@ -260,9 +240,8 @@ def test_pytest_and_the_cli_share_the_cache(pytester):
     run(pytester, "--slideproof", "--slideproof-cache-dir", str(cache),
         "cached.md").assert_outcomes(passed=1)
     report = pytester.path / "report.json"
-    subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "cached.md", "-q",
-                    "--cache-dir", str(cache), "--json", str(report)],
-                   cwd=pytester.path, check=True, timeout=600)
+    run_cli("check", "cached.md", "-q", "--cache-dir", str(cache), "--json", str(report),
+            cwd=pytester.path, check=True)
     data = json.loads(report.read_text("utf-8"))
     assert data["decks"][0]["cached"] is True and data["ok"]
 

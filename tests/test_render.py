@@ -1,14 +1,11 @@
-"""Plain Markdown out of the core, for a site built by another engine (SPEC §5)."""
+"""Plain Markdown out of the core, for a site built by another engine."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 from slideproof.deck import parse_deck
 from slideproof.render import render_markdown
 
-from conftest import write_deck
+from conftest import run_cli, write_deck
 
 DECK = '''
     # Title slide
@@ -46,9 +43,7 @@ DECK = '''
 
 def test_render_command_writes_markdown_with_real_outputs(tmp_path):
     write_deck(tmp_path / "decks" / "sub", "deck.md", DECK)
-    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "render",
-                           str(tmp_path / "decks"), "-o", str(tmp_path / "out"), "--no-cache"],
-                          capture_output=True, text=True)
+    done = run_cli("render", str(tmp_path / "decks"), "-o", str(tmp_path / "out"), "--no-cache")
     assert done.returncode == 1  # one example fails, and the exit code says so
     text = (tmp_path / "out" / "sub" / "deck.md").read_text("utf-8")
     assert text.count('class="sp-slide"') == 3 and text.count('class="sp-notes"') == 3

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,8 +19,7 @@ from slideproof.cache import Cache
 from slideproof.deck import read_deck
 from slideproof.run import Options, plan_for
 
-from conftest import write_deck
-from test_faults import check_env, survivors
+from conftest import check_env, cli_argv, run_cli, survivors, write_deck
 
 DECK = '''
     # Cached
@@ -40,22 +38,6 @@ def _raw(output: str) -> dict:
     return {"events": [{"event": "block", "index": 0, "output": output, "display": None,
                         "warnings": [], "error": None, "seconds": 0.0}],
             "done": {"event": "deck-done", "seconds": 0.1, "exit_code": 0}}
-
-
-def marker_pids(marker: str) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                pids.append(int(entry))
-        except OSError:
-            pass
-    return pids
-
-
-def check(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "slideproof.cli", "check", *args],
-                          capture_output=True, text=True, timeout=600, **kwargs)
 
 
 def test_entries_are_written_to_a_temp_file_then_renamed(tmp_path, monkeypatch):
@@ -156,7 +138,8 @@ def test_an_unwritable_cache_folder_means_no_cache_and_a_warning(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a regular file where a folder is needed")
     out = tmp_path / "report.json"
-    done = check(str(deck), "--cache-dir", str(blocker / "cache"), "--json", str(out), "-q")
+    done = run_cli("check", str(deck), "--cache-dir", str(blocker / "cache"), "--json", str(out),
+                   "-q")
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
     [warning] = data["warnings"]
@@ -180,8 +163,8 @@ def test_a_check_killed_with_sigkill_leaves_a_usable_cache(tmp_path):
         ```
         ''')
     cache_dir = tmp_path / "cache"
-    killed = subprocess.Popen([sys.executable, "-m", "slideproof.cli", "check", str(decks),
-                               "--cache-dir", str(cache_dir), "-q", "-j", "1"],
+    killed = subprocess.Popen(cli_argv("check", str(decks), "--cache-dir", str(cache_dir),
+                                       "-q", "-j", "1"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env=check_env(tmp_path / "tmp"))  # what SIGKILL leaves: ours
     try:
@@ -201,14 +184,14 @@ def test_a_check_killed_with_sigkill_leaves_a_usable_cache(tmp_path):
         if not survivors(marker):
             break
         time.sleep(0.1)
-    left = marker_pids(marker)
+    left = list(survivors(marker))
     for pid in left:  # without bubblewrap, what a deck started can outlive a SIGKILLed check
         os.kill(pid, signal.SIGKILL)
     if sandbox.choose("auto") == "bwrap":
         assert left == []
     (decks / "b.md").unlink()
     out = tmp_path / "report.json"
-    done = check(str(decks), "--cache-dir", str(cache_dir), "--json", str(out), "-q")
+    done = run_cli("check", str(decks), "--cache-dir", str(cache_dir), "--json", str(out), "-q")
     assert done.returncode == 0, done.stderr
     [a] = json.loads(out.read_text())["decks"]
     assert a["cached"] is True and a["blocks"][0]["output"] == "one\n"

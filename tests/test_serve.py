@@ -3,19 +3,21 @@ runner's warm pool survives rebuilds. A real `mkdocs serve` process, real file e
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
-import textwrap
 
 import pytest
 
 from conftest import write_deck
 
+CHANGED = re.compile(r"Detected file changes")
 VERIFIED = re.compile(r"slideproof: (\d+) decks verified \((\d+) run, (\d+) from cache\).*?"
                       r"(?:runner pid (\d+))?$")
 
@@ -39,7 +41,8 @@ class Serve:
         for line in self.proc.stderr:
             self.lines.put(line.rstrip("\n"))
 
-    def wait_for(self, pattern: re.Pattern, limit: float = 120) -> re.Match:
+    def wait_for(self, pattern: re.Pattern, limit: float = 120,
+                 fail: bool = True) -> re.Match | None:
         end = time.monotonic() + limit
         seen = []
         while time.monotonic() < end:
@@ -53,14 +56,27 @@ class Serve:
             match = pattern.search(line)
             if match:
                 return match
+        if not fail:
+            return None
         pytest.fail(f"mkdocs serve never logged {pattern.pattern!r}:\n" + "\n".join(seen[-30:]))
 
     def next_build(self) -> tuple[int, int, int | None]:
-        """Counts of the next rebuild, once the server watches files again."""
+        """Counts of the next build, once it is served (the watcher runs from the first
+        "Serving on" to the end)."""
         match = self.wait_for(VERIFIED)
         self.wait_for(re.compile(r"Serving on|Reloading browsers"))
-        time.sleep(0.5)  # the watcher is armed right after that line
         return int(match[2]), int(match[3]), int(match[4]) if match[4] else None
+
+    def edit(self, path, old: str, new: str) -> None:
+        """Change ``path`` and wait until the server has seen the change. The watcher polls
+        the files; should a change slip past it, touching the file again is seen."""
+        path.write_text(path.read_text().replace(old, new))
+        for _ in range(12):
+            if self.wait_for(CHANGED, limit=5, fail=False):
+                return
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        pytest.fail(f"mkdocs serve never saw the change to {path.name}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -94,10 +110,9 @@ def test_serve_reruns_only_what_changed_and_keeps_its_pool(tmp_path):
     try:
         ran, cached, pid = serve.next_build()
         assert (ran, cached) == (2, 0) and pid is not None
-        decks[0].write_text(decks[0].read_text().replace("first wording", "second, longer\n\n"
-                                                         "wording"))
+        serve.edit(decks[0], "first wording", "second, longer\n\nwording")
         assert serve.next_build()[:2] == (0, 2)
-        decks[1].write_text(decks[1].read_text().replace("value = 2", "value = 20"))
+        serve.edit(decks[1], "value = 2", "value = 20")
         ran, cached, same_pid = serve.next_build()
         assert (ran, cached) == (1, 1)
         assert same_pid == pid

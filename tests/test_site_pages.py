@@ -16,7 +16,7 @@ from slideproof.notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from slideproof.render import strings
 from slideproof.report_page import report_markdown
 
-from conftest import REPO, write_deck
+from conftest import write_deck
 
 DECK = """\
 # A small deck

@@ -1,4 +1,4 @@
-"""Results cache keyed on the code *and* the environment (SPEC §3).
+"""Results cache keyed on the code *and* the environment (docs/project/design.md).
 
 A deck's entry is keyed on its run plan (setup, prelude, blocks' code and attributes,
 aliases, limits) with deck lines made relative, plus the environment fingerprint: Python,
@@ -78,7 +78,8 @@ def environment() -> dict:
 def _relative(plan: dict) -> dict:
     """The plan with deck lines made relative to each block, so moving a block (an edit to
     the notes above it) keeps its key."""
-    blocks = [{k: v for k, v in b.items() if k not in ("line", "first_line")} for b in plan["blocks"]]
+    blocks = [{k: v for k, v in b.items() if k not in ("line", "first_line")}
+              for b in plan["blocks"]]
     setup = [{k: v for k, v in s.items() if k != "first_line"} for s in plan["setup"]]
     return {**plan, "blocks": blocks, "setup": setup}
 
@@ -99,7 +100,7 @@ def _rebase(raw: dict, plan: dict, to_relative: bool) -> dict:
         event = json.loads(json.dumps(event))
         base = bases.get(event.get("index"))
         if base is not None:
-            for item in [event.get("error")] + list(event.get("warnings") or []):
+            for item in [event.get("error"), *(event.get("warnings") or [])]:
                 if item and isinstance(item.get("line"), int) and (
                         item is event.get("error") or item.get("filename") == plan["path"]):
                     item["line"] += sign * base

@@ -1,4 +1,4 @@
-"""The JSON report (``report.to_json``) → the formats CI systems read (SPEC §5).
+"""The JSON report (``report.to_json``) → the formats CI systems read.
 
 - JUnit XML (``--junit``): one ``<testcase>`` per python block, ``classname`` the deck's path
   and ``name`` ``L<line>``, which GitLab, Jenkins and most CI dashboards display;

@@ -1,6 +1,6 @@
 """Text → Deck: front matter, slides, titles, notes and fenced blocks with their deck lines.
 
-The format is the one real courses use (SPEC §1): YAML front matter, slides separated by a
+The format is the one real courses use: YAML front matter, slides separated by a
 line ``---``, speaker notes from a line starting ``Notes:`` to the end of the slide, and
 fenced code. Fences are tracked line by line, so ``---``, ``Notes:`` or ``# comment`` inside
 code stay code. Every part keeps the line it starts on *in the deck file* (front matter
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 
@@ -22,7 +22,7 @@ from .errors import DeckError, Errors
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 OUTPUT_LANG = "out"
 
-# Attributes an author may put on a python fence (SPEC §2); the value kind is checked below.
+# Attributes an author may put on a python fence; the value kind is checked below.
 RUN_ATTRS = {
     "setup": "flag",
     "hide": "flag",
@@ -78,7 +78,7 @@ class Block:
     fence: str = "```"
     indent: str = ""
     in_notes: bool = False
-    expected: "Block | None" = None
+    expected: Block | None = None
     slide: int = 0
     attached: bool = False  # an ``out`` block that belongs to the python block before it
 

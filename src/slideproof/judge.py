@@ -1,4 +1,4 @@
-"""Raw per-block events → statuses (SPEC §3), with messages a person can act on.
+"""Raw per-block events → statuses, with messages a person can act on.
 
 Nothing here runs code: it reads what the worker recorded and decides passed,
 output-differs, deprecated, failed, timed-out, crashed, blocked, unverified, skipped or

@@ -11,7 +11,7 @@ downloaded notebook still runs top to bottom). Withheld blocks become a short no
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import nbformat
 from nbformat import v4

@@ -1,4 +1,4 @@
-"""pytest plugin: slide decks as test files, every python block as a test item (SPEC §5).
+"""pytest plugin: slide decks as test files, every python block as a test item.
 
     pytest --slideproof docs/            # every deck under docs/
     pytest --slideproof docs/ -n auto    # spread over cores with pytest-xdist

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from .deck import Block, Deck, Slide, Text
+from .deck import DISPLAY_ATTRS, Block, Deck, Slide, Text
 from .judge import BlockResult, Policy
 
 STRINGS = {
@@ -26,14 +26,16 @@ STRINGS = {
     "pt": {"notes": "Notas do apresentador", "output": "Saída",
            "verified": "verificada com spaCy {v}",
            "withheld_title": "Exemplo omitido",
-           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, por isso não é mostrado.",
+           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, "
+                       "por isso não é mostrado.",
            "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
            "line": "linha {n}", "skipped": "Não executado: {reason}",
            "not_run": "Não executado"},
     "es": {"notes": "Notas del presentador", "output": "Salida",
            "verified": "verificada con spaCy {v}",
            "withheld_title": "Ejemplo omitido",
-           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, por eso no se muestra.",
+           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, "
+                       "por eso no se muestra.",
            "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
            "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
     "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
@@ -46,7 +48,8 @@ STRINGS = {
     "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
            "verified": "vérifiée avec spaCy {v}",
            "withheld_title": "Exemple retiré",
-           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : il n'est donc pas affiché.",
+           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : "
+                       "il n'est donc pas affiché.",
            "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
            "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
 }
@@ -112,11 +115,25 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _code(lang: str, code: str, title: str | None = None) -> str:
+def _code(lang: str, code: str, title: str | None = None,
+          block: Block | None = None) -> str:
+    """A fence for superfences. ``block`` passes on what its author asked for on display
+    (``title``, ``hl_lines``, ``linenums``, ids, classes, other attributes)."""
     fence = _fence_for(code)
-    info = lang or "text"
+    lang = lang or "text"
+    # A bare name (``{linenums}``) has no value to pass on.
+    options = {k: v for k, v in (block.display if block else {}).items() if v}
     if title:
-        info += f' title="{title.replace(chr(34), chr(39))}"'
+        options["title"] = title
+    ident = options.pop("id", None)
+    pairs = [f'{k}="{v.replace(chr(34), chr(39))}"' for k, v in options.items()]
+    classes = block.classes if block else []
+    if classes or ident or not set(options) <= DISPLAY_ATTRS:
+        # Classes, ids and other attributes need superfences' attribute-list form.
+        head = [f".{lang}", *(f".{c}" for c in classes), *([f"#{ident}"] if ident else []), *pairs]
+        info = "{" + " ".join(head) + "}"
+    else:
+        info = " ".join([lang, *pairs])
     return f"{fence}{info}\n{code}\n{fence}"
 
 
@@ -151,7 +168,7 @@ class Renderer:
         if not block.runs:
             if block.lang == "out":
                 return _code("text", block.code, title=self.s["output"])
-            return _code(block.lang, block.code, title=block.display.get("title"))
+            return _code(block.lang, block.code, block=block)
         if not block.shown and self.mode != "serve":
             return ""
         result = self.by_line.get(block.line)
@@ -167,7 +184,7 @@ class Renderer:
             return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
                     f'data-status="{status}" markdown="1">\n\n'
                     f'!!! info "{title}"\n    {notice}\n\n</div>')
-        pieces.append(_code("python", block.code, title=block.display.get("title")))
+        pieces.append(_code("python", block.code, block=block))
         if result is None:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))

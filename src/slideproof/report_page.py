@@ -10,7 +10,7 @@ The page needs only the ``tables`` and ``md_in_html``-free Markdown every engine
 from __future__ import annotations
 
 import html
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .errors import DeckError
 from .judge import STATUSES, DeckResult, Policy

@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import sandbox
 from .cache import models_loaded
@@ -258,7 +258,7 @@ class Pool:
             self._log.close()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -29,7 +29,7 @@ ENV_ALLOW = (
 
 def _works(argv: list[str]) -> bool:
     try:
-        return subprocess.run(argv + ["true"], capture_output=True, timeout=20).returncode == 0
+        return subprocess.run([*argv, "true"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 

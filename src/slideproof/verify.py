@@ -6,8 +6,8 @@ same thing. A ``Verifier`` keeps its pool alive between calls (``mkdocs serve`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import cache as cache_mod
 from . import sandbox

@@ -314,7 +314,7 @@ def user_processes() -> int:
 
 
 def apply_limits(limits: dict, process_base: int = 0) -> None:
-    """Resource limits of the deck's process (SPEC §3, documented in docs/guarantees)."""
+    """Resource limits of the deck's process (documented in docs/project/guarantees.md)."""
     pairs = {
         "memory": resource.RLIMIT_AS,
         "cpu": resource.RLIMIT_CPU,
@@ -326,7 +326,7 @@ def apply_limits(limits: dict, process_base: int = 0) -> None:
         value = limits.get(name)
         if not value:
             continue
-        soft, hard = resource.getrlimit(which)
+        _soft, hard = resource.getrlimit(which)
         value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
         # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
         top = value + 5 if which == resource.RLIMIT_CPU else value
