@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from rich.table import Table
 
 from . import __version__, ci_formats, report, sandbox
 from .cache import Cache
-from .deck import iter_deck_files, read_deck
-from .errors import DeckError
+from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
+from .errors import DeckError, coded
 from .judge import Policy
 from .render import render_markdown
 from .run import Options
@@ -67,6 +68,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                    help="MiB of address space per deck process (default 4096)")
     g.add_argument("--cpu-limit", type=positive(int), default=600,
                    help="CPU seconds per deck process (default 600)")
+    g.add_argument("--max-deck-size", type=positive(int), default=DECK_SIZE_LIMIT >> 20,
+                   metavar="MIB", help="refuse deck files larger than this (default "
+                   f"{DECK_SIZE_LIMIT >> 20} MiB)")
+    g.add_argument("--data", action="append", default=[], metavar="PATH",
+                   help="a file or folder examples may read, besides the decks' own folders "
+                        "(repeatable; shown read-only, without .git, under bubblewrap)")
     c = parser.add_argument_group("cache")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     c.add_argument("--cache-dir", default=".slideproof-cache",
@@ -92,7 +99,8 @@ def options_from(args) -> tuple[Options, Policy, Cache]:
     options = Options(jobs=args.jobs, timeout=args.timeout, models=dict(args.model),
                       prelude=prelude, prelude_path=args.prelude or "prelude",
                       sandbox=args.sandbox, output_limit=args.output_limit,
-                      memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit)
+                      memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit,
+                      data=tuple(os.path.abspath(d) for d in args.data))
     return options, policy_from(args), Cache(args.cache_dir, enabled=not args.no_cache)
 
 
@@ -102,14 +110,38 @@ def policy_from(args) -> Policy:
                   fail_on_unverified=args.fail_on_unverified)
 
 
-def load_decks(paths: list[str]):
+def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
+    """Every deck under ``paths``; a file that cannot be read, or that was named but is not
+    a deck, is one error and the others are still loaded."""
     decks, errors = [], []
     for path in iter_deck_files(paths):
         try:
-            decks.append(read_deck(path))
+            deck = read_deck(path, limit)
         except DeckError as err:
             errors.append(err)
+            continue
+        if deck.meta.get("type") != "slides":
+            errors.append(DeckError(str(path), 1, coded("SP101")))
+            continue
+        decks.append(deck)
     return decks, errors
+
+
+def unwritable(path: str | None) -> str | None:
+    """Why a report cannot be written to ``path`` (found before anything runs), or None."""
+    if not path:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        return coded("SP106", path=path, reason="it is a folder")
+    try:  # the one sure test, also for root on a read-only file system
+        with tempfile.NamedTemporaryFile(dir=target.parent.resolve(), prefix=".slideproof-"):
+            pass
+    except OSError as err:
+        return coded("SP106", path=path, reason=err.strerror or str(err))
+    if target.exists() and not os.access(target, os.W_OK):
+        return coded("SP106", path=path, reason="the file is read-only")
+    return None
 
 
 def check(args) -> int:
@@ -118,21 +150,31 @@ def check(args) -> int:
     if missing:
         console.print(f"[red]slideproof: no such file or folder: {', '.join(missing)}")
         return 2
+    for report_path in (args.json, args.junit):
+        problem = unwritable(report_path)
+        if problem:
+            console.print(f"[red]slideproof: {problem}", highlight=False, markup=False)
+            return 2
     options, policy, cache = options_from(args)
     try:
         sandbox.choose(options.sandbox)  # an explicit --sandbox that is missing: say so
     except ValueError as err:
         console.print(f"[red]slideproof: {err}", highlight=False)
         return 2
+    limit = args.max_deck_size << 20
     shard = None
     if args.shard:
         every = [str(p) for p in iter_deck_files(args.paths)]
         k, n = args.shard
         mine = ci_formats.select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
-        decks, errors = load_decks(mine) if mine else ([], [])
+        decks, errors = load_decks(mine, limit) if mine else ([], [])
     else:
-        decks, errors = load_decks(args.paths)
+        decks, errors = load_decks(args.paths, limit)
+        if not decks and not errors:
+            console.print(f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
+                          style="red", highlight=False, markup=False)
+            return 2
     verification = Verification(environment={}, decks=[], errors=errors)
     verifier = Verifier(options, cache)
     started = time.perf_counter()
@@ -162,17 +204,21 @@ def check(args) -> int:
     data = report.to_json(verification, policy)
     if shard:
         data["shard"] = shard
-    write_outputs(data, args, policy, json_path=args.json)
+    try:
+        write_outputs(data, args, policy, json_path=args.json)
+    except OSError as err:  # it could be written when the check started; not any more
+        why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
+        console.print(f"slideproof: {why}", style="red", highlight=False, markup=False)
+        return 2
     if not args.quiet:
-        print_summary(console, verification, policy, verifier.ran)
+        print_summary(console, verification, policy)
     if interrupted:
         console.print("[red]interrupted: the report is marked incomplete")
         return 130
     return 0 if data["ok"] else 1
 
 
-def print_summary(console: Console, verification: Verification, policy: Policy,
-                  ran: list[str]) -> None:
+def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
     decks = Table(title="Decks", title_justify="left")
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
@@ -198,8 +244,9 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
     counts = report.summary(verification.decks)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
-    console.print(f"{len(verification.decks)} decks ({len(ran)} run, "
-                  f"{len(verification.decks) - len(ran)} cached), {line or 'no blocks'}"
+    cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
+    console.print(f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
+                  f"{cached} cached), {line or 'no blocks'}"
                   f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
                   f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
@@ -271,7 +318,7 @@ def render(args) -> int:
     """Decks → plain Markdown files (with their verified outputs), for any other engine."""
     console = Console(stderr=True)
     options, policy, cache = options_from(args)
-    decks, errors = load_decks(args.paths)
+    decks, errors = load_decks(args.paths, args.max_deck_size << 20)
     for err in errors:
         console.print(f"[red]{err}", highlight=False)
     results = {}

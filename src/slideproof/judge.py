@@ -228,6 +228,14 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
     if done.get("worker_died"):
         return BlockResult(block, CRASHED, "the example runner itself died: "
                            f"{done['worker_died']}")
+    if done.get("protocol"):
+        why = f"the deck broke the result protocol: {done['protocol']}"
+        return BlockResult(block, CRASHED, why, error={
+            "type": "Crash", "message": why, "code": None, "line": block.line})
+    if done.get("watchdog"):
+        return BlockResult(block, TIMED_OUT, done["watchdog"], error={
+            "type": "Timeout", "message": done["watchdog"], "code": None,
+            "line": block.line})
     if done.get("running") == index or done.get("hard_timeout") == index:
         if done.get("hard_timeout") == index:
             return BlockResult(block, TIMED_OUT, "the block did not finish within its timeout "

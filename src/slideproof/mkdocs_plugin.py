@@ -21,7 +21,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .cache import Cache
-from .deck import decode, looks_like_deck, parse_deck
+from .deck import DECK_SIZE_LIMIT, decode, looks_like_deck, parse_deck, read_source
 from .errors import DeckError
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
@@ -60,6 +60,8 @@ class SlideproofConfig(Config):
     fail_on_unverified = c.Type(bool, default=False)
     static_dir = c.Type(str, default="static")
     show_all = c.Optional(c.Type(bool))  # default: True under `mkdocs serve`
+    data = c.Type(list, default=[])  # files examples may open, besides the docs folder
+    max_deck_size = c.Type(int, default=DECK_SIZE_LIMIT >> 20)  # MiB
 
 
 class SlideproofPlugin(BasePlugin[SlideproofConfig]):
@@ -111,7 +113,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                           prelude=prelude, prelude_path=prelude_path,
                           sandbox=self.config.sandbox, output_limit=self.config.output_limit,
                           memory_limit=self.config.memory_limit << 20,
-                          cpu_limit=self.config.cpu_limit)
+                          cpu_limit=self.config.cpu_limit,
+                          data=tuple(str(base / str(d)) for d in
+                                     [config.docs_dir, *self.config.data]))
         cache_dir = Path(self.config.cache_dir)
         self.cache = Cache(cache_dir if cache_dir.is_absolute() else base / cache_dir,
                            enabled=self.config.cache)
@@ -145,8 +149,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if path is None or not looks_like_deck(path):
                 continue
             try:
-                deck = parse_deck(decode(path.read_bytes(), file.src_uri), file.src_uri)
+                data = read_source(path, self.config.max_deck_size << 20)
+                deck = parse_deck(decode(data, file.src_uri), file.src_uri)
             except DeckError as err:
+                err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
                 self.errors[file.src_uri] = err
                 self.say(logging.ERROR, str(err))
                 continue
