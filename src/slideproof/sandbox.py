@@ -14,7 +14,6 @@ import functools
 import os
 import shutil
 import subprocess
-import tempfile
 
 KINDS = ("bwrap", "unshare", "none")
 
@@ -148,9 +147,7 @@ def _git_entries(folder: str, deep: bool, limit: int = 20_000) -> list[str]:
     if not deep:
         git = os.path.join(folder, ".git")
         return [git] if os.path.lexists(git) else []
-    seen = 0
-    for root, dirs, files in os.walk(folder):
-        seen += 1
+    for seen, (root, dirs, files) in enumerate(os.walk(folder)):
         if ".git" in dirs:
             found.append(os.path.join(root, ".git"))
             dirs.remove(".git")

@@ -36,7 +36,7 @@ class OutputLimit(BaseException):
 
 
 # Threads a block started and left running: what they print later belongs to no block.
-LATE_THREADS: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+LATE_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
 class CappedWriter(io.TextIOBase):
