@@ -71,6 +71,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-deck-size", type=positive(int), default=DECK_SIZE_LIMIT >> 20,
                    metavar="MIB", help="refuse deck files larger than this (default "
                    f"{DECK_SIZE_LIMIT >> 20} MiB)")
+    g.add_argument("--tmp-limit", type=positive(int), default=512, metavar="MIB",
+                   help="MiB the run's temp folder may hold, all decks together (default "
+                        "512; enforced by bubblewrap)")
     g.add_argument("--data", action="append", default=[], metavar="PATH",
                    help="a file or folder examples may read, besides the decks' own folders "
                         "(repeatable; shown read-only, without .git, under bubblewrap)")
@@ -100,6 +103,7 @@ def options_from(args) -> tuple[Options, Policy, Cache]:
                       prelude=prelude, prelude_path=args.prelude or "prelude",
                       sandbox=args.sandbox, output_limit=args.output_limit,
                       memory_limit=args.memory_limit << 20, cpu_limit=args.cpu_limit,
+                      tmp_limit=args.tmp_limit << 20,
                       data=tuple(os.path.abspath(d) for d in args.data))
     return options, policy_from(args), Cache(args.cache_dir, enabled=not args.no_cache)
 
@@ -153,7 +157,8 @@ def check(args) -> int:
     for report_path in (args.json, args.junit):
         problem = unwritable(report_path)
         if problem:
-            console.print(f"[red]slideproof: {problem}", highlight=False, markup=False)
+            console.print(f"slideproof: {problem}", style="red", highlight=False,
+                          markup=False, soft_wrap=True)
             return 2
     options, policy, cache = options_from(args)
     try:
@@ -173,7 +178,7 @@ def check(args) -> int:
         decks, errors = load_decks(args.paths, limit)
         if not decks and not errors:
             console.print(f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
-                          style="red", highlight=False, markup=False)
+                          style="red", highlight=False, markup=False, soft_wrap=True)
             return 2
     verification = Verification(environment={}, decks=[], errors=errors)
     verifier = Verifier(options, cache)
@@ -208,7 +213,8 @@ def check(args) -> int:
         write_outputs(data, args, policy, json_path=args.json)
     except OSError as err:  # it could be written when the check started; not any more
         why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
-        console.print(f"slideproof: {why}", style="red", highlight=False, markup=False)
+        console.print(f"slideproof: {why}", style="red", highlight=False, markup=False,
+                      soft_wrap=True)
         return 2
     if not args.quiet:
         print_summary(console, verification, policy)

@@ -62,6 +62,7 @@ class SlideproofConfig(Config):
     show_all = c.Optional(c.Type(bool))  # default: True under `mkdocs serve`
     data = c.Type(list, default=[])  # files examples may open, besides the docs folder
     max_deck_size = c.Type(int, default=DECK_SIZE_LIMIT >> 20)  # MiB
+    tmp_limit = c.Type(int, default=512)  # MiB in the run's temp folder, all decks together
 
 
 class SlideproofPlugin(BasePlugin[SlideproofConfig]):
@@ -114,6 +115,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                           sandbox=self.config.sandbox, output_limit=self.config.output_limit,
                           memory_limit=self.config.memory_limit << 20,
                           cpu_limit=self.config.cpu_limit,
+                          tmp_limit=self.config.tmp_limit << 20,
                           data=tuple(str(base / str(d)) for d in
                                      [config.docs_dir, *self.config.data]))
         cache_dir = Path(self.config.cache_dir)

@@ -50,7 +50,7 @@ class Options:
     env_allow: tuple[str, ...] = ()
     data: tuple[str, ...] = ()  # course files examples may open, besides the decks' folders
     tmp_limit: int = 512 * (1 << 20)  # bytes in the run's temp folder (bubblewrap: a tmpfs)
-    deadline_grace: float = 30.0  # seconds a deck gets past the sum of its blocks' timeouts
+    deadline_grace: float = 15.0  # seconds a deck gets past the sum of its blocks' timeouts
     deadline_cap: float = 4 * 3600.0  # the longest any one deck may run, whatever it says
 
     def limits(self) -> dict:

@@ -94,7 +94,10 @@ class View:
         return all(any(_inside(p, s) for s in shown) for p in _existing(paths))
 
     def args(self) -> list[str]:
-        args: list[str] = []
+        # The fresh temp folder first: a folder shown below /tmp is then mounted on it,
+        # not hidden by it.
+        size = ["--size", str(self.tmp_size)] if self.tmp_size else []
+        args: list[str] = [*size, "--tmpfs", TMP_INSIDE]
         for folder in SYSTEM_DIRS:
             if os.path.islink(folder):  # merged /usr: /bin -> usr/bin
                 args += ["--symlink", os.readlink(folder), folder]
@@ -112,8 +115,7 @@ class View:
                     args += ["--tmpfs", git, "--remount-ro", git]
                 else:
                     args += ["--ro-bind", os.devnull, git]
-        size = ["--size", str(self.tmp_size)] if self.tmp_size else []
-        return args + size + ["--tmpfs", TMP_INSIDE] + size + ["--tmpfs", "/dev/shm"]
+        return args
 
 
 def _existing(paths) -> list[str]:
@@ -160,9 +162,11 @@ def _git_entries(folder: str, deep: bool, limit: int = 20_000) -> list[str]:
 
 
 def _bwrap_prefix(view: View) -> list[str]:
+    size = ["--size", str(view.tmp_size)] if view.tmp_size else []
     return ["bwrap", *_bwrap_user_flags(), *view.args(), "--dev", "/dev", "--proc", "/proc",
+            *size, "--tmpfs", "/dev/shm",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--unshare-cgroup-try", "--as-pid-1", "--die-with-parent", "--new-session",
             "--chdir", TMP_INSIDE]
 
 
