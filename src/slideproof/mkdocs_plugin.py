@@ -60,7 +60,7 @@ class SlideproofConfig(Config):
     fail_on_unverified = c.Type(bool, default=False)
     static_dir = c.Type(str, default="static")
     show_all = c.Optional(c.Type(bool))  # default: True under `mkdocs serve`
-    data = c.Type(list, default=[])  # files examples may open, besides the docs folder
+    data_paths = c.Type(list, default=[])  # files examples may open, besides the docs folder
     max_deck_size = c.Type(int, default=DECK_SIZE_LIMIT >> 20)  # MiB
     tmp_limit = c.Type(int, default=512)  # MiB in the run's temp folder, all decks together
 
@@ -117,7 +117,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                           cpu_limit=self.config.cpu_limit,
                           tmp_limit=self.config.tmp_limit << 20,
                           data=tuple(str(base / str(d)) for d in
-                                     [config.docs_dir, *self.config.data]))
+                                     [config.docs_dir, *self.config.data_paths]))
         cache_dir = Path(self.config.cache_dir)
         self.cache = Cache(cache_dir if cache_dir.is_absolute() else base / cache_dir,
                            enabled=self.config.cache)

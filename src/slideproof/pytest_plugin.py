@@ -317,6 +317,7 @@ class Runner:
 
     def _options(self):
         from . import cli
+        from .run import Options
 
         opt = self.config.getoption
         models = []
@@ -338,6 +339,7 @@ class Runner:
             output_limit=opt("slideproof_output_limit"),
             memory_limit=opt("slideproof_memory_limit"),
             cpu_limit=opt("slideproof_cpu_limit"),
+            tmp_limit=Options.tmp_limit >> 20, data=[],  # the defaults: no option here yet
             no_cache=opt("slideproof_no_cache"), cache_dir=opt("slideproof_cache_dir"),
             allow_output_differs=opt("slideproof_allow_output_differs"),
             fail_on_deprecated=opt("slideproof_fail_on_deprecated"),

@@ -1,11 +1,14 @@
 """The strongest sandbox this machine allows, for the warm worker and every deck it forks.
 
 The whole worker runs inside it, so each forked deck inherits it for free:
-- ``bwrap`` (bubblewrap): no network, the file system read-only except the run's temp
-  folder, its own PID namespace (nothing survives the worker), a new session;
-- ``unshare``: no network (a fresh network namespace), file system as is;
+- ``bwrap`` (bubblewrap): a user namespace mapping the deck to an unprivileged uid, every
+  capability dropped (also when the check runs as root), no network, a minimal read-only
+  view of the file system (``View``) whose only writable place is a fresh, size-limited
+  temp folder, its own PID namespace in which the worker is init (nothing survives it, and
+  no deck can signal or open it), a new session;
+- ``unshare``: no network, its own PID namespace and /proc; the file system as is;
 - ``none``: the limits that always apply (temp working directory, reduced environment,
-  resource limits, output cap, process-group kill) and nothing more.
+  resource limits, output cap, capability drop, process-group kill) and nothing more.
 """
 
 from __future__ import annotations
