@@ -565,6 +565,20 @@ def test_output_belongs_to_the_block_that_printed_it(hostile):
     assert ok["status"] == "passed"
 
 
+def test_a_deck_cannot_speak_for_another_deck_under_unshare(tmp_path):
+    if "unshare" not in sandbox.available():
+        pytest.skip("sandbox 'unshare' is not available here")
+    decks = tmp_path / "decks"
+    paths = materialise(["forge.md", "victim.md"], decks, "unused", 0, tmp_path / "docs",
+                        VICTIM=str(decks / "victim.md"))
+    run = cli_check(paths, "--json", str(tmp_path / "report.json"), "--no-cache", "-j", "2",
+                    "--sandbox", "unshare", env=check_env(tmp_path / "tmp"))
+    forge = deck(run, "forge.md")
+    assert forge[0]["output"] == "0 descriptors of other processes opened\n"
+    assert forge[1]["status"] == "crashed"
+    assert [b["status"] for b in deck(run, "victim.md")] == ["failed"]
+
+
 @pytest.mark.parametrize("kind", ["none", "bwrap"])
 def test_a_stopped_runner_does_not_stop_the_check(kind, tmp_path):
     if kind not in sandbox.available():
