@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -218,7 +219,7 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
                         tmp_path / "docs")
     report = tmp_path / "report.json"
     check = subprocess.Popen([sys.executable, "-m", "slideproof.cli", "check", *paths,
-                              "--json", str(report), "--no-cache", "-q", "-j", "1"],
+                              "--json", str(report), "--no-cache", "-j", "1"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=check_env(tmp_path / "tmp"))
     try:
@@ -235,6 +236,8 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
             check.wait()
     assert check.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
+    # the summary counts the decks it has: one, run; the interrupted one is in neither count
+    assert re.search(r"\b1 decks \(1 run, 0 cached\)", stderr), stderr
     data = json.loads(report.read_text())
     assert data["incomplete"] is True and data["ok"] is False
     # the deck that finished before Ctrl-C is in the report; the sleeping one is not
