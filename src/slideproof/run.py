@@ -26,6 +26,7 @@ from typing import Callable
 from . import sandbox
 from .cache import models_loaded
 from .deck import Deck
+from .worker import DECK_EVENTS, HARD_KILL_GRACE
 
 GiB = 1 << 30
 
@@ -137,11 +138,8 @@ def deck_deadline(plan: dict, options: Options) -> float:
     timeouts = [float(plan["timeout"])] * len(plan["setup"]) + [
         float(b.get("timeout") or plan["timeout"]) for b in plan["blocks"]
         if b.get("skip") is None]
-    total = sum(t + 2.0 for t in timeouts) + options.deadline_grace
+    total = sum(t + HARD_KILL_GRACE for t in timeouts) + options.deadline_grace
     return min(total, options.deadline_cap)
-
-
-DECK_EVENTS = ("start", "block", "setup-failed")
 
 
 class Protocol:
