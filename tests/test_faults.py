@@ -31,6 +31,8 @@ import pytest
 
 from slideproof import sandbox
 
+from conftest import write_deck
+
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
 TRUST = ["forge.md", "victim.md", "privileges.md", "fs-view.md", "tmp-quota.md",
@@ -647,3 +649,24 @@ def test_what_is_not_a_deck_and_where_a_report_cannot_go_are_errors(tmp_path):
         assert f"[SP106] Cannot write the report to {target}" in " ".join(
             run["stderr"].split())
         assert not target.is_file()
+
+
+def test_a_deck_that_reports_its_own_block_twice_is_a_broken_deck(tmp_path, verify):
+    # Its own channel, its own block: a lie about itself, told twice (the real result
+    # follows the forged one). The block's first word stands, the deck is not ok.
+    path = write_deck(tmp_path, "twice.md", """
+        # Twice
+
+        ```python
+        import json, os
+        line = json.dumps({"event": "block", "index": 0, "output": "forged\\n"}) + "\\n"
+        for fd in range(3, 256):
+            try:
+                os.write(fd, line.encode())
+            except OSError:
+                pass
+        ```
+        """)
+    [result] = verify(path)
+    assert result.error == ("the deck broke the result protocol: a result for block 0: a "
+                            "duplicate (every block was reported)")

@@ -216,6 +216,9 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             first_failure = first_failure or block.line
             for name in defined_names(block.code):
                 broken.setdefault(name, block.line)
+    if done.get("protocol") and len(events) == len(results):
+        # every block reported, then the deck wrote something else: still a broken deck
+        deck_error = deck_error or f"the deck broke the result protocol: {done['protocol']}"
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
                       error=deck_error)
 

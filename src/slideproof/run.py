@@ -187,7 +187,9 @@ class Protocol:
         if index != expected:
             what = "a duplicate" if index in self.order[:self.pos] else (
                 "an unknown block" if index not in self.order else "out of order")
-            return f"a result for block {index}: {what} (expected {expected})"
+            after = (f"expected {expected}" if expected is not None
+                     else "every block was reported")
+            return f"a result for block {index}: {what} ({after})"
         plain = event.get("skipped") or event.get("missing_models")
         if self.setups_started < self.setups or (self.current != index and not plain):
             return f"a result for block {index}, which was never started"
