@@ -263,7 +263,10 @@ class Pool:
         here = str(Path(__file__).resolve().parent.parent)
         python = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
                   os.path.dirname(os.path.realpath(sys.executable)), here]
-        python += [p for p in sys.path if p and os.path.isabs(p)]
+        # Not the working folder that ``python -m`` puts first (a checkout's root, its .env…):
+        # the worker runs with -P and never imports from there.
+        cwd = os.path.realpath(os.getcwd())
+        python += [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd]
         python += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         models = set(self.options.models.values())
         for plan in plans.values():
