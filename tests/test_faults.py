@@ -16,10 +16,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,10 +31,14 @@ import pytest
 
 from slideproof import sandbox
 
-from conftest import check_env, cli_argv, run_cli, survivors
+from conftest import check_env, cli_argv, run_cli, survivors, write_deck
 
 FAULTS = Path(__file__).resolve().parent / "faults"
-SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md"}  # a check of their own
+# Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
+TRUST = ["forge.md", "victim.md", "privileges.md", "fs-view.md", "tmp-quota.md",
+         "threads.md", "ok.md"]
+SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md", "freeze-runner.md",
+            "bomb.md", *TRUST} - {"ok.md"}  # a check of their own
 EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
 # The decks that depend on the sandbox kind, run under every kind available here.
 SANDBOX_DECKS = ["ok.md", "alarm-blocked.md", "background.md", "secret-env.md", "network.md",
@@ -44,12 +51,15 @@ def snapshot(folder: Path) -> dict[str, str]:
             if p.is_file()}
 
 
-def materialise(names: list[str], folder: Path, marker: str, port: int, docs: Path) -> list[str]:
+def materialise(names: list[str], folder: Path, marker: str, port: int, docs: Path,
+                **more: str) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in names:
         text = (FAULTS / name).read_text("utf-8").replace("__MARKER__", marker).replace(
             "__PORT__", str(port)).replace("__DOCS__", str(docs))
+        for key, value in more.items():
+            text = text.replace(f"__{key}__", value)
         (folder / name).write_text(text, "utf-8")
         paths.append(str(folder / name))
     return paths
@@ -154,10 +164,14 @@ def test_the_cpu_time_limit_ends_the_deck(alone):
 
 def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
     [block] = deck(alone, "kill-runner.md")
-    assert block["status"] == "crashed"
-    assert block["message"] == ("the example runner itself died: it ended while this deck "
-                                "ran")
-    build_went_on(alone)  # ok.md, queued after it, ran in a fresh runner
+    if alone["report"]["environment"]["sandbox"] in ("bwrap", "unshare"):
+        # the runner is the init of the sandbox's PID namespace: a kill from inside is void
+        assert block["status"] == "passed"
+    else:
+        assert block["status"] == "crashed"
+        assert block["message"] == ("the example runner itself died: it ended while this "
+                                    "deck ran")
+    build_went_on(alone)  # ok.md, queued after it, ran (in a fresh runner if need be)
 
 
 def test_an_explicit_sandbox_that_is_missing_is_an_error_not_a_fallback(tmp_path):
@@ -177,7 +191,7 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
                         tmp_path / "docs")
     report = tmp_path / "report.json"
     check = subprocess.Popen(cli_argv("check", *paths, "--json", str(report), "--no-cache",
-                                      "-q", "-j", "1"),
+                                      "-j", "1"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=check_env(tmp_path / "tmp"))
     try:
@@ -194,6 +208,8 @@ def test_ctrl_c_writes_an_incomplete_report_and_leaves_no_process(tmp_path):
             check.wait()
     assert check.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
+    # the summary counts the decks it has: one, run; the interrupted one is in neither count
+    assert re.search(r"\b1 decks \(1 run, 0 cached\)", stderr), stderr
     data = json.loads(report.read_text())
     assert data["incomplete"] is True and data["ok"] is False
     # the deck that finished before Ctrl-C is in the report; the sleeping one is not
@@ -366,8 +382,9 @@ def test_the_sites_sources_cannot_be_written(faults):
     if faults["report"]["environment"]["sandbox"] != "bwrap":
         pytest.skip("only bubblewrap makes the file system read-only; it is not usable here")
     assert [b["status"] for b in blocks] == ["failed", "failed", "failed", "passed"]
-    for b in blocks[:3]:  # overwrite, delete, create
-        assert b["message"].startswith("OSError: [Errno 30] Read-only file system")
+    for b in blocks[:3]:  # overwrite, delete, create: a folder the sandbox does not show
+        # (one it shows, the decks' own, is read-only: test_the_sandbox_shows_only_what…)
+        assert b["message"].startswith("FileNotFoundError: [Errno 2] No such file")
     assert blocks[3]["output"] == "fine\n"  # the deck's own working folder is writable
     assert faults["docs_after"] == faults["docs_before"]
     build_went_on(faults)
@@ -391,3 +408,235 @@ def test_output_that_is_not_valid_unicode_does_not_break_the_report(faults):
     assert blocks[1]["message"] == "ValueError: bad ? message"
     assert blocks[2]["output"] == "after the surrogates\n"
     build_went_on(faults)
+
+
+# -- the trust boundary: hostile decks against other decks, the host and the check ---------
+def bwrap_needed() -> None:
+    if "bwrap" not in sandbox.available():
+        pytest.skip("bubblewrap cannot run here: the trust boundary is bubblewrap's")
+
+
+def cli_check(paths: list[str], *options: str, env: dict | None = None,
+              watch_memory: bool = False) -> dict:
+    """``slideproof check`` as a subprocess: its exit code, stderr, JSON report (when asked
+    for with --json) and, with ``watch_memory``, its peak resident memory read from /proc."""
+    proc = subprocess.Popen([sys.executable, "-m", "slideproof.cli", "check", *paths, "-q",
+                             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env or check_env())
+    peak = 0
+    if watch_memory:  # VmHWM is the high-water mark: the last reading is the peak so far
+        while proc.poll() is None:
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text()
+                peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) * 1024)
+            except (OSError, IndexError, ValueError):
+                pass
+            time.sleep(0.02)
+    _, stderr = proc.communicate(timeout=600)
+    report = next((Path(options[i + 1]) for i, o in enumerate(options) if o == "--json"), None)
+    return {"returncode": proc.returncode, "stderr": stderr, "peak": peak,
+            "report": json.loads(report.read_text()) if report and report.exists() else None}
+
+
+def run_hostile(work: Path) -> dict:
+    """The hostile decks next to a victim and a healthy deck, under bubblewrap, with a cache;
+    then the victim alone again, from that cache."""
+    decks = work / "decks"
+    (decks / ".git").mkdir(parents=True)
+    (decks / ".git" / "config").write_text("[http]\n\textraheader = AUTHORIZATION: basic "
+                                           f"{SECRET}\n")
+    (decks / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (decks / "data.txt").write_text("course data")
+    host = Path(tempfile.mkdtemp(prefix="spfault-host-"))  # the host's temp folder
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(host / "agent.sock"))
+    listener.listen()
+    listener.setblocking(False)
+    paths = materialise(TRUST, decks, "unused", 0, work / "docs", VICTIM=str(decks / "victim.md"),
+                        DECKS=str(decks), HOSTSOCK=str(host / "agent.sock"))
+    cache = ["--cache-dir", str(work / "cache")]
+    try:
+        first = cli_check(paths, "--json", str(work / "report.json"), "-j", "2",
+                          "--tmp-limit", "16", *cache, env=check_env(work / "tmp"))
+        again = cli_check([str(decks / "victim.md")], "--json", str(work / "again.json"),
+                          *cache, env=check_env(work / "tmp"))
+        try:
+            listener.accept()[0].close()
+            reached = True
+        except BlockingIOError:
+            reached = False
+    finally:
+        listener.close()
+        shutil.rmtree(host, ignore_errors=True)
+    return {**first, "again": again["report"], "socket_reached": reached}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> dict:
+    bwrap_needed()
+    return shared(tmp_path_factory, "faults-hostile", run_hostile)
+
+
+def test_a_deck_cannot_speak_for_another_deck(hostile):
+    forge = deck(hostile, "forge.md")
+    # no descriptor of the runner, of the parent or of another deck can be opened
+    assert forge[0]["status"] == "passed"
+    assert forge[0]["output"] == "0 descriptors of other processes opened\n"
+    # its own channel, with the victim's id inside: taken as its own, out of order
+    assert forge[1]["status"] == "crashed"
+    assert forge[1]["message"] == ("the deck broke the result protocol: a result for block 0: "
+                                   "a duplicate (expected 1)")
+    [victim] = deck(hostile, "victim.md")
+    assert victim["status"] == "failed"
+    assert victim["message"] == "ValueError: this example is broken"
+    # and the cache holds the victim's own verdict, not a forged one
+    [again] = hostile["again"]["decks"][0]["blocks"]
+    assert hostile["again"]["decks"][0]["cached"] is True
+    assert again["status"] == "failed" and again["message"] == victim["message"]
+    assert hostile["returncode"] == 1 and "Traceback" not in hostile["stderr"]
+
+
+def test_no_privileges_inside_the_sandbox(hostile):
+    [block] = deck(hostile, "privileges.md")
+    assert block["status"] == "passed"
+    assert block["output"] == ("mount EPERM\numount EPERM\nunshare EPERM\nptrace EPERM\n"
+                               "chroot EPERM\nraw socket EPERM\n"
+                               "capabilities 0000000000000000\n")
+
+
+def test_the_sandbox_shows_only_what_examples_need(hostile):
+    blocks = deck(hostile, "fs-view.md")
+    # /etc/shadow, /root/.ssh, /etc/ssh, /run, the docker socket, the course's .git (its
+    # HEAD, its config with a token: .git is an empty folder), a UNIX socket in the host's
+    # temp folder
+    assert blocks[0]["output"] == "hidden\n" * 8
+    assert blocks[1]["status"] == "failed"
+    assert blocks[1]["message"].startswith("FileNotFoundError")
+    assert hostile["socket_reached"] is False
+    assert blocks[2]["status"] == "passed" and blocks[2]["output"] == "course data\n"
+    assert blocks[3]["status"] == "failed"
+    assert blocks[3]["message"].startswith("OSError: [Errno 30] Read-only file system")
+    assert SECRET not in json.dumps(hostile["report"])
+
+
+def test_the_temp_folder_has_a_quota(hostile):
+    blocks = deck(hostile, "tmp-quota.md")
+    assert [b["status"] for b in blocks] == ["failed", "passed"]
+    assert blocks[0]["message"] == (
+        "OSError: [Errno 28] No space left on device (the run's temporary folder, the only "
+        "writable place, holds at most 16 MiB for all decks together)")
+    assert blocks[1]["output"] == "space again\n"
+
+
+def test_output_belongs_to_the_block_that_printed_it(hostile):
+    blocks = deck(hostile, "threads.md")
+    assert [b["status"] for b in blocks] == ["passed"] * 3
+    assert [w["message"] for w in blocks[0]["warnings"]] == [
+        "a thread started here is still running (chatter); what it prints after this block "
+        "is not recorded"]
+    assert blocks[1]["output"] == "the second block\n"  # nothing of the thread's
+    assert blocks[2]["output"] == "one\ntwo\nthree\n"  # os.write keeps its place
+    [ok] = deck(hostile, "ok.md")
+    assert ok["status"] == "passed"
+
+
+def test_a_deck_cannot_speak_for_another_deck_under_unshare(tmp_path):
+    if "unshare" not in sandbox.available():
+        pytest.skip("sandbox 'unshare' is not available here")
+    decks = tmp_path / "decks"
+    paths = materialise(["forge.md", "victim.md"], decks, "unused", 0, tmp_path / "docs",
+                        VICTIM=str(decks / "victim.md"))
+    run = cli_check(paths, "--json", str(tmp_path / "report.json"), "--no-cache", "-j", "2",
+                    "--sandbox", "unshare", env=check_env(tmp_path / "tmp"))
+    forge = deck(run, "forge.md")
+    assert forge[0]["output"] == "0 descriptors of other processes opened\n"
+    assert forge[1]["status"] == "crashed"
+    assert [b["status"] for b in deck(run, "victim.md")] == ["failed"]
+
+
+@pytest.mark.parametrize("kind", ["none", "bwrap"])
+def test_a_stopped_runner_does_not_stop_the_check(kind, tmp_path):
+    if kind not in sandbox.available():
+        pytest.skip(f"sandbox '{kind}' is not available here")
+    paths = materialise(["freeze-runner.md", "ok.md"], tmp_path / "decks", "unused", 0,
+                        tmp_path / "docs")
+    run = cli_check(paths, "--json", str(tmp_path / "report.json"), "--no-cache", "-j", "1",
+                    "--sandbox", kind, env=check_env(tmp_path / "tmp"))
+    blocks = deck(run, "freeze-runner.md")
+    if kind == "bwrap":  # the runner is the init of its PID namespace: SIGSTOP is void
+        assert [b["status"] for b in blocks] == ["passed", "passed"]
+    else:  # the runner stops; the parent's watchdog kills it at the deck's deadline
+        assert [b["status"] for b in blocks] == ["timed-out", "blocked"]
+        assert blocks[0]["message"] == (
+            "the deck did not finish within its deadline of 21 s (its blocks' timeouts plus "
+            "a grace); the example runner was stopped and killed")
+    [ok] = deck(run, "ok.md")
+    assert ok["status"] == "passed"  # in a fresh runner
+    assert run["report"]["incomplete"] is False and "Traceback" not in run["stderr"]
+
+
+def test_hostile_files_are_one_error_each_and_the_check_stays_small(tmp_path):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    shutil.copy(FAULTS / "ok.md", folder / "ok.md")
+    shutil.copy(FAULTS / "bomb.md", folder / "bomb.md")
+    os.mkfifo(folder / "fifo.md")
+    (folder / "zero.md").symlink_to("/dev/zero")
+    (folder / "big.md").write_text("---\ntype: slides\n---\n\n# Big\n\n" + "text\n" * 300_000)
+    run = cli_check([str(folder)], "--json", str(tmp_path / "report.json"), "--no-cache",
+                    "--max-deck-size", "1", watch_memory=True)
+    assert run["returncode"] == 1 and "Traceback" not in run["stderr"]
+    errors = {Path(e["path"]).name: (e["line"], e["message"]) for e in run["report"]["errors"]}
+    assert errors["bomb.md"] == (4, "[SP104] The front matter uses a YAML alias (*a). Aliases "
+                                    "are not allowed in front matter: write the value out.")
+    assert errors["fifo.md"][1].startswith("[SP102] This is not a regular file (a FIFO)")
+    assert errors["zero.md"][1].startswith("[SP102] This is not a regular file (a character "
+                                           "device)")
+    assert errors["big.md"][1].startswith("[SP103] The file is 1500029 bytes, more than the "
+                                          "deck size limit of 1048576 bytes")
+    assert len(errors) == 4
+    [ok] = deck(run, "ok.md")
+    assert ok["status"] == "passed"
+    # the alias bomb expands to gigabytes when anything renders it; refused, it costs nothing
+    assert 0 < run["peak"] < 300 << 20
+
+
+def test_what_is_not_a_deck_and_where_a_report_cannot_go_are_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.md").write_text("# Not a deck\n")
+    run = cli_check([str(empty)])
+    assert run["returncode"] == 2
+    assert f"[SP100] No decks found under {empty}." in " ".join(run["stderr"].split())
+    run = cli_check([str(empty / "readme.md")], "--json", str(tmp_path / "r.json"),
+                    "--no-cache")
+    assert run["returncode"] == 1
+    [error] = run["report"]["errors"]
+    assert error["message"].startswith("[SP101] This file is not a deck")
+    for option, target in (("--json", tmp_path / "missing" / "r.json"), ("--junit", empty)):
+        run = cli_check([str(FAULTS / "ok.md")], option, str(target), "--no-cache")
+        assert run["returncode"] == 2 and "Traceback" not in run["stderr"]
+        assert f"[SP106] Cannot write the report to {target}" in " ".join(
+            run["stderr"].split())
+        assert not target.is_file()
+
+
+def test_a_deck_that_reports_its_own_block_twice_is_a_broken_deck(tmp_path, verify):
+    # Its own channel, its own block: a lie about itself, told twice (the real result
+    # follows the forged one). The block's first word stands, the deck is not ok.
+    path = write_deck(tmp_path, "twice.md", """
+        # Twice
+
+        ```python
+        import json, os
+        line = json.dumps({"event": "block", "index": 0, "output": "forged\\n"}) + "\\n"
+        for fd in range(3, 256):
+            try:
+                os.write(fd, line.encode())
+            except OSError:
+                pass
+        ```
+        """)
+    [result] = verify(path)
+    assert result.error == ("the deck broke the result protocol: a result for block 0: a "
+                            "duplicate (every block was reported)")

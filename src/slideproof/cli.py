@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from rich.table import Table
 
 from . import __version__, ci_formats, options, report, sandbox
 from .cache import Cache
-from .deck import iter_deck_files, read_deck
-from .errors import ConfigError, DeckError
+from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
+from .errors import ConfigError, DeckError, coded
 from .judge import Policy
 from .render import render_markdown
 from .run import Options
@@ -68,6 +69,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--output-limit", type=int, help=_help("output_limit"))
     g.add_argument("--memory-limit", type=int, help=_help("memory_limit"))
     g.add_argument("--cpu-limit", type=int, help=_help("cpu_limit"))
+    g.add_argument("--max-deck-size", type=int, metavar="MIB", help=_help("max_deck_size"))
+    g.add_argument("--tmp-limit", type=int, metavar="MIB", help=_help("tmp_limit"))
+    g.add_argument("--data", action="append", metavar="PATH",
+                   help=_help("data_paths", " (repeatable)"))
     c = parser.add_argument_group("cache")
     c.add_argument("--no-cache", action="store_true", default=None,
                    help="neither read nor write the cache")
@@ -96,6 +101,9 @@ def cli_values(args) -> dict:
         "output_limit": getattr(args, "output_limit", None),
         "memory_limit": getattr(args, "memory_limit", None),
         "cpu_limit": getattr(args, "cpu_limit", None),
+        "max_deck_size": getattr(args, "max_deck_size", None),
+        "tmp_limit": getattr(args, "tmp_limit", None),
+        "data_paths": getattr(args, "data", None),
         "cache": False if getattr(args, "no_cache", None) else None,
         "cache_dir": getattr(args, "cache_dir", None),
         "fail_on_output_differs": False if getattr(args, "allow_output_differs", None)
@@ -124,14 +132,38 @@ def policy_from(args) -> Policy:
     return settings_from(args).policy()
 
 
-def load_decks(paths: list[str]):
+def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
+    """Every deck under ``paths``; a file that cannot be read, or that was named but is not
+    a deck, is one error and the others are still loaded."""
     decks, errors = [], []
     for path in iter_deck_files(paths):
         try:
-            decks.append(read_deck(path))
+            deck = read_deck(path, limit)
         except DeckError as err:
             errors.append(err)
+            continue
+        if deck.meta.get("type") != "slides":
+            errors.append(DeckError(str(path), 1, coded("SP101")))
+            continue
+        decks.append(deck)
     return decks, errors
+
+
+def unwritable(path: str | None) -> str | None:
+    """Why a report cannot be written to ``path`` (found before anything runs), or None."""
+    if not path:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        return coded("SP106", path=path, reason="it is a folder")
+    try:  # the one sure test, also for root on a read-only file system
+        with tempfile.NamedTemporaryFile(dir=target.parent.resolve(), prefix=".slideproof-"):
+            pass
+    except OSError as err:
+        return coded("SP106", path=path, reason=err.strerror or str(err))
+    if target.exists() and not os.access(target, os.W_OK):
+        return coded("SP106", path=path, reason="the file is read-only")
+    return None
 
 
 def check(args) -> int:
@@ -140,21 +172,33 @@ def check(args) -> int:
     if missing:
         console.print(f"[red]slideproof: no such file or folder: {', '.join(missing)}")
         return 2
-    options, policy, cache = options_from(args)
+    for report_path in (args.json, args.junit):
+        problem = unwritable(report_path)
+        if problem:
+            console.print(f"slideproof: {problem}", style="red", highlight=False,
+                          markup=False, soft_wrap=True)
+            return 2
+    settings = settings_from(args)
+    options, policy, cache = settings.options(), settings.policy(), settings.cache()
     try:
         sandbox.choose(options.sandbox)  # an explicit --sandbox that is missing: say so
     except ValueError as err:
         console.print(f"[red]slideproof: {err}", highlight=False)
         return 2
+    limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
         every = [str(p) for p in iter_deck_files(args.paths)]
         k, n = args.shard
         mine = ci_formats.select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
-        decks, errors = load_decks(mine) if mine else ([], [])
+        decks, errors = load_decks(mine, limit) if mine else ([], [])
     else:
-        decks, errors = load_decks(args.paths)
+        decks, errors = load_decks(args.paths, limit)
+        if not decks and not errors:
+            console.print(f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
+                          style="red", highlight=False, markup=False, soft_wrap=True)
+            return 2
     verification = Verification(environment={}, decks=[], errors=errors)
     verifier = Verifier(options, cache)
     started = time.perf_counter()
@@ -184,17 +228,22 @@ def check(args) -> int:
     data = report.to_json(verification, policy)
     if shard:
         data["shard"] = shard
-    write_outputs(data, args, policy, json_path=args.json)
+    try:
+        write_outputs(data, args, policy, json_path=args.json)
+    except OSError as err:  # it could be written when the check started; not any more
+        why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
+        console.print(f"slideproof: {why}", style="red", highlight=False, markup=False,
+                      soft_wrap=True)
+        return 2
     if not args.quiet:
-        print_summary(console, verification, policy, verifier.ran)
+        print_summary(console, verification, policy)
     if interrupted:
         console.print("[red]interrupted: the report is marked incomplete")
         return 130
     return 0 if data["ok"] else 1
 
 
-def print_summary(console: Console, verification: Verification, policy: Policy,
-                  ran: list[str]) -> None:
+def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
     decks = Table(title="Decks", title_justify="left")
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
@@ -221,8 +270,9 @@ def print_summary(console: Console, verification: Verification, policy: Policy,
     counts = report.summary(verification.decks)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
-    console.print(f"{len(verification.decks)} decks ({len(ran)} run, "
-                  f"{len(verification.decks) - len(ran)} cached), {line or 'no blocks'}"
+    cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
+    console.print(f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
+                  f"{cached} cached), {line or 'no blocks'}"
                   f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
                   f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
@@ -309,8 +359,9 @@ def display_path(path: str) -> str:
 def render(args) -> int:
     """Decks → plain Markdown files (with their verified outputs), for any other engine."""
     console = Console(stderr=True)
-    options, policy, cache = options_from(args)
-    decks, errors = load_decks(args.paths)
+    settings = settings_from(args)
+    options, policy, cache = settings.options(), settings.policy(), settings.cache()
+    decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
     for err in errors:
         console.print(f"[red]{err}", highlight=False)
     results = {}

@@ -9,15 +9,17 @@ included), which is what authors, MkDocs warnings and CI annotations point at.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Iterator
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import DeckError, Errors
+from .errors import DeckError, Errors, coded, shorten
 
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 OUTPUT_LANG = "out"
@@ -182,13 +184,83 @@ def decode(data: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_deck(path: str | Path) -> Deck:
-    path = str(path)
+DECK_SIZE_LIMIT = 4 << 20  # bytes; a deck is text, this is generous
+HEAD_SIZE = 4096  # what is read of a file to decide whether it is a deck
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _open_regular(path: str) -> tuple[int, int]:
+    """(fd, size) of ``path`` if it is (or a symlink resolves to) a regular file. Opened
+    non-blocking, so a FIFO or a device never blocks the check; checked after opening, so
+    what is read is what was checked."""
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as err:
-        raise DeckError(path, 1, f"The file cannot be read: {err.strerror}.") from None
-    return parse_deck(decode(data, path), path)
+        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
+        raise DeckError(path, 1, coded("SP102", kind=kind))
+    return fd, info.st_size
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    parts, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
+def read_source(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> bytes:
+    """The bytes of a deck file: a regular file of at most ``limit`` bytes, or a DeckError."""
+    path = str(path)
+    fd, size = _open_regular(path)
+    try:
+        data = _read_at_most(fd, limit + 1)
+    except OSError as err:
+        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise DeckError(path, 1, coded("SP103", size=max(size, len(data)), limit=limit))
+    return data
+
+
+def read_deck(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> Deck:
+    path = str(path)
+    return parse_deck(decode(read_source(path, limit), path), path)
+
+
+MAX_DEPTH = 32  # levels of nested mappings and lists in front matter
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without aliases and with a depth limit: a few hundred bytes of aliases can
+    expand to gigabytes (a "billion laughs"), and deep nesting is slow or crashes."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, coded("SP104", alias=f"*{shorten(event.anchor, 40)}"),
+                event.start_mark)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, coded("SP105", depth=MAX_DEPTH),
+                                              self.peek_event().start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def split_front_matter(text: str, path: str) -> tuple[dict, int]:
@@ -205,17 +277,20 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
     if _flow_depth(source) > MAX_FLOW_DEPTH:  # PyYAML is quadratic (libyaml crashes) on these
         raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply"))
     try:
-        meta = yaml.safe_load(source) if source.strip() else {}
+        meta = yaml.load(source, Loader=_FrontMatterLoader) if source.strip() else {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise DeckError(path, min(line, end + 1), Errors.E004.format(problem=problem)) from None
+        if problem.startswith("[SP"):  # ours, complete: not wrapped in E004
+            raise DeckError(path, min(line, end + 1), problem) from None
+        raise DeckError(path, min(line, end + 1),
+                        Errors.E004.format(problem=shorten(problem, 200))) from None
     except RecursionError:
         raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply")) from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a date like 2001-13-45
-        raise DeckError(path, 2, Errors.E004.format(problem=str(err) or type(err).__name__)) \
-            from None
+        raise DeckError(path, 2, Errors.E004.format(
+            problem=shorten(str(err), 200) or type(err).__name__)) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -240,9 +315,20 @@ def _flow_depth(source: str) -> int:
     return deepest
 
 
+class _Short:
+    """A value shown with ``{x!r}`` in a message, cut to a readable length."""
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return shorten(repr(self.value))
+
+
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
-        return DeckError(path, 2, Errors.E012.format(key=key, expected=expected, got=meta[key]))
+        return DeckError(path, 2, Errors.E012.format(key=key, expected=expected,
+                                                     got=_Short(meta[key])))
 
     if "setup" in meta and not isinstance(meta["setup"], str):
         raise wrong("setup", "a block of Python code (use 'setup: |')")
@@ -438,23 +524,36 @@ def _dedent(line: str, indent: str) -> str:
 
 def iter_deck_files(paths: list[str | Path], only_marked: bool = True) -> Iterator[Path]:
     """Markdown files under ``paths``: folders are searched for ``*.md`` whose front matter
-    says ``type: slides``; a file named explicitly is taken as a deck."""
+    says ``type: slides``; a file named explicitly is taken as a deck. A ``*.md`` in a
+    folder that is not a regular file (a FIFO, a device, a dangling link) is yielded too,
+    so that reading it gives its error rather than a silent skip or a hang."""
     for given in paths:
         p = Path(given)
         if p.is_dir():
             for md in sorted(p.rglob("*.md")):
-                if not only_marked or looks_like_deck(md):
+                try:
+                    regular = stat.S_ISREG(md.stat().st_mode)
+                except OSError:
+                    regular = False
+                if not regular or not only_marked or looks_like_deck(md):
                     yield md
         else:
             yield p
 
 
 def looks_like_deck(path: Path) -> bool:
-    """Cheap check of the front matter alone: does it say ``type: slides``?"""
+    """Cheap check of the front matter alone (the first 4 KB of a regular file): does it
+    say ``type: slides``?"""
     try:
-        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        fd, _ = _open_regular(str(path))
+    except DeckError:
+        return False
+    try:
+        head = _read_at_most(fd, HEAD_SIZE).decode("utf-8", "replace")
     except OSError:
         return False
+    finally:
+        os.close(fd)
     head = head.lstrip("\ufeff").replace("\r\n", "\n")
     if not head.startswith("---"):
         return False

@@ -61,6 +61,36 @@ class Errors:
              "--lang en,pt).")
 
 
+    # -- trust boundary: input that is not a deck, hostile front matter, report paths --
+    SP100 = ("No decks found under {paths}. A deck is a Markdown file whose front matter "
+             "says 'type: slides'; check the paths.")
+    SP101 = ("This file is not a deck: its front matter does not say 'type: slides'. Add "
+             "'type: slides' to the front matter, or leave the file out of the paths.")
+    SP102 = ("This is not a regular file ({kind}). Decks must be regular files (a symlink "
+             "must point at one); remove it or replace it with a file.")
+    SP103 = ("The file is {size} bytes, more than the deck size limit of {limit} bytes. "
+             "Split the deck, or raise the limit (--max-deck-size, plugin option "
+             "max_deck_size).")
+    SP104 = ("The front matter uses a YAML alias ({alias}). Aliases are not allowed in "
+             "front matter: write the value out.")
+    SP105 = ("The front matter is nested more than {depth} levels deep. Write it as a "
+             "flatter mapping.")
+    SP106 = ("Cannot write the report to {path}: {reason}. Choose a file in a folder that "
+             "exists and can be written.")
+    SP107 = "The file cannot be read: {reason}."
+
+
+def coded(name: str, **values) -> str:
+    """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""
+    return f"[{name}] " + getattr(Errors, name).format(**values)
+
+
+def shorten(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message never renders a huge value."""
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
 class DeckError(Exception):
     """The one error type for malformed input: a file, a line in it, and what to do."""
 

@@ -242,6 +242,9 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             first_failure = first_failure or block.line
             for name in defined_names(block.code):
                 broken.setdefault(name, block.line)
+    if done.get("protocol") and len(events) == len(results):
+        # every block reported, then the deck wrote something else: still a broken deck
+        deck_error = deck_error or f"the deck broke the result protocol: {done['protocol']}"
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
                       error=deck_error)
 
@@ -254,6 +257,14 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
     if done.get("worker_died"):
         return BlockResult(block, CRASHED, "the example runner itself died: "
                            f"{done['worker_died']}")
+    if done.get("protocol"):
+        why = f"the deck broke the result protocol: {done['protocol']}"
+        return BlockResult(block, CRASHED, why, error={
+            "type": "Crash", "message": why, "code": None, "line": block.line})
+    if done.get("watchdog"):
+        return BlockResult(block, TIMED_OUT, done["watchdog"], error={
+            "type": "Timeout", "message": done["watchdog"], "code": None,
+            "line": block.line})
     if done.get("running") == index or done.get("hard_timeout") == index:
         if done.get("hard_timeout") == index:
             return BlockResult(block, TIMED_OUT, "the block did not finish within its timeout "

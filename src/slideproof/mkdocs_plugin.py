@@ -18,7 +18,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
-from .deck import decode, language_of_path, looks_like_deck, parse_deck
+from .deck import decode, language_of_path, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError
 from .judge import DeckResult
 from .notebook import deck_notebook, notebook_json
@@ -85,7 +85,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         except ConfigError as err:
             raise PluginError(f"slideproof: {err}") from None
         self.policy = self.settings.policy()
-        options = self.settings.options()
+        # examples may read the course's own files (shown read-only, without any .git)
+        options = self.settings.options(
+            data=(str(Path(config.docs_dir).resolve()), *self.settings["data_paths"]))
         self.cache = self.settings.cache()
         if self.verifier is None or self.verifier.options != options:
             if self.verifier:
@@ -117,8 +119,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if path is None or not looks_like_deck(path):
                 continue
             try:
-                deck = parse_deck(decode(path.read_bytes(), file.src_uri), file.src_uri)
+                data = read_source(path, self.settings["max_deck_size"] << 20)
+                deck = parse_deck(decode(data, file.src_uri), file.src_uri)
             except DeckError as err:
+                err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
                 self.errors[file.src_uri] = err
                 self.say(logging.ERROR, str(err))
                 continue

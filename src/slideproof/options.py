@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import sandbox
 from .cache import Cache
-from .deck import MAX_TIMEOUT
+from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
 from .errors import ConfigError, coded
 from .judge import Policy
 from .run import Options
@@ -55,6 +55,12 @@ SPECS: dict[str, Spec] = {
                                "fails"),
     "fail_on_unverified": Spec("bool", False, "a block that needs a missing model or "
                                "package fails"),
+    "max_deck_size": Spec("count", DECK_SIZE_LIMIT >> 20, "MiB: a deck file larger than this "
+                          "is refused"),
+    "tmp_limit": Spec("count", 512, "MiB the run's temp folder may hold, all decks together "
+                      "(a size-limited tmpfs under bubblewrap)"),
+    "data_paths": Spec("paths", [], "files or folders examples may read, besides the decks' "
+                       "own folders (read-only, without .git)"),
     "static_dir": Spec("str", "static", "site folder of the decks' images"),
     "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
                      "'mkdocs serve')"),
@@ -65,6 +71,7 @@ EXPECTED = {
     "count": "a whole number greater than 0",
     "seconds": f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}",
     "str": "a string",
+    "paths": "a list of files or folders",
     "models": "a table of model names to packages or paths",
     "prelude": "code, a .py file, or a table from language ('*': every language) to "
                "code or a .py file",
@@ -148,6 +155,10 @@ def check(key: str, value: object, layer: Layer) -> object:
         if not isinstance(value, str) or not value:
             raise wrong()
         return value
+    if kind == "paths":
+        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+            raise wrong()
+        return tuple(str((layer.base / p).resolve()) for p in value)
     if kind == "choice":
         if value not in spec.choices:
             raise wrong("one of " + ", ".join(spec.choices))
@@ -235,7 +246,8 @@ class Settings:
         fields = {"jobs": v["jobs"] or os.cpu_count() or 1, "timeout": v["timeout"],
                   "models": dict(v["models"]), "prelude": dict(v["prelude"]),
                   "sandbox": v["sandbox"], "output_limit": v["output_limit"],
-                  "memory_limit": v["memory_limit"] << 20, "cpu_limit": v["cpu_limit"]}
+                  "memory_limit": v["memory_limit"] << 20, "cpu_limit": v["cpu_limit"],
+                  "tmp_limit": v["tmp_limit"] << 20, "data": tuple(v["data_paths"])}
         fields.update(overrides)
         return Options(**fields)
 

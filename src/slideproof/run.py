@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -18,12 +19,14 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
 from .cache import models_loaded
 from .deck import Deck
+from .worker import DECK_EVENTS, HARD_KILL_GRACE
 
 GiB = 1 << 30
 
@@ -46,6 +49,10 @@ class Options:
     prelude: dict[str, tuple[str, str]] = field(default_factory=dict)
     sandbox: str = "auto"
     env_allow: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()  # course files examples may open, besides the decks' folders
+    tmp_limit: int = 512 * (1 << 20)  # bytes in the run's temp folder (bubblewrap: a tmpfs)
+    deadline_grace: float = 15.0  # seconds a deck gets past the sum of its blocks' timeouts
+    deadline_cap: float = 4 * 3600.0  # the longest any one deck may run, whatever it says
 
     def prelude_for(self, lang: str | None) -> tuple[str, str] | None:
         """The deck's language's prelude, else the one for every language."""
@@ -129,8 +136,116 @@ class WorkerDied(RuntimeError):
     pass
 
 
+def deck_deadline(plan: dict, options: Options) -> float:
+    """Wall-clock seconds the parent lets a deck run before it stops waiting for the runner:
+    every setup source and block at its timeout, the runner's own kill grace per block, and
+    a grace for forking and start-up, capped."""
+    timeouts = [float(plan["timeout"])] * len(plan["setup"]) + [
+        float(b.get("timeout") or plan["timeout"]) for b in plan["blocks"]
+        if b.get("skip") is None]
+    total = sum(t + HARD_KILL_GRACE for t in timeouts) + options.deadline_grace
+    return min(total, options.deadline_cap)
+
+
+class Protocol:
+    """What a deck may say, in what order: checked for every event of its channel, so a deck
+    that writes anything else is reported as having broken the protocol (and nothing it
+    wrote after that counts)."""
+
+    def __init__(self, plan: dict):
+        self.order = [b["index"] for b in plan["blocks"]]
+        self.setups = len(plan["setup"])
+        self.setups_started = 0
+        self.pos = 0  # position in ``order`` of the next block to report
+        self.current: int | None = None  # index of the source started and not reported
+        self.ended = False
+
+    def check(self, event: dict) -> str | None:
+        """None if ``event`` may come now; otherwise what is wrong with it."""
+        kind = event.get("event")
+        if kind not in DECK_EVENTS:
+            return f"unknown event {_short(kind)}"
+        if self.ended:
+            return f"a '{kind}' event after the setup failed"
+        index = event.get("index")
+        if isinstance(index, bool) or not isinstance(index, int):
+            return f"a '{kind}' event without a block index"
+        expected = self.order[self.pos] if self.pos < len(self.order) else None
+        if kind == "start":
+            if not _number(event.get("timeout")):
+                return "a 'start' event without a timeout"
+            if index == -1:
+                if self.pos or self.setups_started >= self.setups or self.current not in (
+                        None, -1):
+                    return "a setup started out of order"
+                self.setups_started += 1
+            elif index != expected or self.setups_started < self.setups or \
+                    self.current not in (None, -1):
+                return f"block {index} started out of order (expected {expected})"
+            self.current = index
+            return None
+        if kind == "setup-failed":
+            if self.current != -1:
+                return "a setup failure with no setup running"
+            self.ended = True
+            return _block_shape(event)
+        if index != expected:
+            what = "a duplicate" if index in self.order[:self.pos] else (
+                "an unknown block" if index not in self.order else "out of order")
+            after = (f"expected {expected}" if expected is not None
+                     else "every block was reported")
+            return f"a result for block {index}: {what} ({after})"
+        plain = event.get("skipped") or event.get("missing_models")
+        if self.setups_started < self.setups or (self.current != index and not plain):
+            return f"a result for block {index}, which was never started"
+        self.pos += 1
+        self.current = None
+        return _block_shape(event)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        0 <= value < float("inf")
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _block_shape(event: dict) -> str | None:
+    """The fields the judge reads have the types it expects."""
+    kinds = {"output": str, "display": (str, type(None)), "error": (dict, type(None)),
+             "warnings": list, "seconds": (int, float), "source": str,
+             "missing_models": list}
+    for key, kind in kinds.items():
+        if key in event and not isinstance(event[key], kind):
+            return f"the field '{key}' has the wrong type"
+    error = event.get("error")
+    if error is not None:
+        for key in ("type", "message"):
+            if not isinstance(error.get(key, ""), str):
+                return f"the error's '{key}' is not text"
+        if not isinstance(error.get("line"), (int, type(None))) or not isinstance(
+                error.get("bases", []), list):
+            return "the error has fields of the wrong type"
+    if not all(isinstance(w, dict) and isinstance(w.get("message", ""), str)
+               for w in event.get("warnings") or []):
+        return "a warning has the wrong shape"
+    if not all(isinstance(m, str) for m in event.get("missing_models") or []):
+        return "the missing models are not names"
+    return None
+
+
+STARTUP_TIMEOUT = 600.0  # importing spaCy and loading the models to preload
+
+
 class Pool:
-    """One warm worker (spaCy imported once) that forks a sandboxed child per deck."""
+    """One warm worker (spaCy imported once) that forks a sandboxed child per deck.
+
+    The parent is the watchdog: each deck gets a wall-clock deadline (``deck_deadline``);
+    past it the runner's whole process group is killed — whatever state a deck put it in
+    (stopped, frozen) — the deck is reported, and the others go on in a fresh runner."""
 
     def __init__(self, options: Options):
         self.options = options
@@ -138,31 +253,62 @@ class Pool:
         self.info: dict = {}
         self.sandbox = sandbox.choose(options.sandbox)
         self.tmp_root = ""
+        self.view: sandbox.View | None = None
         self._log = None
+        self._buffer = b""
         self._lock = threading.Lock()
 
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _view(self, plans: dict[str, dict]) -> sandbox.View:
+        """What the sandbox shows: the Python installation and import path of the worker,
+        model folders given as aliases, the decks' own folders and the configured data."""
+        here = str(Path(__file__).resolve().parent.parent)
+        python = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.realpath(sys.executable)), here]
+        # Not the working folder that ``python -m`` puts first (a checkout's root, its .env…):
+        # the worker runs with -P and never imports from there.
+        cwd = os.path.realpath(os.getcwd())
+        python += [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd]
+        python += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        models = set(self.options.models.values())
+        for plan in plans.values():
+            models.update(plan["models"].values())
+        python += [os.path.abspath(m) for m in models if os.sep in m or m.startswith(".")]
+        course = list(self.options.data) + [os.path.dirname(os.path.abspath(plan["path"]))
+                                            for plan in plans.values()]
+        return sandbox.View(code=python, course=course, tmp_size=self.options.tmp_limit)
+
     def start(self, plans: dict[str, dict] | None = None) -> dict:
-        if self.alive:
+        plans = plans or {}
+        if self.alive and self.view is not None and self.view.covers(
+                [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]):
             return self.info
+        if self.alive:  # decks from a folder the running sandbox does not show
+            self.close()
         self.tmp_root = tempfile.mkdtemp(prefix="slideproof-run-")
         self._log = tempfile.TemporaryFile(prefix="slideproof-worker-")
-        argv = sandbox.command(self.sandbox, [sys.executable, "-m", "slideproof.worker"],
-                               self.tmp_root)
-        env = sandbox.environment(self.tmp_root, self.options.env_allow)
+        self._buffer = b""
+        self.view = self._view(plans)
+        inner = sandbox.inner_tmp(self.sandbox, self.tmp_root)
+        # -P: the working folder (writable by every deck) is not on the import path
+        argv = sandbox.command(self.sandbox, [sys.executable, "-P", "-m", "slideproof.worker"],
+                               self.view)
+        env = sandbox.environment(inner, self.options.env_allow)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")] if p)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._log, env=env, cwd=self.tmp_root,
                                      start_new_session=True)
-        config = {**self.options.worker_config(plans or {}), "tmp_root": self.tmp_root,
-                  "preimport": modules_used(plans or {})}
+        config = {**self.options.worker_config(plans), "tmp_root": inner,
+                  "preimport": modules_used(plans),
+                  "tmp_quota": self.options.tmp_limit if self.sandbox == "bwrap" else 0}
         self._send(config)
-        ready = self._receive()
-        if ready is None or ready.get("event") != "ready":
+        ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
+        if not isinstance(ready, dict) or ready.get("event") != "ready":
+            self.close()
             raise WorkerDied(f"the example runner did not start: {self._log_tail()}")
         self.info = {**ready, "sandbox": self.sandbox}
         return self.info
@@ -175,10 +321,29 @@ class Pool:
         except (BrokenPipeError, ValueError) as err:  # the worker is gone
             raise WorkerDied(self._log_tail()) from err
 
-    def _receive(self) -> dict | None:
+    def _receive(self, deadline: float) -> dict | None | bool:
+        """The worker's next message; None when it has ended; False at ``deadline``."""
         assert self.proc and self.proc.stdout
-        line = self.proc.stdout.readline()
-        return json.loads(line) if line else None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                return False
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                continue
+            data = os.read(fd, 1 << 20)
+            if not data:
+                return None
+            self._buffer += data
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise WorkerDied("the example runner wrote a line that is not JSON") from None
+        if not isinstance(message, dict):
+            raise WorkerDied("the example runner wrote something other than an event")
+        return message
 
     def _log_tail(self) -> str:
         if not self._log:
@@ -190,30 +355,53 @@ class Pool:
             on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
         with self._lock:
-            self.start(plans)
             results = {deck_id: {"events": [], "done": None} for deck_id in plans}
             waiting = dict(plans)
             restarts = 0
             while waiting:
-                started: set[str] = set()  # decks the worker had forked when it died
+                started: dict[str, float] = {}  # deck → its deadline, once it was forked
+                running: dict[str, int | None] = {}
+                protocols = {deck_id: Protocol(plan) for deck_id, plan in waiting.items()}
+                broken: dict[str, str] = {}
                 try:
-                    self.start(plans)
+                    self.start(waiting)
                     for deck_id, plan in waiting.items():
                         self._send({"op": "run", "id": deck_id, "plan": plan})
                     while waiting:
-                        event = self._receive()
+                        soonest = min(started.values(), default=time.monotonic() + 3600)
+                        event = self._receive(soonest)
+                        if event is False:
+                            self._overran(started, running, results, waiting, on_event)
+                            restarts += 1
+                            break
                         if event is None:
                             raise WorkerDied(self._log_tail())
                         deck_id = event.get("id")
-                        if deck_id not in waiting:
+                        if not isinstance(deck_id, str) or deck_id not in waiting:
                             continue
-                        if event["event"] == "deck-start":
-                            started.add(deck_id)
+                        kind = event.get("event")
+                        if kind == "deck-start":
+                            started[deck_id] = time.monotonic() + deck_deadline(
+                                waiting[deck_id], self.options)
                             continue
-                        if event["event"] == "deck-done":
+                        if kind == "deck-done":
+                            if deck_id in broken:
+                                event = {"event": "deck-done", "protocol": broken[deck_id],
+                                         "running": running.get(deck_id),
+                                         "seconds": event.get("seconds")}
                             results[deck_id]["done"] = event
                             del waiting[deck_id]
+                            started.pop(deck_id, None)
                         else:
+                            if deck_id in broken:
+                                continue
+                            problem = (event.get("problem") if kind == "protocol"
+                                       else protocols[deck_id].check(event))
+                            if problem:
+                                broken[deck_id] = str(problem)[:300]
+                                continue
+                            if kind == "start":
+                                running[deck_id] = event["index"]
                             results[deck_id]["events"].append(event)
                         if on_event:
                             on_event(deck_id, event)
@@ -227,12 +415,40 @@ class Pool:
                         f": {tail[-500:]}" if tail and tail != "no message" else "")
                     for deck_id in list(waiting):
                         if deck_id in started or restarts > 3:
-                            results[deck_id]["done"] = {"event": "deck-done", "worker_died": why}
-                            del waiting[deck_id]
+                            self._finish(deck_id, {"event": "deck-done", "worker_died": why},
+                                         results, waiting, on_event)
                 except BaseException:
                     self.close()  # Ctrl-C: no deck, no grandchild survives us
                     raise
+                for deck_id in list(waiting):  # a fresh runner starts them again, cleanly
+                    results[deck_id]["events"] = []
+                    if on_event:
+                        on_event(deck_id, {"event": "restart"})
             return results
+
+    def _overran(self, started: dict[str, float], running: dict[str, int | None],
+                 results: dict, waiting: dict, on_event=None) -> None:
+        """A deck is past its deadline and the runner did not end it (stopped, frozen, or
+        busy beyond reason): kill the runner's process group, report the deck(s) past their
+        deadline; the decks still queued or running run again in a fresh runner."""
+        self.close()
+        now = time.monotonic()
+        for deck_id, deadline in started.items():
+            if deadline <= now and deck_id in waiting:
+                seconds = deck_deadline(waiting[deck_id], self.options)
+                self._finish(deck_id, {
+                    "event": "deck-done", "running": running.get(deck_id),
+                    "watchdog": f"the deck did not finish within its deadline of "
+                                f"{seconds:g} s (its blocks' timeouts plus a grace); the "
+                                f"example runner was stopped and killed"},
+                    results, waiting, on_event)
+
+    @staticmethod
+    def _finish(deck_id: str, done: dict, results: dict, waiting: dict, on_event) -> None:
+        results[deck_id]["done"] = done
+        del waiting[deck_id]
+        if on_event:
+            on_event(deck_id, done)
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
@@ -240,6 +456,7 @@ class Pool:
             return
         if proc.poll() is None:
             try:
+                os.killpg(proc.pid, signal.SIGCONT)  # a stopped runner cannot handle TERM
                 os.killpg(proc.pid, signal.SIGTERM)  # the worker kills its decks first
                 proc.wait(timeout=5)
             except (ProcessLookupError, subprocess.TimeoutExpired, PermissionError):

@@ -16,11 +16,14 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
+import weakref
 
 SPACY_CODE = re.compile(r"\[([EW]\d{3,4})\]")
+CUT = "\n[… output cut at the limit …]"
 
 
 class BlockTimeout(BaseException):
@@ -32,12 +35,18 @@ class OutputLimit(BaseException):
     """Raised when a block prints more than the output cap."""
 
 
-class CappedWriter(io.TextIOBase):
-    """stdout/stderr for a block: keeps text up to ``cap`` characters, then stops the block."""
+# Threads a block started and left running: what they print later belongs to no block.
+LATE_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
-    def __init__(self, cap: int):
+
+class CappedWriter(io.TextIOBase):
+    """stdout/stderr for a block: writes through to the deck's output log — the same file
+    ``os.write(1, …)`` and subprocesses write to, so the block's output keeps the order it
+    was written in — up to ``cap`` characters, then stops the block."""
+
+    def __init__(self, cap: int, fd: int):
         self.cap = cap
-        self.parts: list[str] = []
+        self.fd = fd
         self.size = 0
 
     def writable(self) -> bool:
@@ -48,15 +57,16 @@ class CappedWriter(io.TextIOBase):
             raise ValueError("I/O operation on closed file.")
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if threading.current_thread() in LATE_THREADS:
+            return len(text)  # a thread of an earlier block: not this block's output
         room = self.cap - self.size
-        self.parts.append(text[:max(room, 0)])
+        data = text[:max(room, 0)].encode("utf-8", "replace")
+        while data:
+            data = data[os.write(self.fd, data):]
         self.size += len(text)
         if self.size > self.cap:
             raise OutputLimit(self.cap)
         return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
 
     @property
     def encoding(self) -> str:  # some libraries ask
@@ -169,6 +179,9 @@ def _error_record(err: BaseException, path: str, block_line: int,
     elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
         message = (f"{message} (a file may not grow past the file-size limit of "
                    f"{_size(int(limits['file_size']))})")
+    elif isinstance(err, OSError) and err.errno == errno.ENOSPC and limits.get("tmp"):
+        message = (f"{message} (the run's temporary folder, the only writable place, holds "
+                   f"at most {_size(int(limits['tmp']))} for all decks together)")
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
@@ -249,7 +262,7 @@ def run_session(plan: dict, send, fd_out: str) -> None:
     def fd_output() -> str:
         """What the block wrote to fds 1/2 (C code, subprocesses), up to the cap; the log
         is then emptied so the file-size limit applies per block, not per deck."""
-        data = fd_log.read(cap + 1)
+        data = fd_log.read(4 * cap + 4)  # up to 4 bytes a character
         try:
             os.ftruncate(log_fd, 0)
         except OSError:
@@ -257,11 +270,13 @@ def run_session(plan: dict, send, fd_out: str) -> None:
         fd_log.seek(0)
         text = data.decode("utf-8", "replace")
         if len(text) > cap:
-            text = text[:cap] + "\n[… output cut at the limit …]"
+            text = text[:cap] + CUT
         return text
 
     def run_code(code: str, first_line: int, ns: dict, timeout: float, block_line: int) -> dict:
-        out = CappedWriter(cap)
+        fd_output()  # drop what a late thread wrote between blocks: it is no block's output
+        out = CappedWriter(cap, log_fd)
+        threads_before = set(threading.enumerate())
         started = time.perf_counter()
         result: dict = {"output": "", "display": None, "warnings": [], "error": None}
         saved = sys.stdout, sys.stderr
@@ -305,10 +320,18 @@ def run_session(plan: dict, send, fd_out: str) -> None:
             sys.stdout.flush()
         except (OSError, ValueError):
             pass
-        result["output"] = out.getvalue() + fd_output()
-        if out.size > cap:
-            result["output"] += "\n[… output cut at the limit …]"
+        result["output"] = fd_output()
+        if out.size > cap and not result["output"].endswith(CUT):
+            result["output"] += CUT
         result["warnings"] = [r for r in map(_warning_record, caught) if r]
+        left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        if left:
+            LATE_THREADS.update(left)
+            result["warnings"].append({
+                "category": "RuntimeWarning", "code": None, "deprecation": False,
+                "line": block_line, "filename": path,
+                "message": f"a thread started here is still running ({left[0].name}); what "
+                           "it prints after this block is not recorded"})
         result["seconds"] = round(time.perf_counter() - started, 4)
         return result
 

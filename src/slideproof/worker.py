@@ -22,13 +22,42 @@ import time
 import traceback
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+DECK_EVENTS = ("start", "block", "setup-failed")  # what a deck may write on its channel
 HARD_KILL_GRACE = 2.0  # seconds past the soft timeout before the group is killed
 
 
 def _prctl(option: int, value: int) -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges() -> None:
+    """No capability left, none to regain through exec (a deck under ``unshare`` or
+    ``none`` may be root in its namespace, or root outright): no mount, ptrace, raw
+    socket, and no opening another process's descriptors through /proc."""
+    for cap in range(64):  # the bounding set: exec of a setuid or file-capable binary
+        _prctl(PR_CAPBSET_DROP, cap)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+        data = (_CapData * 2)()  # all zero: effective, permitted and inheritable
+        libc.capset(ctypes.byref(header), data)
     except (OSError, AttributeError):
         pass
 
@@ -175,9 +204,11 @@ class Worker:
         os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
         os.closerange(result_fd + 1, 1 << 16)
         apply_limits(request["plan"]["limits"], user_processes())
+        drop_privileges()
         from .session import install_model_aliases, run_session, send_json
 
         plan = request["plan"]
+        plan["limits"] = {**plan["limits"], "tmp": self.config.get("tmp_quota") or 0}
         install_model_aliases(plan["models"], self.preloaded)
         run_session(plan, send_json(result_fd), log)
 
@@ -194,21 +225,32 @@ class Worker:
         child.buffer += data
         self.take_events(child)
 
-    def take_events(self, child: Child) -> None:
+    def take_events(self, child: Child, torn: bool = False) -> None:
         """Handle every complete line the deck has sent: track the running block and its
-        deadline, pass the rest on to the parent."""
+        deadline, pass them on to the parent, tagged with the deck of this channel."""
         while b"\n" in child.buffer:
             line, child.buffer = child.buffer.split(b"\n", 1)
             if not line.strip():
                 continue
+            if torn and not child.buffer:
+                break  # the last, unfinished line of a dying child: its exit status tells
             try:
                 event = json.loads(line)
             except ValueError:
-                continue  # a torn line from a dying child: the exit status tells the rest
-            if event.get("event") == "start":
-                child.running = event["index"]
-                child.deadline = time.monotonic() + float(event["timeout"]) + HARD_KILL_GRACE
+                event = None
+            if not isinstance(event, dict) or event.get("event") not in DECK_EVENTS:
+                # The id is the channel's, never one written in the message: a deck that
+                # writes anything else has broken the protocol, and the parent says so.
+                self.emit({"event": "protocol", "id": child.deck_id,
+                           "problem": "a line that is not one of its events"})
                 continue
+            if event.get("event") == "start":
+                try:
+                    timeout = float(event["timeout"])
+                    child.running = int(event["index"])
+                except (KeyError, TypeError, ValueError, OverflowError):
+                    timeout = 0.0
+                child.deadline = time.monotonic() + min(timeout, 1e6) + HARD_KILL_GRACE
             if event.get("event") == "block":
                 child.running, child.deadline = None, None
             event["id"] = child.deck_id
@@ -238,8 +280,11 @@ class Worker:
                         child.buffer += data
                 except (BlockingIOError, OSError):
                     pass
-                child.buffer += b"\n"  # the last line may have no newline
-                self.take_events(child)
+                if child.buffer and not child.buffer.endswith(b"\n"):
+                    child.buffer += b"\n"  # the last line may have no newline
+                    self.take_events(child, torn=True)
+                else:
+                    self.take_events(child)
                 self.selector.unregister(child.fd)
                 os.close(child.fd)
             kill_group(pid)
@@ -341,6 +386,10 @@ def apply_limits(limits: dict, process_base: int = 0) -> None:
 def main() -> None:
     out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # stray prints from imports must not corrupt the protocol
+    # Not dumpable: no deck (same uid, no capability) can open this runner's descriptors
+    # through /proc/<pid>/fd, nor ptrace it; forked decks inherit it, so neither can a deck
+    # open another deck's.
+    _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
