@@ -31,7 +31,7 @@ import pytest
 
 from slideproof import sandbox
 
-from conftest import check_env, cli_argv, run_cli, survivors, write_deck
+from conftest import SECRET, check_env, cli_argv, run_cli, survivors, write_deck
 
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).

@@ -167,6 +167,11 @@ class Protocol:
             return f"unknown event {_short(kind)}"
         if self.ended:
             return f"a '{kind}' event after the setup failed"
+        if kind == "setup-failed":  # names its source, not a block
+            if self.current != -1:
+                return "a setup failure with no setup running"
+            self.ended = True
+            return _block_shape(event)
         index = event.get("index")
         if isinstance(index, bool) or not isinstance(index, int):
             return f"a '{kind}' event without a block index"
@@ -184,11 +189,6 @@ class Protocol:
                 return f"block {index} started out of order (expected {expected})"
             self.current = index
             return None
-        if kind == "setup-failed":
-            if self.current != -1:
-                return "a setup failure with no setup running"
-            self.ended = True
-            return _block_shape(event)
         if index != expected:
             what = "a duplicate" if index in self.order[:self.pos] else (
                 "an unknown block" if index not in self.order else "out of order")
