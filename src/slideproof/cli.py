@@ -14,9 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__, ci_formats, report, sandbox
+from . import fix as fix_mod
 from .cache import Cache
 from .deck import iter_deck_files, read_deck
-from .errors import DeckError
+from .errors import DeckError, Errors
 from .judge import Policy
 from .render import render_markdown
 from .run import Options
@@ -148,6 +149,9 @@ def check(args) -> int:
                 progress.update(task, advance=1, description=Path(result.deck.path).name)
 
             verification.decks = verifier.verify(decks, on_deck=advance)
+            if not args.no_fix:
+                progress.update(task, description="looking for verified fixes")
+                fix_mod.attach(verifier, verification.decks)
     except KeyboardInterrupt:
         interrupted = True
         verification.decks = list(verifier.finished)
@@ -303,6 +307,80 @@ def render(args) -> int:
     return 1 if errors or failing else 0
 
 
+DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
+
+
+def fix(args) -> int:
+    """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered."""
+    console = Console(stderr=True)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        console.print(f"[red]slideproof: [SP300] {Errors.SP300.format(paths=', '.join(missing))}",
+                      highlight=False)
+        return 2
+    options, policy, cache = options_from(args)
+    try:
+        sandbox.choose(options.sandbox)
+    except ValueError as err:
+        console.print(f"[red]slideproof: {err}", highlight=False)
+        return 2
+    decks, errors = load_decks(args.paths)
+    for err in errors:
+        console.print(f"[red]{err}", highlight=False, soft_wrap=True)
+    verifier = Verifier(options, cache)
+    try:
+        with console.status("verifying decks and rewrites", spinner="line"):
+            results = verifier.verify(decks)
+            found = fix_mod.propose(verifier, results)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted: nothing was written")
+        return 130
+    finally:
+        verifier.close()
+    out = Console(highlight=False, soft_wrap=True)
+    left = bool(errors)
+    offered, by_rule, uncovered = 0, {}, []
+    for result in results:
+        path = result.deck.path
+        deck_fix = found.get(path)
+        fixed = {f.block.line for f in deck_fix.fixes} if deck_fix else set()
+        after = deck_fix.after if deck_fix else result
+        for r in after.blocks:
+            if policy.fails(r.status) and r.block.line not in fixed:
+                uncovered.append((f"{path}:{r.where}", r.status, r.message.split("\n")[0]))
+        left = left or bool(after.error or after.failures(policy))
+        if deck_fix is None:
+            continue
+        offered += len(deck_fix.fixes)
+        for f in deck_fix.fixes:
+            for rule in f.rules:
+                by_rule[rule.name] = by_rule.get(rule.name, 0) + 1
+        lines, raw = fix_mod.read_lines(path)
+        edits = fix_mod.edits_for(deck_fix, lines, args.update_output)
+        for line in fix_mod.unified(display_path(path), edits).splitlines():
+            out.print(line, style=DIFF_STYLE.get(line[:1], ""), markup=False)
+        if args.write:
+            try:
+                fix_mod.apply(path, raw, lines, edits)
+            except fix_mod.FixError as err:
+                console.print(f"[red]slideproof: {err}", highlight=False, soft_wrap=True)
+                left = True
+        else:
+            left = True
+    if not args.quiet:
+        rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
+        verb = "written" if args.write else "offered"
+        console.print(f"{offered} verified fixes {verb} in {len(found)} of {len(results)} decks"
+                      + (f" (rules: {rules})" if rules else ""), highlight=False, soft_wrap=True)
+        if uncovered:
+            console.print(f"{len(uncovered)} failing blocks no rule fixes:", highlight=False,
+                          soft_wrap=True)
+            for where, status, message in uncovered:
+                console.print(f"  {where} {status}: {message}", highlight=False, markup=False,
+                              soft_wrap=True)
+    return 1 if left else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slideproof", description=(
         "Run every Python example of Markdown slide decks against the installed spaCy."))
@@ -316,8 +394,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--shard", type=shard_arg, metavar="K/N",
                    help="check only part K of N (for N parallel CI jobs; join their --json "
                         "reports with 'slideproof report merge')")
+    c.add_argument("--no-fix", action="store_true",
+                   help="do not look for verified fixes of failing blocks")
     add_run_options(c)
     c.set_defaults(func=check)
+    f = sub.add_parser("fix", help="rewrite examples broken by spaCy API changes, offering "
+                       "only rewrites that were run and work")
+    f.add_argument("paths", nargs="+", metavar="PATH")
+    f.add_argument("--write", action="store_true",
+                   help="apply the fixes to the deck files (only code inside fences changes)")
+    f.add_argument("--update-output", action="store_true",
+                   help="also replace a fixed block's ```out block with its new real output")
+    f.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    add_run_options(f)
+    f.set_defaults(func=fix)
     w = sub.add_parser("render", help="write decks as plain Markdown with their verified "
                        "outputs (for a site built by another engine)")
     w.add_argument("paths", nargs="+", metavar="PATH")

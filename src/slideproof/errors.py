@@ -31,6 +31,13 @@ class Errors:
     E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
             "the file as UTF-8 text.")
 
+    # -- verified fixes (slideproof fix) --------------------------------------------------
+    SP300 = ("No such file or folder: {paths}. Give the decks (files or folders) to fix.")
+    SP301 = ("{path} changed while 'slideproof fix' was verifying it; nothing was written. "
+             "Run 'slideproof fix' again.")
+    SP302 = "{path} cannot be written ({problem}); nothing was changed. Check its permissions."
+    SP303 = ("verified fix available: slideproof fix {path}")
+
 
 class DeckError(Exception):
     """The one error type for malformed input: a file, a line in it, and what to do."""

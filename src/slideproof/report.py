@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .atomic import write_atomic
+from .errors import Errors
 from .judge import STATUSES, BlockResult, DeckResult, Policy
 
 
@@ -27,6 +28,7 @@ def block_json(r: BlockResult) -> dict:
         "error": error,
         "warnings": [{k: w.get(k) for k in ("category", "message", "code")} for w in r.warnings],
         "blocked_by": r.blocked_by,
+        "fix": r.fix,
     }
 
 
@@ -82,4 +84,6 @@ def failure_rows(verification, policy: Policy):
                 code = (r.error or {}).get("code") or next(
                     (w["code"] for w in r.warnings if w.get("code")), "") or ""
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
+                if r.fix:
+                    message += f"\n[SP303] {Errors.SP303.format(path=d.deck.path)}"
                 yield f"{d.deck.path}:{line}", r.status, message, code
