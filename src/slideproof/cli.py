@@ -344,12 +344,19 @@ def fix(args) -> int:
         path = result.deck.path
         deck_fix = found.get(path)
         fixed = {f.block.line for f in deck_fix.fixes} if deck_fix else set()
-        after = deck_fix.after if deck_fix else result
+        after = (deck_fix.after if deck_fix else None) or result
+        tried = {result.blocks[i].block.line: t for i, t in deck_fix.tried.items()} \
+            if deck_fix else {}
         for r in after.blocks:
             if policy.fails(r.status) and r.block.line not in fixed:
-                uncovered.append((f"{path}:{r.where}", r.status, r.message.split("\n")[0]))
+                why = r.message.split("\n")[0]
+                if r.block.line in tried:
+                    rules, trial = tried[r.block.line]
+                    why += (f" (rewritten by {', '.join(x.name for x in rules)} it was "
+                            f"{trial.status}: {trial.message.splitlines()[0][:200]})")
+                uncovered.append((f"{path}:{r.where}", r.status, why))
         left = left or bool(after.error or after.failures(policy))
-        if deck_fix is None:
+        if deck_fix is None or not deck_fix.fixes:
             continue
         offered += len(deck_fix.fixes)
         for f in deck_fix.fixes:
@@ -370,7 +377,8 @@ def fix(args) -> int:
     if not args.quiet:
         rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
         verb = "written" if args.write else "offered"
-        console.print(f"{offered} verified fixes {verb} in {len(found)} of {len(results)} decks"
+        decks_fixed = sum(1 for d in found.values() if d.fixes)
+        console.print(f"{offered} verified fixes {verb} in {decks_fixed} of {len(results)} decks"
                       + (f" (rules: {rules})" if rules else ""), highlight=False, soft_wrap=True)
         if uncovered:
             console.print(f"{len(uncovered)} failing blocks no rule fixes:", highlight=False,

@@ -91,6 +91,8 @@ class DeckFix:
     result: DeckResult  # the deck as written
     fixes: list[Fix] = field(default_factory=list)
     after: DeckResult | None = None  # the deck with every fix applied
+    # python block index → (rules, result) of a rewrite that ran and was not offered
+    tried: dict[int, tuple[list[Rule], BlockResult]] = field(default_factory=dict)
 
     def remaining(self, policy: judge.Policy) -> list[BlockResult]:
         return (self.after or self.result).failures(policy)
@@ -111,9 +113,11 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
     for result in results:
         if result.error or not any(fixable(r) for r in result.blocks):
             continue
-        ctx_codes = [b.code for b in result.deck.python_blocks]
+        codes = [b.code for b in result.deck.python_blocks]
         states[result.deck.path] = {"base": result, "current": result, "accepted": {},
-                                    "rejected": set(), "ctx": deck_context(ctx_codes)}
+                                    "rejected": set(), "tried": {},
+                                    "ctx": [deck_context(codes[:i + 1])
+                                            for i in range(len(codes))]}
     for _ in range(MAX_ROUNDS):
         trials = {}
         for path, st in states.items():
@@ -121,7 +125,7 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
             for index, r in enumerate(st["current"].blocks):
                 if index in st["accepted"] or not fixable(r):
                     continue
-                code, used = rewrite(r.block.code, st["ctx"])
+                code, used = rewrite(r.block.code, st["ctx"][index])
                 if used and (index, code) not in st["rejected"]:
                     tries[index] = (code, used)
             if tries:
@@ -146,6 +150,8 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
                 # ran is tried again without the others in the next round.
                 drop = set(tries) if not fine else set(tries) - good
                 st["rejected"] |= {(i, tries[i][0]) for i in drop}
+                for i in drop:
+                    st["tried"][i] = (tries[i][1], trial.blocks[i])
     out = {}
     for path, st in states.items():
         fixes = [Fix(st["base"].blocks[i].block, code, used, st["base"].blocks[i],
@@ -153,6 +159,9 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
                  for i, (code, used) in sorted(st["accepted"].items())]
         if fixes:
             out[path] = DeckFix(st["base"], fixes, st["current"])
+        tried = {i: t for i, t in st["tried"].items() if i not in st["accepted"]}
+        if tried:
+            out.setdefault(path, DeckFix(st["base"], [], None)).tried = tried
     return out
 
 

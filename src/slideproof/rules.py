@@ -422,20 +422,22 @@ BY_NAME = {r.name: r for r in RULES}
 
 
 def deck_context(codes: list[str]) -> Context:
-    """Functions and PhraseMatcher names defined anywhere in the deck's code."""
+    """What the deck's code defines up to a block (``codes``: the blocks so far, in order):
+    its functions, and the names whose latest binding is a PhraseMatcher."""
     ctx = Context()
+    bound: dict[str, str] = {}
     for code in codes:
         try:
             module = cst.parse_module(code)
         except cst.ParserSyntaxError:
             continue
         ctx.functions |= {f.name.value for f in m.findall(module, m.FunctionDef())}
-        for assign in m.findall(module, m.Assign(value=m.Call())):
+        for assign in m.findall(module, m.Assign(value=m.Call())):  # in source order
             func = assign.value.func
             name = func.value if isinstance(func, cst.Name) else (
                 func.attr.value if isinstance(func, cst.Attribute) else "")
-            if name == "PhraseMatcher":
-                ctx.phrase_matchers |= {_code(t.target) for t in assign.targets}
+            bound.update((_code(t.target), name) for t in assign.targets)
+    ctx.phrase_matchers = {n for n, kind in bound.items() if kind == "PhraseMatcher"}
     return ctx
 
 
