@@ -43,9 +43,16 @@ def fixable(r: BlockResult) -> bool:
     not run for reasons a rewrite cannot address (blocked, skipped, missing model, killed)."""
     if r.block.attrs.get("raises"):
         return False
-    if r.status in (judge.FAILED, judge.DEPRECATED):
+    if r.status in (judge.FAILED, judge.DEPRECATED) or _moved_module(r):
         return True
     return r.status in (judge.PASSED, judge.OUTPUT_DIFFERS) and _warned(r) > 0
+
+
+def _moved_module(r: BlockResult) -> bool:
+    """An import of a spaCy module that spaCy 3 moved (spacy.gold) is judged unverified, as a
+    missing package is; it is a broken example all the same."""
+    missing = (r.error or {}).get("missing_module") or ""
+    return r.status == judge.UNVERIFIED and missing.split(".")[0] == "spacy" and "." in missing
 
 
 def improved(old: BlockResult, new: BlockResult) -> bool:
@@ -57,7 +64,7 @@ def improved(old: BlockResult, new: BlockResult) -> bool:
 
 def cause(r: BlockResult) -> str:
     """What was wrong, as the author saw it: the spaCy code first, else the exception."""
-    if r.error and r.status == judge.FAILED:
+    if r.error and r.status in (judge.FAILED, judge.UNVERIFIED):
         code = f"[{r.error['code']}] " if r.error.get("code") else ""
         message = (r.error.get("message") or "").split("\n")[0]
         if code and message.startswith(code.strip()):
@@ -79,7 +86,8 @@ class Fix:
 
     @property
     def kind(self) -> str:
-        return REPAIR if self.before.status == judge.FAILED else MODERNISATION
+        return REPAIR if self.before.status in (judge.FAILED, judge.UNVERIFIED) \
+            else MODERNISATION
 
     @property
     def outcome(self) -> str:

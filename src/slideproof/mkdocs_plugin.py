@@ -20,6 +20,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
+from . import fix as fix_mod
 from .cache import Cache
 from .deck import decode, looks_like_deck, parse_deck
 from .errors import DeckError
@@ -169,6 +170,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             deck.path = str(docs / deck.path)
         try:
             results = self.verifier.verify(decks)
+            if self.show_all:  # the served view shows a failing block's verified fix
+                fix_mod.attach(self.verifier, results)
         finally:
             for uri, deck in self.decks.items():  # …and are reported as docs-relative paths
                 deck.path = uri

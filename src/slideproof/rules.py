@@ -128,7 +128,13 @@ class _CreatePipe(cst.CSTTransformer):
                     if add:
                         new = self._add_pipe_from(create["call"], add["call"])
                         assign = stmt.body[0].with_changes(value=new)
-                        body[i] = stmt.with_changes(body=[assign])
+                        stmt = stmt.with_changes(body=[assign])
+                        if body[j].trailing_whitespace.comment and \
+                                not stmt.trailing_whitespace.comment:
+                            # the add_pipe line goes away; its comment stays, on the new line
+                            stmt = stmt.with_changes(
+                                trailing_whitespace=body[j].trailing_whitespace)
+                        body[i] = stmt
                         body = _move_comments(body, j)
                         break
             i += 1
@@ -209,8 +215,9 @@ class _DisablePipes(cst.CSTTransformer):
         if not _method(updated, "disable_pipes") or _keywords(updated):
             return updated
         args = list(updated.args)
-        if len(args) == 1 and args[0].star in ("*", ""):  # disable_pipes(*names) / (names)
-            value = args[0].value
+        if len(args) == 1 and args[0].star in ("*", "") and not isinstance(
+                args[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+            value = args[0].value  # disable_pipes(*names) / (names)
         elif args and not any(a.star for a in args):
             value = cst.List([cst.Element(a.value) for a in args])
         else:
