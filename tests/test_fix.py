@@ -12,14 +12,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import write_deck
 
 from slideproof import fix, rules, sandbox
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
 from slideproof.run import Options
 from slideproof.verify import Verifier
-
-from conftest import write_deck
 
 SEED = "seed/chapter4_02_training-loop.pt.md"
 
@@ -299,8 +298,8 @@ def test_seed_deck_fix_prints_the_diff_then_writes_it_once(seed, tmp_path):
     # hunk headers carry deck lines: the minibatch line of the file
     minibatch_line = before.split("\n").index(
         "    for batch in spacy.util.minibatch(TRAINING_DATA):") + 1
-    assert re.search(rf"^@@ -\d+,\d+ \+\d+,\d+ @@$", out, re.M)
-    starts = [int(m) for m in re.findall(r"^@@ -(\d+),", out, re.M)]
+    assert re.search(r"^@@ -\d+,\d+ \+\d+,\d+ @@$", out, re.MULTILINE)
+    starts = [int(m) for m in re.findall(r"^@@ -(\d+),", out, re.MULTILINE)]
     assert any(s <= minibatch_line < s + 12 for s in starts)
 
     written = slideproof("fix", seed, "--write", "--no-cache", "-j", "2", cwd=tmp_path)
@@ -308,8 +307,7 @@ def test_seed_deck_fix_prints_the_diff_then_writes_it_once(seed, tmp_path):
     after = seed.read_text("utf-8")
     assert after != before
     # only code inside fences changed: prose, notes and the other fence are as they were
-    old_deck, new_deck = read_deck_text(before), read_deck_text(after)
-    assert [t for t in old_deck["text"]] == [t for t in new_deck["text"]]
+    assert outside_python(before) == outside_python(after)
     assert "# Dividir o lote em textos e anotações" in after  # comments kept
 
     check = slideproof("check", seed, "--no-cache", "-j", "2", "--json", tmp_path / "r.json",
@@ -323,7 +321,7 @@ def test_seed_deck_fix_prints_the_diff_then_writes_it_once(seed, tmp_path):
     assert seed.read_text("utf-8") == after
 
 
-def read_deck_text(text: str) -> dict:
+def outside_python(text: str) -> list[str]:
     """The deck's lines outside python fences (prose, notes, front matter, other fences)."""
     outside, inside = [], False
     for line in text.split("\n"):
@@ -332,7 +330,7 @@ def read_deck_text(text: str) -> dict:
             outside.append(line)
         elif not inside:
             outside.append(line)
-    return {"text": outside}
+    return outside
 
 
 def test_check_and_its_json_report_point_at_the_verified_fix(tmp_path):
@@ -418,7 +416,7 @@ def test_the_served_page_shows_the_verified_fix_under_the_error(tmp_path):
     # example-derived text reaches the page escaped
     write_deck(docs, "deck.md", deck_body(before.replace("# two patterns",
                                                          "# <b>two</b> patterns"), out))
-    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent("""\
         site_name: Test
         theme: material
         plugins:

@@ -9,8 +9,8 @@ offers a rewrite after the deck has run with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
