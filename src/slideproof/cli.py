@@ -149,12 +149,15 @@ def check(args) -> int:
                 progress.update(task, advance=1, description=Path(result.deck.path).name)
 
             verification.decks = verifier.verify(decks, on_deck=advance)
+            ran = list(verifier.ran)  # the rewritten decks fix runs are not the deck's runs
             if not args.no_fix:
                 progress.update(task, description="looking for verified fixes")
                 fix_mod.attach(verifier, verification.decks)
     except KeyboardInterrupt:
         interrupted = True
-        verification.decks = list(verifier.finished)
+        if not verification.decks:  # else only the search for fixes was interrupted
+            verification.decks = list(verifier.finished)
+            ran = list(verifier.ran)
         verification.incomplete = True
     finally:
         verification.environment = verifier.environment()
@@ -168,7 +171,7 @@ def check(args) -> int:
         data["shard"] = shard
     write_outputs(data, args, policy, json_path=args.json)
     if not args.quiet:
-        print_summary(console, verification, policy, verifier.ran)
+        print_summary(console, verification, policy, ran)
     if interrupted:
         console.print("[red]interrupted: the report is marked incomplete")
         return 130
