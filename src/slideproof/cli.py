@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from . import __version__, ci_formats, options, report, sandbox
+from . import fix as fix_mod
 from .cache import Cache
 from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
 from .errors import ConfigError, DeckError, coded
@@ -214,9 +215,13 @@ def check(args) -> int:
                 progress.update(task, advance=1, description=Path(result.deck.path).name)
 
             verification.decks = verifier.verify(decks, on_deck=advance)
+            if not args.no_fix:
+                progress.update(task, description="looking for verified fixes")
+                fix_mod.attach(verifier, verification.decks)
     except KeyboardInterrupt:
         interrupted = True
-        verification.decks = list(verifier.finished)
+        if not verification.decks:  # else only the search for fixes was interrupted
+            verification.decks = list(verifier.finished)
         verification.incomplete = True
     finally:
         verification.environment = verifier.environment()
@@ -404,6 +409,95 @@ def new_course(args) -> int:
     return 0
 
 
+DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
+
+
+def fix(args) -> int:
+    """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered."""
+    console = Console(stderr=True)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        console.print(f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red",
+                      highlight=False, markup=False)
+        return 2
+    settings = settings_from(args)
+    options, policy, cache = settings.options(), settings.policy(), settings.cache()
+    try:
+        sandbox.choose(options.sandbox)
+    except ValueError as err:
+        console.print(f"[red]slideproof: {err}", highlight=False)
+        return 2
+    decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
+    for err in errors:
+        console.print(f"[red]{err}", highlight=False, soft_wrap=True)
+    verifier = Verifier(options, cache)
+    try:
+        with console.status("verifying decks and rewrites", spinner="line"):
+            results = verifier.verify(decks)
+            found = fix_mod.propose(verifier, results)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted: nothing was written")
+        return 130
+    finally:
+        verifier.close()
+    out = Console(highlight=False, soft_wrap=True)
+    left = bool(errors)
+    offered, by_rule, uncovered = 0, {}, []
+    for result in results:
+        path = result.deck.path
+        deck_fix = found.get(path)
+        fixed = {f.block.line for f in deck_fix.fixes} if deck_fix else set()
+        after = (deck_fix.after if deck_fix else None) or result
+        tried = {result.blocks[i].block.line: t for i, t in deck_fix.tried.items()} \
+            if deck_fix else {}
+        # with --update-output a fix that only changes the output leaves nothing to fix
+        updated = {f.block.line for f in deck_fix.fixes if args.update_output
+                   and f.block.expected is not None and f.after.status == "output-differs"} \
+            if deck_fix else set()
+        failing = [r for r in after.blocks
+                   if policy.fails(r.status) and r.block.line not in updated]
+        for r in failing:
+            if r.block.line not in fixed:
+                why = r.message.split("\n")[0]
+                if r.block.line in tried:
+                    rules, trial = tried[r.block.line]
+                    why += (f" (rewritten by {', '.join(x.name for x in rules)} it was "
+                            f"{trial.status}: {trial.message.splitlines()[0][:200]})")
+                uncovered.append((f"{path}:{r.where}", r.status, why))
+        left = left or bool(after.error or failing)
+        if deck_fix is None or not deck_fix.fixes:
+            continue
+        offered += len(deck_fix.fixes)
+        for f in deck_fix.fixes:
+            for rule in f.rules:
+                by_rule[rule.name] = by_rule.get(rule.name, 0) + 1
+        lines, raw = fix_mod.read_lines(path)
+        edits = fix_mod.edits_for(deck_fix, lines, args.update_output)
+        for line in fix_mod.unified(display_path(path), edits).splitlines():
+            out.print(line, style=DIFF_STYLE.get(line[:1], ""), markup=False)
+        if args.write:
+            try:
+                fix_mod.apply(path, raw, lines, edits)
+            except fix_mod.FixError as err:
+                console.print(f"[red]slideproof: {err}", highlight=False, soft_wrap=True)
+                left = True
+        else:
+            left = True
+    if not args.quiet:
+        rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
+        verb = "written" if args.write else "offered"
+        decks_fixed = sum(1 for d in found.values() if d.fixes)
+        console.print(f"{offered} verified fixes {verb} in {decks_fixed} of {len(results)} decks"
+                      + (f" (rules: {rules})" if rules else ""), highlight=False, soft_wrap=True)
+        if uncovered:
+            console.print(f"{len(uncovered)} failing blocks no rule fixes:", highlight=False,
+                          soft_wrap=True)
+            for where, status, message in uncovered:
+                console.print(f"  {where} {status}: {message}", highlight=False, markup=False,
+                              soft_wrap=True)
+    return 1 if left else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slideproof", description=(
         "Run every Python example of Markdown slide decks against the installed spaCy."))
@@ -417,8 +511,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--shard", type=shard_arg, metavar="K/N",
                    help="check only part K of N (for N parallel CI jobs; join their --json "
                         "reports with 'slideproof report merge')")
+    c.add_argument("--no-fix", action="store_true",
+                   help="do not look for verified fixes of failing blocks")
     add_run_options(c)
     c.set_defaults(func=check)
+    f = sub.add_parser("fix", help="rewrite examples broken by spaCy API changes, offering "
+                       "only rewrites that were run and work")
+    f.add_argument("paths", nargs="+", metavar="PATH")
+    f.add_argument("--write", action="store_true",
+                   help="apply the fixes to the deck files (only code inside fences changes)")
+    f.add_argument("--update-output", action="store_true",
+                   help="also replace a fixed block's ```out block with its new real output")
+    f.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    add_run_options(f)
+    f.set_defaults(func=fix)
     w = sub.add_parser("render", help="write decks as plain Markdown with their verified "
                        "outputs (for a site built by another engine)")
     w.add_argument("paths", nargs="+", metavar="PATH")

@@ -79,6 +79,13 @@ class Errors:
              "exists and can be written.")
     SP107 = "The file cannot be read: {reason}."
 
+    # -- verified fixes (slideproof fix) --------------------------------------------------
+    SP300 = ("No such file or folder: {paths}. Give the decks (files or folders) to fix.")
+    SP301 = ("{path} changed while 'slideproof fix' was verifying it; nothing was written. "
+             "Run 'slideproof fix' again.")
+    SP302 = "{path} cannot be written ({problem}); nothing was changed. Check its permissions."
+    SP303 = ("verified fix available: slideproof fix {path}")
+
 
 def coded(name: str, **values) -> str:
     """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""

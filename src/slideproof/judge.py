@@ -66,6 +66,7 @@ class BlockResult:
     seconds: float = 0.0
     diff: str = ""
     blocked_by: int | None = None
+    fix: dict | None = None  # a verified rewrite (see fix.fix_json), when one was looked for
 
     @property
     def where(self) -> int:

@@ -18,6 +18,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
+from . import fix as fix_mod
 from .deck import decode, language_of_path, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError
 from .judge import DeckResult
@@ -146,11 +147,13 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             deck.path = str(docs / deck.path)
         try:
             results = self.verifier.verify(decks)
+            ran = len(self.verifier.ran)  # before fix runs rewritten decks
+            if self.show_all:  # the served view shows a failing block's verified fix
+                fix_mod.attach(self.verifier, results)
         finally:
             for uri, deck in self.decks.items():  # …and are reported as docs-relative paths
                 deck.path = uri
         self.environment = self.verifier.environment()
-        ran = len(self.verifier.ran)
         for uri, result in zip(self.decks, results):
             self.results[uri] = result
             for r in result.blocks:

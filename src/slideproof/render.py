@@ -215,6 +215,11 @@ class Renderer:
             body.append(_code("text", result.shown_output, title=self.s["output"]))
         if result.error and result.error.get("traceback") and result.status == "failed":
             body.append(_code("pytb", result.error["traceback"].strip()))
+        if result.fix:
+            # A rewrite that was run before being offered (see fix.py): shown as a diff.
+            body.append(f"Verified fix ({result.fix['outcome']}, "
+                        f"{', '.join(result.fix['rules'])}): `slideproof fix {self.deck.path}`")
+            body.append(_code("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = ADMONITION.get(result.status, "note")
         return f'!!! {kind} "{title.replace(chr(34), chr(39))}"\n    {indented}'

@@ -30,6 +30,7 @@ def block_json(r: BlockResult) -> dict:
         "error": error,
         "warnings": [{k: w.get(k) for k in ("category", "message", "code")} for w in r.warnings],
         "blocked_by": r.blocked_by,
+        "fix": r.fix,
     }
 
 
@@ -84,6 +85,8 @@ def failure_rows(verification, policy: Policy):
                 code = (r.error or {}).get("code") or next(
                     (w["code"] for w in r.warnings if w.get("code")), "") or ""
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
+                if r.fix:
+                    message += "\n" + coded("SP303", path=d.deck.path)
                 yield f"{d.deck.path}:{line}", r.status, message, code
 
 

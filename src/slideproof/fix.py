@@ -1,0 +1,299 @@
+"""Verified fixes: rewrite failing (or warning) blocks with ``rules`` and offer a rewrite only
+after the deck has run with it.
+
+A rewritten deck runs through the same ``Verifier`` as ``check`` (same options, sandbox,
+session semantics and cache), so a proposal costs one deck run, cached like a check. A
+rewrite is kept when its block then runs (passed, or output-differs) and no other block of
+the deck gets worse than it was; blocks that pass cleanly and ``{raises=…}`` blocks are never
+rewritten. Rounds repeat because a repaired block can let a later block run (and fail on
+another API change).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import judge
+from .atomic import write_atomic
+from .deck import Block, Deck, decode
+from .errors import Errors
+from .judge import BlockResult, DeckResult
+from .rules import MODERNISATION, REPAIR, Rule, deck_context, rewrite
+from .verify import Verifier
+
+MAX_ROUNDS = 4
+_BADNESS = {judge.PASSED: 0, judge.EXPECTED_ERROR: 0, judge.SKIPPED: 0,
+            judge.OUTPUT_DIFFERS: 1, judge.DEPRECATED: 2, judge.UNVERIFIED: 3}
+OUTCOMES = {judge.PASSED: "now passes", judge.OUTPUT_DIFFERS: "now runs, output differs"}
+
+
+def _badness(status: str) -> int:
+    return _BADNESS.get(status, 4)
+
+
+def _warned(r: BlockResult) -> int:
+    return sum(1 for w in r.warnings if w.get("code") or w.get("deprecation"))
+
+
+def fixable(r: BlockResult) -> bool:
+    """Failing or warning blocks; never a clean pass, a declared raise, or a block that did
+    not run for reasons a rewrite cannot address (blocked, skipped, missing model, killed)."""
+    if r.block.attrs.get("raises"):
+        return False
+    if r.status in (judge.FAILED, judge.DEPRECATED) or _moved_module(r):
+        return True
+    return r.status in (judge.PASSED, judge.OUTPUT_DIFFERS) and _warned(r) > 0
+
+
+def _moved_module(r: BlockResult) -> bool:
+    """An import of a spaCy module that spaCy 3 moved (spacy.gold) is judged unverified, as a
+    missing package is; it is a broken example all the same."""
+    missing = (r.error or {}).get("missing_module") or ""
+    return r.status == judge.UNVERIFIED and missing.split(".")[0] == "spacy" and "." in missing
+
+
+def improved(old: BlockResult, new: BlockResult) -> bool:
+    if new.status not in OUTCOMES or (new.status == judge.OUTPUT_DIFFERS
+                                      and old.status == judge.PASSED):
+        return False
+    return (_badness(new.status), _warned(new)) < (_badness(old.status), _warned(old))
+
+
+def cause(r: BlockResult) -> str:
+    """What was wrong, as the author saw it: the spaCy code first, else the exception."""
+    if r.error and r.status in (judge.FAILED, judge.UNVERIFIED):
+        code = f"[{r.error['code']}] " if r.error.get("code") else ""
+        message = (r.error.get("message") or "").split("\n")[0]
+        if code and message.startswith(code.strip()):
+            message = message[len(code.strip()):].strip()
+        if len(message) > 100:
+            message = message[:100].rsplit(" ", 1)[0] + " …"
+        return f"{code}{r.error.get('type', 'Error')}: {message}"
+    codes = sorted({w["code"] for w in r.warnings if w.get("code")})
+    return ("warning " + ", ".join(codes)) if codes else r.status
+
+
+@dataclass
+class Fix:
+    block: Block
+    code: str
+    rules: list[Rule]
+    before: BlockResult
+    after: BlockResult
+
+    @property
+    def kind(self) -> str:
+        return REPAIR if self.before.status in (judge.FAILED, judge.UNVERIFIED) \
+            else MODERNISATION
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES[self.after.status]
+
+
+@dataclass
+class DeckFix:
+    result: DeckResult  # the deck as written
+    fixes: list[Fix] = field(default_factory=list)
+    after: DeckResult | None = None  # the deck with every fix applied
+    # python block index → (rules, result) of a rewrite that ran and was not offered
+    tried: dict[int, tuple[list[Rule], BlockResult]] = field(default_factory=dict)
+
+    def remaining(self, policy: judge.Policy) -> list[BlockResult]:
+        return (self.after or self.result).failures(policy)
+
+
+def variant(deck: Deck, codes: dict[int, str]) -> Deck:
+    """The deck with the python blocks at these indexes (in ``python_blocks`` order) replaced."""
+    new = copy.deepcopy(deck)
+    for index, block in enumerate(new.python_blocks):
+        if index in codes:
+            block.code = codes[index]
+    return new
+
+
+def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
+    """Verified fixes for every deck with a fixable block a rule matches (path → DeckFix)."""
+    states = {}
+    for result in results:
+        if result.error or not any(fixable(r) for r in result.blocks):
+            continue
+        codes = [b.code for b in result.deck.python_blocks]
+        states[result.deck.path] = {"base": result, "current": result, "accepted": {},
+                                    "rejected": set(), "tried": {},
+                                    "ctx": [deck_context(codes[:i + 1])
+                                            for i in range(len(codes))]}
+    for _ in range(MAX_ROUNDS):
+        trials = {}
+        for path, st in states.items():
+            tries = {}
+            for index, r in enumerate(st["current"].blocks):
+                if index in st["accepted"] or not fixable(r):
+                    continue
+                code, used = rewrite(r.block.code, st["ctx"][index])
+                if used and (index, code) not in st["rejected"]:
+                    tries[index] = (code, used)
+            if tries:
+                codes = {i: c for i, (c, _) in st["accepted"].items()}
+                codes.update({i: c for i, (c, _) in tries.items()})
+                trials[path] = (variant(st["base"].deck, codes), tries)
+        if not trials:
+            break
+        outcomes = verifier.verify([deck for deck, _ in trials.values()])
+        for (path, (deck, tries)), trial in zip(trials.items(), outcomes):
+            st = states[path]
+            good = {i for i in tries if improved(st["current"].blocks[i], trial.blocks[i])}
+            fine = not trial.error and all(
+                _badness(new.status) <= _badness(old.status)
+                for i, (old, new) in enumerate(zip(st["base"].blocks, trial.blocks))
+                if i not in tries and i not in st["accepted"])
+            if good == set(tries) and fine:
+                st["accepted"].update(tries)
+                st["current"] = trial
+            else:
+                # Drop what did not run (or everything, if another block got worse); what
+                # ran is tried again without the others in the next round.
+                drop = set(tries) if not fine else set(tries) - good
+                st["rejected"] |= {(i, tries[i][0]) for i in drop}
+                for i in drop:
+                    st["tried"][i] = (tries[i][1], trial.blocks[i])
+    out = {}
+    for path, st in states.items():
+        fixes = [Fix(st["base"].blocks[i].block, code, used, st["base"].blocks[i],
+                     st["current"].blocks[i])
+                 for i, (code, used) in sorted(st["accepted"].items())]
+        if fixes:
+            out[path] = DeckFix(st["base"], fixes, st["current"])
+        tried = {i: t for i, t in st["tried"].items() if i not in st["accepted"]}
+        if tried:
+            out.setdefault(path, DeckFix(st["base"], [], None)).tried = tried
+    return out
+
+
+# -- the deck file: edits confined to fences -------------------------------------------------
+@dataclass
+class Edit:
+    start: int  # first deck line replaced (1-based)
+    old: list[str]  # the deck lines replaced
+    new: list[str]
+    note: str  # shown before the hunk
+
+
+def _code_edit(block: Block, lines: list[str], code: str, note: str) -> Edit:
+    """Replace the code between ``block``'s fences, keeping every unchanged line as it is
+    in the file (its indentation included)."""
+    old = lines[block.line:block.end_line - 1]
+    old_code = block.code.split("\n") if block.code else []
+    new_code = code.split("\n") if code else []
+    new: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old_code, b=new_code, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal" and len(old) == len(old_code):
+            new += old[a0:a1]
+        else:
+            new += [block.indent + line if line else line for line in new_code[b0:b1]]
+    return Edit(block.line + 1, old, new, note)
+
+
+def edits_for(deck_fix: DeckFix, lines: list[str], update_output: bool) -> list[Edit]:
+    edits = []
+    for f in deck_fix.fixes:
+        note = (f"line {f.block.line}: {cause(f.before)} → {', '.join(r.name for r in f.rules)}"
+                f" ({f.kind}): {f.outcome}")
+        edits.append(_code_edit(f.block, lines, f.code, note))
+        expected = f.block.expected
+        if update_output and expected is not None and f.after.status == judge.OUTPUT_DIFFERS:
+            edits.append(_code_edit(expected, lines, f.after.shown_output,
+                                    f"line {expected.line}: the ```out block of line "
+                                    f"{f.block.line}, replaced by the real output"))
+    return sorted(edits, key=lambda e: e.start)
+
+
+def unified(path: str, edits: list[Edit], context: int = 2) -> str:
+    """One diff for the deck, with deck line numbers, each hunk preceded by its note."""
+    out = [f"--- {path}", f"+++ {path}"]
+    shift = 0
+    for edit in edits:
+        matcher = difflib.SequenceMatcher(a=edit.old, b=edit.new, autojunk=False)
+        out.append(f"# {edit.note}")
+        for group in matcher.get_grouped_opcodes(context):
+            a0, a1 = group[0][1], group[-1][2]
+            b0, b1 = group[0][3], group[-1][4]
+            out.append(f"@@ -{edit.start + a0},{a1 - a0} +{edit.start + shift + b0},{b1 - b0} @@")
+            for op, i0, i1, j0, j1 in group:
+                if op == "equal":
+                    out += [" " + line for line in edit.old[i0:i1]]
+                    continue
+                out += ["-" + line for line in edit.old[i0:i1]]
+                out += ["+" + line for line in edit.new[j0:j1]]
+        shift += len(edit.new) - len(edit.old)
+    return "\n".join(out) + "\n"
+
+
+def block_diff(f: Fix) -> str:
+    """The diff of one block's code, with deck line numbers (for reports and the served view)."""
+    lines = [""] * f.block.line + [f.block.indent + line if line else line
+                                   for line in f.block.code.split("\n")]
+    text = unified("", [_code_edit(f.block, lines, f.code, "")])
+    return text.split("\n", 3)[3].rstrip("\n")
+
+
+class FixError(Exception):
+    """A deck file that cannot be rewritten safely (message carries its code)."""
+
+
+def read_lines(path: str) -> tuple[list[str], bytes]:
+    raw = Path(path).read_bytes()
+    text = decode(raw, path)
+    lines = text.split("\n")
+    return lines, raw
+
+
+def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
+    """Write the deck with ``edits`` applied, atomically, keeping its BOM and line ends;
+    refuse if the file changed since it was verified."""
+    try:
+        now = Path(path).read_bytes()
+    except OSError as err:
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
+    if now != raw:
+        raise FixError(Errors.SP301.format(path=path))
+    out = list(lines)
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        index = edit.start - 1
+        if out[index:index + len(edit.old)] != edit.old:
+            raise FixError(Errors.SP301.format(path=path))
+        out[index:index + len(edit.old)] = edit.new
+    text = "\n".join(out)
+    if b"\r\n" in raw:
+        text = text.replace("\n", "\r\n")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text = "\ufeff" + text
+    try:
+        write_atomic(path, text)
+    except OSError as err:
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
+
+
+def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
+    """Propose fixes and record each on its block (``BlockResult.fix``) for reports and pages."""
+    found = propose(verifier, results)
+    for result in results:
+        deck_fix = found.get(result.deck.path)
+        if deck_fix is None:
+            continue
+        by_line = {f.block.line: f for f in deck_fix.fixes}
+        for r in result.blocks:
+            f = by_line.get(r.block.line)
+            if f is not None:
+                r.fix = fix_json(f)
+    return found
+
+
+def fix_json(f: Fix) -> dict:
+    return {"rules": [r.name for r in f.rules], "kind": f.kind, "cause": cause(f.before),
+            "status": f.after.status, "outcome": f.outcome, "diff": block_diff(f),
+            "output_diff": f.after.diff or None}

@@ -1,0 +1,496 @@
+"""Rewrite rules for examples broken (or warned about) by spaCy API changes.
+
+One entry per API change: what it matches on the concrete syntax tree, the rewrite, the
+spaCy error or warning codes (or messages) it answers, and whether it is a repair (the old
+call fails) or a modernisation (the old call still runs). libcst keeps the comments, blank
+lines and formatting of everything a rule does not touch. A rule only proposes: ``fix.py``
+offers a rewrite after the deck has run with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+
+REPAIR, MODERNISATION = "repair", "modernisation"
+
+
+@dataclass
+class Context:
+    """What a rule may need to know about the rest of the deck."""
+
+    functions: set[str] = field(default_factory=set)  # names defined with ``def`` in the deck
+    phrase_matchers: set[str] = field(default_factory=set)  # names bound to PhraseMatcher(...)
+    imports: set[str] = field(default_factory=set)  # what this block needs imported (filled)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    matches: str
+    rewrite: str
+    answers: tuple[str, ...]  # spaCy codes, or the message of the error it answers
+    kind: str
+    transformer: Callable[[Context], cst.CSTTransformer]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _expr(text: str) -> cst.BaseExpression:
+    return cst.parse_expression(text)
+
+
+def _positional(call: cst.Call) -> list[cst.Arg]:
+    return [a for a in call.args if a.keyword is None and not a.star]
+
+
+def _keywords(call: cst.Call) -> list[cst.Arg]:
+    return [a for a in call.args if a.keyword is not None]
+
+
+def _method(call: cst.Call, name: str) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == name
+
+
+def _clean(args: list[cst.Arg]) -> list[cst.Arg]:
+    """Arguments re-joined by libcst's default commas (the last one without a comma)."""
+    return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
+
+
+def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name),
+                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                         whitespace_after=cst.SimpleWhitespace("")))
+
+
+def _move_comments(body: list, index: int) -> list:
+    """Remove statement ``index`` of a suite, handing its comment lines to the next one."""
+    removed = body[index]
+    comments = [line for line in removed.leading_lines if line.comment is not None]
+    body = list(body[:index]) + list(body[index + 1:])
+    if comments and index < len(body):
+        nxt = body[index]
+        body[index] = nxt.with_changes(leading_lines=[*comments, *nxt.leading_lines])
+    return body
+
+
+# -- create_pipe + add_pipe -----------------------------------------------------------------
+class _CreatePipe(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    @staticmethod
+    def _add_pipe_from(create: cst.Call, add: cst.Call) -> cst.Call:
+        receiver = add.func
+        pos = _positional(create)
+        args = [pos[0]]
+        config = pos[1].value if len(pos) > 1 else next(
+            (a.value for a in _keywords(create) if a.keyword.value == "config"), None)
+        if config is not None:
+            args.append(_kw("config", config))
+        rest = _positional(add)[1:]
+        # spaCy 2's add_pipe(component, name, before, after, first, last) positionally.
+        names = ("name", "before", "after", "first", "last")
+        args += [_kw(name, a.value) for name, a in zip(names, rest)]
+        args += _keywords(add)
+        return add.with_changes(func=receiver, args=_clean(args))
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        pos = _positional(updated)
+        if _method(updated, "add_pipe") and pos and isinstance(pos[0].value, cst.Call) \
+                and _method(pos[0].value, "create_pipe") and _positional(pos[0].value):
+            return self._add_pipe_from(pos[0].value, updated)
+        return updated
+
+    def _suite(self, body) -> list:
+        body = list(body)
+        i = 0
+        while i < len(body):
+            stmt = body[i]
+            create = m.extract(stmt, m.SimpleStatementLine(body=[m.Assign(
+                targets=[m.AssignTarget(target=m.Name(value=m.SaveMatchedNode(
+                    m.DoNotCare(), "var")))],
+                value=m.SaveMatchedNode(m.Call(func=m.Attribute(attr=m.Name("create_pipe"))),
+                                        "call"))]))
+            if create and _positional(create["call"]):
+                var = create["var"]
+                for j in range(i + 1, len(body)):
+                    add = m.extract(body[j], m.SimpleStatementLine(body=[m.Expr(
+                        value=m.SaveMatchedNode(m.Call(
+                            func=m.Attribute(attr=m.Name("add_pipe")),
+                            args=[m.Arg(value=m.Name(var), keyword=None), m.ZeroOrMore()]),
+                            "call"))]))
+                    if add:
+                        new = self._add_pipe_from(create["call"], add["call"])
+                        assign = stmt.body[0].with_changes(value=new)
+                        stmt = stmt.with_changes(body=[assign])
+                        if body[j].trailing_whitespace.comment and \
+                                not stmt.trailing_whitespace.comment:
+                            # the add_pipe line goes away; its comment stays, on the new line
+                            stmt = stmt.with_changes(
+                                trailing_whitespace=body[j].trailing_whitespace)
+                        body[i] = stmt
+                        body = _move_comments(body, j)
+                        break
+            i += 1
+        return body
+
+    def leave_Module(self, original, updated):
+        return updated.with_changes(body=self._suite(updated.body))
+
+    def leave_IndentedBlock(self, original, updated):
+        return updated.with_changes(body=self._suite(updated.body))
+
+
+# -- add_pipe(function) ----------------------------------------------------------------------
+class _FunctionComponent(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.local: set[str] = set()
+        self.decorate: set[str] = set()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.local = {s.name.value for s in node.body if isinstance(s, cst.FunctionDef)}
+
+    def _component(self, call: cst.Call) -> str | None:
+        pos = _positional(call)
+        if _method(call, "add_pipe") and pos and isinstance(pos[0].value, cst.Name) \
+                and pos[0].value.value in self.ctx.functions | self.local:
+            return pos[0].value.value
+        return None
+
+    def leave_Call(self, original, updated):
+        name = self._component(updated)
+        if name is None:
+            return updated
+        self.ctx.imports.add("from spacy.language import Language")
+        args = [cst.Arg(cst.SimpleString(f'"{name}"'))] + list(updated.args[1:])
+        if name in self.local:
+            self.decorate.add(name)
+        return updated.with_changes(args=_clean(args))
+
+    def leave_SimpleStatementLine(self, original, updated):
+        calls = m.findall(original, m.Call(func=m.Attribute(attr=m.Name("add_pipe"))))
+        names = [n for n in (self._component(c) for c in calls)
+                 if n is not None and n not in self.local]
+        if not names:
+            return updated
+        register = [cst.parse_statement(f'Language.component("{n}", func={n})') for n in names]
+        register[0] = register[0].with_changes(leading_lines=updated.leading_lines)
+        return cst.FlattenSentinel([*register, updated.with_changes(leading_lines=[])])
+
+    def leave_Module(self, original, updated):
+        body = []
+        for stmt in updated.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.decorate and not any(
+                    m.findall(d, m.Attribute(attr=m.Name("component"))) for d in stmt.decorators):
+                stmt = stmt.with_changes(decorators=[cst.Decorator(
+                    _expr(f'Language.component("{stmt.name.value}")')), *stmt.decorators])
+            body.append(stmt)
+        return updated.with_changes(body=body)
+
+
+# -- renamed methods --------------------------------------------------------------------------
+class _BeginTraining(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_Call(self, original, updated):
+        if _method(updated, "begin_training"):
+            return updated.with_changes(func=updated.func.with_changes(
+                attr=cst.Name("initialize")))
+        return updated
+
+
+class _DisablePipes(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_Call(self, original, updated):
+        if not _method(updated, "disable_pipes") or _keywords(updated):
+            return updated
+        args = list(updated.args)
+        if len(args) == 1 and args[0].star in ("*", "") and not isinstance(
+                args[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+            value = args[0].value  # disable_pipes(*names) / (names)
+        elif args and not any(a.star for a in args):
+            value = cst.List([cst.Element(a.value) for a in args])
+        else:
+            return updated
+        return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("select_pipes")),
+                                    args=[_kw("disable", value)])
+
+
+class _Update(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_Call(self, original, updated):
+        pos = _positional(updated)
+        if not _method(updated, "update") or len(pos) < 2 or any(a.star for a in updated.args):
+            return updated
+        nlp = _code(updated.func.value)
+        texts, annotations = pos[0].value, pos[1].value
+        if isinstance(texts, cst.List) and isinstance(annotations, cst.List) and \
+                len(texts.elements) == len(annotations.elements) and not any(
+                    isinstance(e, cst.StarredElement) for e in texts.elements + annotations.elements):
+            pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_code(t.value)}), "
+                              f"{_code(a.value)})"
+                              for t, a in zip(texts.elements, annotations.elements))
+            examples = _expr(f"[{pairs}]")
+        else:
+            examples = _expr(f"[Example.from_dict({nlp}.make_doc(t), a) for t, a in "
+                             f"zip({_code(texts)}, {_code(annotations)})]")
+        # spaCy 2's update(docs, golds, drop, sgd, losses) positionally.
+        rest = [_kw(name, a.value) for name, a in zip(("drop", "sgd", "losses"), pos[2:])]
+        self.ctx.imports.add("from spacy.training import Example")
+        return updated.with_changes(args=_clean([cst.Arg(examples), *rest,
+                                                 *_keywords(updated)]))
+
+
+class _Minibatch(cst.CSTTransformer):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_Call(self, original, updated):
+        named = (isinstance(updated.func, cst.Name) and updated.func.value == "minibatch") \
+            or _method(updated, "minibatch")
+        if not named or len(_positional(updated)) != 1 or len(updated.args) != 1:
+            return updated
+        return updated.with_changes(args=_clean([*updated.args, _kw("size", cst.Integer("8"))]))
+
+
+class _MatcherAdd(cst.CSTTransformer):
+    """``add(key, callback_or_None, *patterns)`` → ``add(key, [patterns], on_match=callback)``;
+    ``phrase`` selects receivers bound to a PhraseMatcher (a modernisation) or the others."""
+
+    def __init__(self, ctx: Context, phrase: bool):
+        self.ctx = ctx
+        self.phrase = phrase
+
+    def leave_Call(self, original, updated):
+        if not _method(updated, "add") or _keywords(updated) or len(updated.args) < 3:
+            return updated
+        receiver = _code(updated.func.value)
+        if (receiver in self.ctx.phrase_matchers) != self.phrase:
+            return updated
+        key, callback, *patterns = updated.args
+        if key.star or callback.star:
+            return updated
+        if len(patterns) == 1 and patterns[0].star == "*":
+            listed = patterns[0].value
+        else:
+            listed = cst.List([cst.StarredElement(p.value) if p.star else cst.Element(p.value)
+                               for p in patterns])
+        args = [key, cst.Arg(listed)]
+        if not (isinstance(callback.value, cst.Name) and callback.value.value == "None"):
+            args.append(_kw("on_match", callback.value))
+        return updated.with_changes(args=_clean(args))
+
+
+class _Merge(cst.CSTTransformer):
+    ATTRS = {"tag": "TAG", "lemma": "LEMMA", "ent_type": "ENT_TYPE", "label": "ENT_TYPE",
+             "pos": "POS", "norm": "NORM"}
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_SimpleStatementLine(self, original, updated):
+        found = m.extract(updated, m.SimpleStatementLine(body=[m.Expr(value=m.SaveMatchedNode(
+            m.Call(func=m.Attribute(attr=m.Name("merge"))), "call"))]))
+        if not found:
+            return updated
+        call = found["call"]
+        pos, kws = _positional(call), _keywords(call)
+        if any(a.star for a in call.args) or len(pos) not in (0, 2) or \
+                any(a.keyword.value not in self.ATTRS for a in kws):
+            return updated
+        receiver = _code(call.func.value)
+        attrs = ", ".join(f'"{self.ATTRS[a.keyword.value]}": {_code(a.value)}' for a in kws)
+        attrs = f", attrs={{{attrs}}}" if attrs else ""
+        if pos:  # doc.merge(start_char, end_char, ...)
+            target = f"{receiver}.char_span({_code(pos[0].value)}, {_code(pos[1].value)})"
+            doc = receiver
+        else:  # span.merge(...)
+            target, doc = receiver, f"{receiver}.doc"
+        new = cst.parse_statement(f"with {doc}.retokenize() as retokenizer:\n"
+                                  f"    retokenizer.merge({target}{attrs})\n")
+        return new.with_changes(leading_lines=updated.leading_lines)
+
+
+class _Gold(cst.CSTTransformer):
+    RENAMED = {"biluo_tags_from_offsets": "offsets_to_biluo_tags",
+               "offsets_from_biluo_tags": "biluo_tags_to_offsets",
+               "spans_from_biluo_tags": "biluo_tags_to_spans"}
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.renamed: set[str] = set()
+
+    def leave_ImportFrom(self, original, updated):
+        if original.module is None or _code(original.module) != "spacy.gold" or \
+                isinstance(updated.names, cst.ImportStar):
+            return updated
+        names = []
+        for alias in updated.names:
+            old = alias.name.value if isinstance(alias.name, cst.Name) else None
+            if old in self.RENAMED:
+                if alias.asname is None:
+                    self.renamed.add(old)
+                alias = alias.with_changes(name=cst.Name(self.RENAMED[old]))
+            names.append(alias)
+        return updated.with_changes(module=_expr("spacy.training"), names=names)
+
+    def leave_Attribute(self, original, updated):
+        if _code(updated) == "spacy.gold":
+            return _expr("spacy.training")
+        return updated
+
+    def leave_Name(self, original, updated):
+        if updated.value in self.renamed:
+            return updated.with_changes(value=self.RENAMED[updated.value])
+        return updated
+
+    def leave_Module(self, original, updated):
+        # Names imported before this transformer knew they were renamed (they all come after
+        # the import in practice, but a second pass makes the order irrelevant).
+        if not self.renamed:
+            return updated
+        return updated.visit(_Renamer({k: v for k, v in self.RENAMED.items()
+                                       if k in self.renamed}))
+
+
+class _Renamer(cst.CSTTransformer):
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def leave_Name(self, original, updated):
+        return updated.with_changes(value=self.names.get(updated.value, updated.value))
+
+
+class _HasAnnotation(cst.CSTTransformer):
+    PROPS = {"is_tagged": "TAG", "is_parsed": "DEP", "is_nered": "ENT_IOB",
+             "is_sentenced": "SENT_START"}
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def leave_Attribute(self, original, updated):
+        if updated.attr.value in self.PROPS:
+            return cst.Call(func=updated.with_changes(attr=cst.Name("has_annotation")),
+                            args=[cst.Arg(cst.SimpleString(f'"{self.PROPS[updated.attr.value]}"'))])
+        return updated
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("create-pipe", "x = nlp.create_pipe(name[, config]) followed by nlp.add_pipe(x, …), "
+         "or nlp.add_pipe(nlp.create_pipe(name))",
+         "x = nlp.add_pipe(name, config=…, …), keeping before/after/first/last/name",
+         ("E966",), REPAIR, _CreatePipe),
+    Rule("function-component", "nlp.add_pipe(func, …) where func is a function of the deck",
+         "register it (@Language.component on its definition in the same block, else "
+         "Language.component(\"func\", func=func)) and nlp.add_pipe(\"func\", …)",
+         ("E966",), REPAIR, _FunctionComponent),
+    Rule("begin-training", "nlp.begin_training(…)", "nlp.initialize(…)", ("W089",),
+         MODERNISATION, _BeginTraining),
+    Rule("disable-pipes", "nlp.disable_pipes(a, b) / (*names) / (names)",
+         "nlp.select_pipes(disable=[a, b]) / (disable=names)", ("W096",), MODERNISATION,
+         _DisablePipes),
+    Rule("update-examples", "nlp.update(texts, annotations[, drop, sgd, losses], …)",
+         "nlp.update([Example.from_dict(nlp.make_doc(t), a) for t, a in zip(texts, "
+         "annotations)], …) and 'from spacy.training import Example'",
+         ("E989", "E978"), REPAIR, _Update),
+    Rule("minibatch-size", "minibatch(items) without a size",
+         "minibatch(items, size=8), spaCy 2's default",
+         ("minibatch() missing 1 required positional argument: 'size'",), REPAIR, _Minibatch),
+    Rule("matcher-add", "matcher.add(key, None|callback, *patterns)",
+         "matcher.add(key, [patterns…], on_match=callback)",
+         ("add() takes exactly 2 positional arguments",), REPAIR,
+         lambda ctx: _MatcherAdd(ctx, phrase=False)),
+    Rule("phrasematcher-add", "phrase_matcher.add(key, None|callback, *docs) on a "
+         "PhraseMatcher", "phrase_matcher.add(key, [docs…], on_match=callback)", (),
+         MODERNISATION, lambda ctx: _MatcherAdd(ctx, phrase=True)),
+    Rule("merge-retokenize", "doc.merge(start, end, …) / span.merge(…) as a statement",
+         "with doc.retokenize() as retokenizer: retokenizer.merge(span, attrs={…})",
+         ("has no attribute 'merge'",), REPAIR, _Merge),
+    Rule("gold-training", "spacy.gold imports and names",
+         "spacy.training, with the renamed BILUO helpers",
+         ("No module named 'spacy.gold'",), REPAIR, _Gold),
+    Rule("has-annotation", "doc.is_tagged / is_parsed / is_nered / is_sentenced",
+         'doc.has_annotation("TAG" / "DEP" / "ENT_IOB" / "SENT_START")', ("W107",),
+         MODERNISATION, _HasAnnotation),
+)
+BY_NAME = {r.name: r for r in RULES}
+
+
+def deck_context(codes: list[str]) -> Context:
+    """What the deck's code defines up to a block (``codes``: the blocks so far, in order):
+    its functions, and the names whose latest binding is a PhraseMatcher."""
+    ctx = Context()
+    bound: dict[str, str] = {}
+    for code in codes:
+        try:
+            module = cst.parse_module(code)
+        except cst.ParserSyntaxError:
+            continue
+        ctx.functions |= {f.name.value for f in m.findall(module, m.FunctionDef())}
+        for assign in m.findall(module, m.Assign(value=m.Call())):  # in source order
+            func = assign.value.func
+            name = func.value if isinstance(func, cst.Name) else (
+                func.attr.value if isinstance(func, cst.Attribute) else "")
+            bound.update((_code(t.target), name) for t in assign.targets)
+    ctx.phrase_matchers = {n for n, kind in bound.items() if kind == "PhraseMatcher"}
+    return ctx
+
+
+def _has_import(module: cst.Module, statement: str) -> bool:
+    wanted = cst.parse_statement(statement).body[0]
+    name = wanted.names[0].name.value
+    return any(isinstance(a.name, cst.Name) and (a.asname is None and a.name.value == name)
+               for node in m.findall(module, m.ImportFrom())
+               if not isinstance(node.names, cst.ImportStar) for a in node.names)
+
+
+def _add_imports(module: cst.Module, statements: set[str]) -> cst.Module:
+    missing = [s for s in sorted(statements) if not _has_import(module, s)]
+    if not missing:
+        return module
+    new = [cst.parse_statement(s + "\n") for s in missing]
+    body = list(module.body)
+    at = 0  # after the imports the block starts with
+    while at < len(body) and m.matches(body[at], m.SimpleStatementLine(
+            body=[m.OneOf(m.Import(), m.ImportFrom())])):
+        at += 1
+    if at == 0 and body:
+        # The block's opening comment describes its first statement: keep them together.
+        body[0] = body[0].with_changes(leading_lines=[*module.header, *body[0].leading_lines])
+        module = module.with_changes(header=[])
+    return module.with_changes(body=body[:at] + new + body[at:])
+
+
+def rewrite(code: str, ctx: Context, rules: tuple[Rule, ...] = RULES) -> tuple[str, list[Rule]]:
+    """Apply every rule that matches ``code``; return the new code and the rules used.
+    Code libcst cannot parse (not Python 3) is returned unchanged."""
+    try:
+        module = cst.parse_module(code)
+    except (cst.ParserSyntaxError, RecursionError):
+        return code, []
+    used = []
+    ctx.imports = set()
+    for rule in rules:
+        before = module.code
+        try:
+            changed = module.visit(rule.transformer(ctx))
+        except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError,
+                AttributeError, RecursionError):
+            continue  # a rule that cannot handle this code proposes nothing
+        if changed.code != before:
+            module, used = changed, used + [rule]
+    if used:
+        module = _add_imports(module, ctx.imports)
+    return module.code, used
