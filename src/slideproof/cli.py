@@ -158,6 +158,7 @@ def unwritable(path: str | None) -> str | None:
     if target.is_dir():
         return coded("SP106", path=path, reason="it is a folder")
     try:  # the one sure test, also for root on a read-only file system
+        target.parent.mkdir(parents=True, exist_ok=True)  # as pytest does for --junitxml
         with tempfile.NamedTemporaryFile(dir=target.parent.resolve(), prefix=".slideproof-"):
             pass
     except OSError as err:
