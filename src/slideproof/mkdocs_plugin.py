@@ -21,7 +21,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .cache import Cache
-from .deck import decode, looks_like_deck, parse_deck
+from .deck import decode, duration_minutes, looks_like_deck, parse_deck
 from .errors import DeckError
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
@@ -213,7 +213,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
         page.meta["slideproof"] = {"lang": lang, "strings": strings(lang),
-                                   "slides": len(deck.slides)}
+                                   "slides": len(deck.slides),
+                                   "duration": duration_minutes(deck.meta.get("duration"))}
         return renderer.markdown()
 
     @staticmethod
