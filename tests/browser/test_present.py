@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,10 +29,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("SLIDEPROOF_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 DEMO_YML = """\
 site_name: slideproof presentation demo
@@ -126,7 +122,7 @@ FIT_PROBLEMS = """() => {
 def _mkdocs_build(cwd: Path, site_dir: Path) -> None:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", "mkdocs.yml",
-                           "-d", str(site_dir)], cwd=cwd, env=env, capture_output=True,
+                           "-d", str(site_dir)], cwd=cwd, env=env, capture_output=True, check=False,
                           text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"mkdocs build failed:\n{done.stderr[-4000:]}")
@@ -173,15 +169,6 @@ def course_decks() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium, or set "
-                    "SLIDEPROOF_CHROMIUM); browser tests never download one")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
 def course_url(chromium, tmp_path_factory):
     site = _shared_build(tmp_path_factory, "slideproof-course-site",
                          lambda root: _mkdocs_build(REPO, root / "site"))
@@ -205,16 +192,6 @@ def demo_url(chromium, tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def new_page(browser, width=1280, height=720, **options):
