@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from slideproof.deck import decode, iter_deck_files, parse_deck, read_deck
+from slideproof.deck import decode, duration_minutes, iter_deck_files, parse_deck, read_deck
 from slideproof.errors import DeckError
 
 from conftest import SEED
@@ -109,6 +109,9 @@ def test_fence_attributes():
     (b"# T\n```python {bogus}\nx\n```\n", 2, "Unknown fence attribute"),
     (b"# T\n```python {timeout=-1}\nx\n```\n", 2, "positive number"),
     (b"---\n- a list\n---\n# T\n", 2, "mapping"),
+    (b"---\ntype: slides\nincremental: yes please\n---\n# T\n", 2, "'incremental'"),
+    (b"---\ntype: slides\nduration: soon\n---\n# T\n", 2, "'duration'"),
+    (b"---\ntype: slides\nduration: 0\n---\n# T\n", 2, "length in minutes"),
 ])
 def test_malformed_input_gives_one_error_with_file_and_line(data, line, words):
     with pytest.raises(DeckError) as info:
@@ -123,3 +126,13 @@ def test_folders_yield_only_marked_decks(tmp_path):
     (tmp_path / "deck.md").write_text("---\ntype: slides\n---\n# T\n")
     (tmp_path / "page.md").write_text("# Just a page\n")
     assert [p.name for p in iter_deck_files([tmp_path])] == ["deck.md"]
+
+
+@pytest.mark.parametrize("value, minutes", [
+    (45, 45.0), (12.5, 12.5), ("45", 45.0), ("45 min", 45.0), ("20m", 20.0), ("1h30m", 90.0),
+    ("1h", 60.0), ("1 h 15", 75.0), ("2 minutes", 2.0),
+    (0, None), (-5, None), (True, None), ("", None), ("soon", None), ("45 s", None),
+    (10_000, None), ([45], None),
+])
+def test_duration_in_front_matter(value, minutes):
+    assert duration_minutes(value) == minutes

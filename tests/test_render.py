@@ -56,3 +56,14 @@ def test_render_without_results_shows_every_block_as_written():
     deck = parse_deck("# T\n\n```python\nx = 1\n```\n\n```out\n1\n```\n\nNotes: n\n", "d.md")
     text = render_markdown(deck)
     assert "x = 1" in text and 'title="Output"' in text and "sp-withheld" not in text
+
+
+def test_incremental_slides_are_marked_for_the_presentation():
+    deck = parse_deck("---\ntype: slides\nincremental: true\n---\n# A\n\n- one\n- two\n"
+                      "---\n# B\n\n<!-- .slide: no-incremental -->\n\n- all at once\n", "d.md")
+    text = render_markdown(deck)
+    sections = [line for line in text.splitlines() if line.startswith("<section")]
+    assert ['data-incremental="true"' in line for line in sections] == [True, False]
+    plain = parse_deck("# A\n\n- one\n---\n# B\n\n<!-- .slide: incremental -->\n\n- x\n", "d.md")
+    sections = [line for line in render_markdown(plain).splitlines() if line.startswith("<section")]
+    assert ['data-incremental="true"' in line for line in sections] == [False, True]

@@ -325,6 +325,23 @@ class _Short:
         return shorten(repr(self.value))
 
 
+_DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*(?:m|min|minutes?)?)?\s*$",
+                       re.IGNORECASE)
+
+
+def duration_minutes(value: object) -> float | None:
+    """A talk length from front matter (``45``, ``"45 min"``, ``"1h30m"``) in minutes, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        minutes = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)) and (match["h"] or match["m"]):
+        minutes = float(match["h"] or 0) * 60 + float(match["m"] or 0)
+    else:
+        return None
+    return minutes if 0 < minutes <= 24 * 60 else None
+
+
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
         return DeckError(path, 2, Errors.E012.format(key=key, expected=expected,
@@ -346,6 +363,10 @@ def _check_meta(meta: dict, path: str) -> None:
     for key in ("title", "lang"):
         if key in meta and not isinstance(meta[key], str):
             raise wrong(key, "a string")
+    if "incremental" in meta and not isinstance(meta["incremental"], bool):
+        raise wrong("incremental", "true or false")
+    if "duration" in meta and duration_minutes(meta["duration"]) is None:
+        raise wrong("duration", "the talk's length in minutes, e.g. 'duration: 45' or '1h30m'")
 
 
 def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[str]]:

@@ -19,7 +19,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from . import fix as fix_mod
-from .deck import decode, language_of_path, looks_like_deck, parse_deck, read_source
+from .deck import decode, duration_minutes, language_of_path, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError
 from .judge import DeckResult
 from .notebook import deck_notebook, notebook_json
@@ -195,7 +195,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
         page.meta["slideproof"] = {"lang": lang, "strings": strings(lang),
-                                   "slides": len(deck.slides)}
+                                   "slides": len(deck.slides),
+                                   "duration": duration_minutes(deck.meta.get("duration"))}
         return renderer.markdown()
 
     @staticmethod

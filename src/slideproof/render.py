@@ -101,6 +101,10 @@ def nest_lists(text: str) -> str:
     return "\n".join(out)
 
 
+# A slide opts in to (or out of) revealing its list items one at a time, as in reveal.js.
+_SLIDE_INCREMENTAL = re.compile(r"<!--\s*\.slide:\s*(?P<off>no-)?incremental\s*-->")
+
+
 def strings(lang: str | None) -> dict[str, str]:
     base = (lang or "en").split("-")[0].split("_")[0].lower()
     return STRINGS.get(base, STRINGS["en"])
@@ -224,11 +228,20 @@ class Renderer:
         kind = ADMONITION.get(result.status, "note")
         return f'!!! {kind} "{title.replace(chr(34), chr(39))}"\n    {indented}'
 
+    def incremental(self, slide: Slide) -> bool:
+        """Front matter ``incremental: true`` for every slide, ``<!-- .slide: incremental -->``
+        (or ``no-incremental``) for one; the presentation then shows list items one at a time."""
+        for part in slide.parts:
+            if isinstance(part, Text) and (match := _SLIDE_INCREMENTAL.search(part.text)):
+                return not match["off"]
+        return self.deck.meta.get("incremental") is True
+
     def slide(self, slide: Slide, first: bool) -> str:
         # Slide titles below the first become section headings of the page.
         shift = 0 if first else 1
+        extra = ' data-incremental="true"' if self.incremental(slide) else ""
         out = [f'<section class="sp-slide" id="slide-{slide.number}" '
-               f'data-slide="{slide.number}" data-line="{slide.line}" markdown="1">', ""]
+               f'data-slide="{slide.number}" data-line="{slide.line}"{extra} markdown="1">', ""]
         for part in slide.parts:
             out.append(self.text(part, shift) if isinstance(part, Text) else self.block(part))
             out.append("")

@@ -31,10 +31,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("SLIDEPROOF_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 MKDOCS_YML = """\
 site_name: slideproof browser test
@@ -180,15 +176,6 @@ def _build(root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium, or set "
-                    "SLIDEPROOF_CHROMIUM); browser tests never download one")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
 def site(chromium, tmp_path_factory) -> Path:
     """The built site, once per run (xdist workers share it through a lock)."""
     shared = tmp_path_factory.getbasetemp()
@@ -219,17 +206,6 @@ def base_url(site):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
-                                    headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

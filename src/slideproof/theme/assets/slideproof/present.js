@@ -5,7 +5,8 @@
  * The deck page has one <section class="sp-slide" id="slide-N"> per slide. Presenting
  * moves the live section into a dialog (so code-copy buttons etc. keep working) and puts
  * it back on leaving. URLs: #present-N opens presentation at slide N; #slide-N is the
- * slide on the page. The speaker view is this page opened with ?speaker=N.
+ * slide on the page. The speaker view is this page opened with ?speaker=N; ?print-pdf lays
+ * the deck out one slide per 16:9 page for the browser's print (add &notes for the notes).
  */
 (function () {
   "use strict";
@@ -67,14 +68,81 @@
       function (node) { node.remove(); });
     copy.removeAttribute("id");
     Array.prototype.forEach.call(copy.querySelectorAll("[id]"), function (node) { node.removeAttribute("id"); });
+    Array.prototype.forEach.call(copy.querySelectorAll("a[href]"), function (a) { a.removeAttribute("href"); });
+    Array.prototype.forEach.call(copy.querySelectorAll("[tabindex]"), function (node) { node.removeAttribute("tabindex"); });
+    Array.prototype.forEach.call(copy.querySelectorAll("button, input, select, textarea"), function (node) { node.remove(); });
     copy.setAttribute("aria-hidden", "true");
     return copy;
+  }
+
+  /* Code too wide for its box: first a smaller font (down to a readable minimum), then
+     wrapped lines with a continuation marker; never clipped, never a scrollbar. */
+  var MIN_CODE_SCALE = 0.7;
+  var originalCode = new WeakMap();
+
+  function tooWide(code) { return code.scrollWidth > code.clientWidth + 1; }
+
+  function wrapLines(code) {
+    var lines = [document.createElement("span")];
+    function walk(node, ancestors) {
+      if (node.nodeType === 3) {
+        node.data.split("\n").forEach(function (part, i) {
+          if (i > 0) lines.push(document.createElement("span"));
+          if (!part) return;
+          var piece = document.createTextNode(part);
+          for (var j = ancestors.length - 1; j >= 0; j--) {
+            var wrapper = ancestors[j].cloneNode(false);
+            wrapper.removeAttribute("id");
+            wrapper.appendChild(piece);
+            piece = wrapper;
+          }
+          lines[lines.length - 1].appendChild(piece);
+        });
+      } else if (node.nodeType === 1) {
+        Array.prototype.forEach.call(node.childNodes, function (child) { walk(child, ancestors.concat([node])); });
+      }
+    }
+    Array.prototype.forEach.call(code.childNodes, function (child) { walk(child, []); });
+    if (lines.length > 1 && !lines[lines.length - 1].childNodes.length) lines.pop();
+    lines.forEach(function (line) { line.className = "sp-line"; });
+    code.replaceChildren.apply(code, lines);
+    code.classList.add("sp-wrap");
+  }
+
+  function unfitCode(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("pre > code"), function (code) {
+      if (originalCode.has(code)) {
+        code.innerHTML = originalCode.get(code);
+        originalCode.delete(code);
+        code.classList.remove("sp-wrap");
+      }
+      code.style.fontSize = "";
+    });
+  }
+
+  function fitCode(root) {
+    unfitCode(root);
+    Array.prototype.forEach.call(root.querySelectorAll("pre > code"), function (code) {
+      if (!tooWide(code)) return;
+      var base = parseFloat(getComputedStyle(code).fontSize) || 16;
+      var size = base * Math.max(MIN_CODE_SCALE, code.clientWidth / code.scrollWidth);
+      code.style.fontSize = size + "px";
+      while (tooWide(code) && size > base * MIN_CODE_SCALE) {
+        size = Math.max(base * MIN_CODE_SCALE, size * 0.95);
+        code.style.fontSize = size + "px";
+      }
+      if (tooWide(code)) {
+        originalCode.set(code, code.innerHTML);
+        wrapLines(code);
+      }
+    });
   }
 
   /* Scale `frame` (laid out at its natural size) to fit inside `box`, centred. */
   function fit(frame, box, maxScale) {
     frame.style.transform = "none";
-    var width = frame.offsetWidth, height = frame.scrollHeight;
+    fitCode(frame);
+    var width = Math.max(frame.offsetWidth, frame.scrollWidth), height = frame.scrollHeight;
     var boxWidth = box.clientWidth, boxHeight = box.clientHeight;
     if (!width || !height || !boxWidth || !boxHeight) return;
     var scale = Math.min(boxWidth / width, boxHeight / height, maxScale || 3);
@@ -109,17 +177,27 @@
     }
   }
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+    return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s);
+  }
+
   var params = new URLSearchParams(location.search);
   if (params.has("speaker")) {
     speakerView(clamp(params.get("speaker") || 1));
+  } else if (params.has("print-pdf")) {
+    printView(params.has("notes"));
   } else {
     deckPage();
   }
 
   /* ---------------------------------------------------------------------------------- */
   function deckPage() {
-    var state = { presenting: false, current: 1, returnFocus: null, fullscreen: false };
-    var dialog, stage, frame, counter, placeholder = null, status;
+    var state = { presenting: false, current: 1, returnFocus: null, fullscreen: false, step: 0 };
+    var dialog, stage, frame, counter, placeholder = null, status, progress, blank, overview;
     var presentButton = document.querySelector("[data-sp-action=present]");
     var speakerButton = document.querySelector("[data-sp-action=speaker]");
     var help = document.querySelector(".sp-toolbar__help");
@@ -156,31 +234,54 @@
         [el("span", { "aria-hidden": "true", text: "✕" })]);
       frame = el("div", { className: "sp-present__frame md-typeset" });
       stage = el("div", { className: "sp-present__stage" }, [frame]);
-      var bar = el("div", { className: "sp-present__bar" }, [prev, next, counter, status, speaker, exit]);
+      var overviewButton = el("button", { type: "button", className: "sp-present__button sp-present__text",
+        "data-sp-action": "overview", "aria-keyshortcuts": "o", text: t("overview") });
+      var fullscreen = el("button", { type: "button", className: "sp-present__button sp-present__text",
+        "data-sp-action": "fullscreen", "aria-keyshortcuts": "f", text: t("fullscreen") });
+      var bar = el("div", { className: "sp-present__bar" },
+        [prev, next, counter, status, overviewButton, fullscreen, speaker, exit]);
+      progress = el("div", { className: "sp-present__progress", role: "progressbar",
+        "aria-label": t("progress"), "aria-valuemin": "1", "aria-valuemax": String(total) },
+        [el("span", { className: "sp-present__progress-fill" })]);
+      blank = el("div", { className: "sp-present__blank", role: "status", text: t("blank") });
+      blank.hidden = true;
+      overview = el("nav", { className: "sp-overview", "aria-label": t("overview") });
+      overview.hidden = true;
       dialog = el("div", {
         className: "sp-present", role: "dialog", "aria-modal": "true", tabindex: "-1",
         "aria-label": t("presentation") + ": " + (config.title || document.title),
         "aria-roledescription": t("presentation")
-      }, [stage, bar]);
+      }, [stage, progress, bar, overview, blank]);
       dialog.hidden = true;
       dialog.addEventListener("click", function (event) {
         var button = event.target.closest("[data-sp-action]");
         if (!button) return;
         var action = button.getAttribute("data-sp-action");
-        if (action === "prev") go(state.current - 1);
-        else if (action === "next") go(state.current + 1);
+        if (action === "prev") back();
+        else if (action === "next") forward();
         else if (action === "exit") leave();
         else if (action === "speaker") openSpeaker();
+        else if (action === "overview") openOverview();
+        else if (action === "fullscreen") toggleFullscreen();
+        else if (action === "present") { closeOverview(); go(Number(button.getAttribute("data-slide"))); dialog.focus(); }
       });
       document.body.appendChild(dialog);
       window.addEventListener("resize", function () { if (state.presenting) fit(frame, stage); });
     }
 
+    function unmount() {  // put the presented slide back on the page, as it was
+      if (!placeholder) return;
+      var section = frame.firstChild;
+      unfitCode(section);
+      Array.prototype.forEach.call(section.querySelectorAll(".sp-future"), function (item) {
+        item.classList.remove("sp-future");
+      });
+      placeholder.parentNode.replaceChild(section, placeholder);
+      placeholder = null;
+    }
+
     function mount(n) {
-      if (placeholder) {  // put the previous slide back where it was
-        placeholder.parentNode.replaceChild(frame.firstChild, placeholder);
-        placeholder = null;
-      }
+      unmount();
       var section = sections[n - 1];
       placeholder = document.createComment("sp-slide-" + n);
       section.parentNode.replaceChild(placeholder, section);
@@ -196,10 +297,37 @@
       catch (e) { /* file:// in some browsers */ }
     }
 
+    /* Incremental slides (data-incremental): their list items appear one at a time. */
+    function steps(n) {
+      if (sections[n - 1].getAttribute("data-incremental") !== "true") return [];
+      return Array.prototype.slice.call(sections[n - 1].querySelectorAll(
+        ":scope > ul > li, :scope > ol > li"));
+    }
+
+    function reveal(step) {
+      var items = steps(state.current);
+      state.step = Math.max(0, Math.min(step, items.length));
+      items.forEach(function (item, i) { item.classList.toggle("sp-future", i >= state.step); });
+    }
+
+    function forward() {
+      if (state.step < steps(state.current).length) reveal(state.step + 1);
+      else go(state.current + 1);
+    }
+
+    function back() {
+      if (state.step > 0) reveal(state.step - 1);
+      else if (state.current > 1) { go(state.current - 1); reveal(steps(state.current).length); }
+    }
+
     function show(n, options) {
       n = clamp(n);
       state.current = n;
       mount(n);
+      reveal(0);
+      progress.setAttribute("aria-valuenow", String(n));
+      progress.setAttribute("aria-valuetext", t("counter", { n: n, total: total }));
+      progress.firstChild.style.width = (100 * n / total) + "%";
       counter.textContent = counterText(n);
       dialog.setAttribute("data-slide", String(n));
       status.textContent = n === total ? t("end") : "";
@@ -238,10 +366,9 @@
     function leave(options) {
       if (!state.presenting) return;
       state.presenting = false;
-      if (placeholder) {
-        placeholder.parentNode.replaceChild(frame.firstChild, placeholder);
-        placeholder = null;
-      }
+      closeOverview();
+      blank.hidden = true;
+      unmount();
       dialog.hidden = true;
       document.documentElement.classList.remove("sp-presenting");
       Array.prototype.forEach.call(document.querySelectorAll("[data-sp-inert]"), function (child) {
@@ -276,6 +403,77 @@
       }
     }
 
+    /* Full screen on and off (f); the presentation goes on either way. Only a full screen
+       entered with the presentation (p, Present) is left together with it by the browser's Esc. */
+    function toggleFullscreen() {
+      if (document.fullscreenElement) {
+        state.fullscreen = false;
+        document.exitFullscreen().catch(function () {});
+      } else if (document.fullscreenEnabled) {
+        dialog.requestFullscreen().catch(function () {});
+      }
+    }
+
+    /* The overview (o): every slide as a small rendering with its title; arrows move, Enter presents. */
+    function overviewTiles() { return Array.prototype.slice.call(overview.querySelectorAll(".sp-overview__tile")); }
+
+    function openOverview() {
+      if (!overview.hidden) { closeOverview(); return; }
+      blank.hidden = true;
+      var list = el("ol", { className: "sp-overview__list" });
+      for (var n = 1; n <= total; n++) {
+        var frameCopy = el("div", { className: "sp-present__frame md-typeset" }, [slideClone(n)]);
+        var thumb = el("div", { className: "sp-overview__thumb", "aria-hidden": "true" }, [frameCopy]);
+        var tile = el("button", { type: "button", className: "sp-overview__tile", "data-sp-action": "present",
+          "data-slide": String(n), "aria-current": n === state.current ? "true" : "false" },
+          [thumb, el("span", { className: "sp-overview__title", text: n + ". " + (slideTitle(n) || t("counter", { n: n, total: total })) })]);
+        list.appendChild(el("li", {}, [tile]));
+      }
+      overview.replaceChildren(el("h2", { className: "sp-overview__heading", text: t("overview") }), list);
+      overview.hidden = false;
+      dialog.classList.add("sp-present--overview");
+      overviewTiles().forEach(function (tile) {
+        var thumb = tile.firstChild;
+        fit(thumb.firstChild, thumb);
+      });
+      var current = overviewTiles()[state.current - 1];
+      current.focus();
+      current.scrollIntoView({ block: "nearest" });
+    }
+
+    function closeOverview() {
+      if (!overview || overview.hidden) return;
+      overview.hidden = true;
+      overview.replaceChildren();
+      dialog.classList.remove("sp-present--overview");
+      dialog.focus();
+    }
+
+    function overviewKey(event) {
+      var tiles = overviewTiles();
+      var index = tiles.indexOf(document.activeElement);
+      if (index < 0) index = state.current - 1;
+      var columns = tiles.filter(function (tile) { return tile.offsetTop === tiles[0].offsetTop; }).length || 1;
+      var moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns,
+        Home: -tiles.length, End: tiles.length };
+      if (event.key in moves) {
+        var target = tiles[Math.max(0, Math.min(tiles.length - 1, index + moves[event.key]))];
+        target.focus();
+        target.scrollIntoView({ block: "nearest" });
+      } else if (event.key === "Escape" || event.key === "Esc" || event.key === "o" || event.key === "O") {
+        closeOverview();
+      } else if (event.key === "Enter" || event.key === " ") {
+        tiles[index].click();
+      } else if (event.key === "Tab") {
+        trapFocus(event);
+        return;
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+
     // Keys: capture phase on window, so Material's own shortcuts (p = previous page,
     // s = search) do not fire while we use them.
     window.addEventListener("keydown", function (event) {
@@ -289,20 +487,32 @@
         }
         return;
       }
+      if (!overview.hidden) { overviewKey(event); return; }
+      if (!blank.hidden && ["Shift", "Control", "Alt", "Meta", "Tab"].indexOf(event.key) < 0) {
+        blank.hidden = true;  // any key brings the slide back (b and . included)
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
       var target = keyTarget(event, state.current);
       if (event.key === "Escape" || event.key === "Esc") {
         leave();
       } else if (event.key === "s" || event.key === "S") {
         openSpeaker();
       } else if (event.key === "f" || event.key === "F") {
-        if (document.fullscreenElement) document.exitFullscreen().catch(function () {});
-        else if (document.fullscreenEnabled) dialog.requestFullscreen().catch(function () {});
+        toggleFullscreen();
+      } else if (event.key === "o" || event.key === "O") {
+        openOverview();
+      } else if (event.key === "b" || event.key === "B" || event.key === ".") {
+        blank.hidden = false;
       } else if (event.key === "Tab") {
         trapFocus(event);
         return;
       } else if (target !== null) {
         if (event.key === " " && event.target.closest && event.target.closest("button, a")) return;
-        go(target);
+        if (target === state.current + 1 && event.key !== "End") forward();
+        else if (target === state.current - 1 && event.key !== "Home") back();
+        else go(target);
       } else {
         return;
       }
@@ -323,19 +533,22 @@
       }
     }
 
-    // Touch: a horizontal swipe moves one slide.
-    var touchStart = null;
+    // Touch: a horizontal swipe moves one slide. A swipe that starts at the screen's edge
+    // would be the browser's back/forward gesture (Safari): it is ours while presenting.
+    var touchStart = null, EDGE = 30;
     document.addEventListener("touchstart", function (event) {
       if (state.presenting && event.touches.length === 1) {
         touchStart = { x: event.touches[0].clientX, y: event.touches[0].clientY };
+        var edge = touchStart.x < EDGE || touchStart.x > window.innerWidth - EDGE;
+        if (edge && !(event.target.closest && event.target.closest("button, a"))) event.preventDefault();
       }
-    }, { passive: true });
+    }, { passive: false });
     document.addEventListener("touchend", function (event) {
       if (!state.presenting || !touchStart || !event.changedTouches.length) return;
       var dx = event.changedTouches[0].clientX - touchStart.x;
       var dy = event.changedTouches[0].clientY - touchStart.y;
       touchStart = null;
-      if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) go(state.current + (dx < 0 ? 1 : -1));
+      if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) { if (dx < 0) forward(); else back(); }
     }, { passive: true });
 
     // Leaving full screen with the browser's own Esc also leaves the presentation.
@@ -392,18 +605,31 @@
       present: function (n) { enter(n || 1); },
       leave: function () { leave(); },
       go: function (n) { if (state.presenting) show(n); },
-      state: function () { return { presenting: state.presenting, slide: state.current, total: total }; }
+      state: function () {
+        return { presenting: state.presenting, slide: state.current, total: total, step: state.step,
+          overview: !!overview && !overview.hidden, blank: !!blank && !blank.hidden };
+      }
     };
   }
 
   /* ---------------------------------------------------------------------------------- */
   function speakerView(start) {
-    var state = { current: start, started: Date.now(), pausedAt: null };
+    var state = { current: start, started: Date.now(), pausedAt: null, notesSize: 1 };
+    var planned = Number(config.duration) > 0 ? Number(config.duration) * 60 : 0;  // seconds
+    try { state.notesSize = Number(localStorage.getItem("slideproof:notes-size")) || 1; } catch (e) { /* no storage */ }
     document.title = t("speaker") + " — " + (config.title || document.title);
     document.documentElement.classList.add("sp-speaker-mode");
 
     var counter = el("p", { className: "sp-speaker__counter", "aria-live": "polite", "aria-atomic": "true" });
     var clock = el("span", { className: "sp-speaker__clock", role: "timer", "aria-label": t("elapsed") });
+    var wall = el("time", { className: "sp-speaker__wall", "aria-label": t("clock") });
+    var pace = el("span", { className: "sp-speaker__pace" });
+    var smaller = el("button", { type: "button", className: "sp-present__button", "data-sp-action": "notes-smaller",
+      "aria-label": t("notes_smaller"), title: t("notes_smaller"), "aria-keyshortcuts": "-" },
+      [el("span", { "aria-hidden": "true", text: "A−" })]);
+    var larger = el("button", { type: "button", className: "sp-present__button", "data-sp-action": "notes-larger",
+      "aria-label": t("notes_larger"), title: t("notes_larger"), "aria-keyshortcuts": "+" },
+      [el("span", { "aria-hidden": "true", text: "A+" })]);
     var pause = el("button", { type: "button", className: "sp-present__button sp-present__text",
       "data-sp-action": "pause", text: t("pause") });
     var reset = el("button", { type: "button", className: "sp-present__button sp-present__text",
@@ -423,8 +649,10 @@
       el("header", { className: "sp-speaker__bar" }, [
         el("h1", { className: "sp-speaker__title", text: config.title || document.title }),
         counter,
+        el("span", { className: "sp-speaker__time" }, [
+          el("span", { className: "sp-speaker__label", text: t("clock") + " " }), wall]),
         el("span", { className: "sp-speaker__elapsed" }, [
-          el("span", { className: "sp-speaker__label", text: t("elapsed") + " " }), clock]),
+          el("span", { className: "sp-speaker__label", text: t("elapsed") + " " }), clock, pace]),
         pause, reset, prev, next
       ]),
       el("section", { className: "sp-speaker__pane sp-speaker__pane--current", "aria-label": t("current") }, [
@@ -432,7 +660,8 @@
       el("section", { className: "sp-speaker__pane sp-speaker__pane--next", "aria-label": t("next_up") }, [
         el("h2", { className: "sp-speaker__label", text: t("next_up") }), nextBox]),
       el("section", { className: "sp-speaker__pane sp-speaker__pane--notes", "aria-label": config.notes || "Notes" }, [
-        el("h2", { className: "sp-speaker__label", text: config.notes || "Notes" }), notes])
+        el("div", { className: "sp-speaker__notes-bar" }, [
+          el("h2", { className: "sp-speaker__label", text: config.notes || "Notes" }), smaller, larger]), notes])
     ]);
     Array.prototype.forEach.call(document.body.children, function (child) {
       if (child.tagName !== "SCRIPT") child.hidden = true;
@@ -464,14 +693,33 @@
       });
       try { history.replaceState(null, "", location.pathname + "?speaker=" + n); } catch (e) { /* ignore */ }
       if (broadcast !== false) post({ type: "goto", slide: n });
+      tick();
     }
 
     function tick() {
       var now = state.pausedAt || Date.now();
       var seconds = Math.max(0, Math.floor((now - state.started) / 1000));
-      var h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
-      clock.textContent = (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+      clock.textContent = duration(seconds);
+      var time = new Date();
+      wall.setAttribute("datetime", pad(time.getHours()) + ":" + pad(time.getMinutes()));
+      wall.textContent = time.toLocaleTimeString(config.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+      if (planned) {
+        // Pacing: where the talk should be by now if every slide took the same time.
+        var due = planned * (state.current - 1) / total;
+        var late = seconds - due;
+        var kind = Math.abs(late) < 30 ? "on-time" : (late > 0 ? "behind" : "ahead");
+        pace.setAttribute("data-pace", kind);
+        pace.textContent = (kind === "on-time" ? t("on_time") : t(kind === "behind" ? "behind" : "ahead",
+          { t: duration(Math.abs(late)) })) + " · " + t("planned", { t: duration(planned) });
+      }
     }
+
+    function notesSize(size) {
+      state.notesSize = Math.min(2.5, Math.max(0.6, size));
+      notes.style.fontSize = (0.9 * state.notesSize) + "rem";
+      try { localStorage.setItem("slideproof:notes-size", String(state.notesSize)); } catch (e) { /* no storage */ }
+    }
+    notesSize(state.notesSize);
 
     root.addEventListener("click", function (event) {
       var button = event.target.closest("[data-sp-action]");
@@ -479,6 +727,8 @@
       var action = button.getAttribute("data-sp-action");
       if (action === "prev") render(state.current - 1);
       else if (action === "next") render(state.current + 1);
+      else if (action === "notes-larger") notesSize(state.notesSize + 0.15);
+      else if (action === "notes-smaller") notesSize(state.notesSize - 0.15);
       else if (action === "reset") { state.started = Date.now(); if (state.pausedAt) state.pausedAt = state.started; tick(); }
       else if (action === "pause") {
         if (state.pausedAt) { state.started += Date.now() - state.pausedAt; state.pausedAt = null; pause.textContent = t("pause"); }
@@ -488,6 +738,12 @@
     });
     window.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
+      if (event.key === "+" || event.key === "=" || event.key === "-") {
+        notesSize(state.notesSize + (event.key === "-" ? -0.15 : 0.15));
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
       var target = keyTarget(event, state.current);
       if (target === null) return;
       if (event.key === " " && event.target.closest && event.target.closest("button, a")) return;
@@ -509,12 +765,57 @@
     }
     render(start, false);
     post({ type: "hello" });
-    tick();
     setInterval(tick, 1000);
 
     window.slideproof = {
       go: function (n) { render(n); },
       state: function () { return { speaker: true, slide: state.current, total: total }; }
     };
+  }
+
+  /* ---------------------------------------------------------------------------------- */
+  /* ?print-pdf: one 16:9 page per slide (1280x720 CSS px), fitted like the presentation;
+     &notes puts the slide's notes under it on the same page. */
+  function printView(withNotes) {
+    var root = document.documentElement;
+    root.classList.add("sp-print-mode");
+    if (withNotes) root.classList.add("sp-print-mode--notes");
+    document.head.appendChild(el("style", { text: "@page { size: 1280px 720px; margin: 0; }" }));
+    var pages = el("div", { className: "sp-print" });
+    var frames = [];
+    for (var n = 1; n <= total; n++) {
+      var frame = el("div", { className: "sp-present__frame md-typeset" }, [slideClone(n)]);
+      var stage = el("div", { className: "sp-print__stage" }, [frame]);
+      var page = el("section", { className: "sp-print__page", "aria-label": counterText(n) }, [stage]);
+      var source = sections[n - 1].querySelector(".sp-notes");
+      if (withNotes && source) {
+        var copy = source.cloneNode(true);
+        copy.removeAttribute("id");
+        copy.className = "sp-print__notes md-typeset";
+        page.appendChild(copy);
+      }
+      frames.push([frame, stage]);
+      pages.appendChild(page);
+    }
+    document.body.appendChild(pages);
+    function layout() {
+      frames.forEach(function (pair) { fit(pair[0], pair[1]); });
+      Array.prototype.forEach.call(pages.querySelectorAll(".sp-print__notes"), function (notes) {
+        var size = 16;  // px; long notes get smaller until they fit their part of the page
+        notes.style.fontSize = size + "px";
+        while (notes.scrollHeight > notes.clientHeight + 1 && size > 7) {
+          size -= 0.5;
+          notes.style.fontSize = size + "px";
+        }
+      });
+    }
+    layout();
+    var images = Array.prototype.filter.call(pages.querySelectorAll("img"), function (img) { return !img.complete; });
+    Promise.all(images.map(function (img) {
+      return new Promise(function (done) { img.addEventListener("load", done); img.addEventListener("error", done); });
+    }).concat([document.fonts ? document.fonts.ready : Promise.resolve()])).then(function () {
+      layout();
+      root.setAttribute("data-sp-print", "ready");  // for scripts that wait before printing
+    });
   }
 })();
