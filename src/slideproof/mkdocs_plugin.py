@@ -23,6 +23,7 @@ from mkdocs.utils import get_relative_url
 from .cache import Cache
 from .deck import decode, looks_like_deck, parse_deck
 from .errors import DeckError
+from .i18n import language, words
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
 from .render import Renderer, strings
@@ -212,8 +213,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
-        page.meta["slideproof"] = {"lang": lang, "strings": strings(lang),
-                                   "slides": len(deck.slides)}
+        page.meta["slideproof"] = {"lang": language(lang), "strings": strings(lang),
+                                   "ui": words(lang, "ui"), "slides": len(deck.slides)}
         return renderer.markdown()
 
     @staticmethod

@@ -10,46 +10,17 @@ downloaded notebook still runs top to bottom). Withheld blocks become a short no
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 import nbformat
 from nbformat import v4
 
 from .deck import Block, Deck, Text
+from .i18n import words
 from .judge import BlockResult, DeckResult, Policy
-from .render import strings
+from .render import _code, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
-# A leading "/" in an image path means the course's static folder (as on the deck page).
-_STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
-_STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
-INTRO = {
-    "en": "*This notebook was made from the deck's slides. Every output in it is the real "
-          "output of its code, run with spaCy {v} when the site was built.*",
-    "pt": "*Este notebook foi gerado a partir dos slides da apresentação. Cada saída nele é a "
-          "saída real do código, executado com a spaCy {v} quando o site foi gerado.*",
-    "es": "*Este notebook se generó a partir de las diapositivas. Cada salida es la salida "
-          "real del código, ejecutado con spaCy {v} al generar el sitio.*",
-    "de": "*Dieses Notebook wurde aus den Folien erzeugt. Jede Ausgabe ist die echte Ausgabe "
-          "des Codes, ausgeführt mit spaCy {v} beim Erstellen der Website.*",
-    "fr": "*Ce notebook a été créé à partir des diapositives. Chaque sortie est la vraie "
-          "sortie du code, exécuté avec spaCy {v} lors de la construction du site.*",
-}
-
-
-def _text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
-    text = part.text
-    if shift:
-        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
-    text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
-    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
-
-
-def _fenced(lang: str, code: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{code}\n{fence}"
 
 
 def _outputs(result: BlockResult | None, count: int) -> list:
@@ -112,9 +83,9 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             return
         if not block.runs:
             if block.lang == "out":
-                markdown.append(_fenced("text", block.code))
+                markdown.append(_code("text", block.code))
             else:
-                markdown.append(_fenced(block.lang, block.code))
+                markdown.append(_code(block.lang, block.code))
             return
         if block.attrs.get("setup"):
             return  # already in the first cell
@@ -149,16 +120,16 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         shift = 0 if i == 0 else 1
         for part in slide.parts:
             if isinstance(part, Text):
-                markdown.append(_text(part, shift, static_url))
+                markdown.append(slide_text(part, shift, static_url))
             else:
                 code_block(part, shift)
         if slide.notes:
             notes: list[str] = []
             for part in slide.notes:
                 if isinstance(part, Text):
-                    notes.append(_text(part, shift, static_url).strip("\n"))
+                    notes.append(slide_text(part, shift, static_url).strip("\n"))
                 elif not part.attached:
-                    notes.append(_fenced("text" if part.lang == "out" else part.lang,
+                    notes.append(_code("text" if part.lang == "out" else part.lang,
                                          part.code))
             body = "\n\n".join(n for n in notes if n.strip())
             quoted = "\n".join("> " + line if line else ">" for line in body.split("\n"))
@@ -166,7 +137,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         flush()
     flush()
     if spacy_version:
-        intro = INTRO.get(lang.split("-")[0].split("_")[0].lower(), INTRO["en"])
+        intro = words(lang, "notebook")["intro"]
         first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
         if first >= 0 and cells[first].source.startswith("# "):  # right under the title
             title, _, rest = cells[first].source.partition("\n")

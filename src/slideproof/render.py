@@ -15,41 +15,9 @@ import re
 from typing import Callable
 
 from .deck import Block, Deck, Slide, Text
+from .i18n import words
 from .judge import BlockResult, Policy
 
-STRINGS = {
-    "en": {"notes": "Speaker notes", "output": "Output", "verified": "verified with spaCy {v}",
-           "withheld_title": "Example withheld",
-           "withheld": "This example does not run as written with spaCy {v}, so it is not shown.",
-           "expected_error": "Raises {error}, as intended", "slide": "Slide {n}",
-           "line": "line {n}", "skipped": "Not run: {reason}", "not_run": "Not run"},
-    "pt": {"notes": "Notas do apresentador", "output": "Saída",
-           "verified": "verificada com spaCy {v}",
-           "withheld_title": "Exemplo omitido",
-           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, por isso não é mostrado.",
-           "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
-           "line": "linha {n}", "skipped": "Não executado: {reason}",
-           "not_run": "Não executado"},
-    "es": {"notes": "Notas del presentador", "output": "Salida",
-           "verified": "verificada con spaCy {v}",
-           "withheld_title": "Ejemplo omitido",
-           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, por eso no se muestra.",
-           "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
-           "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
-    "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
-           "verified": "geprüft mit spaCy {v}",
-           "withheld_title": "Beispiel zurückgehalten",
-           "withheld": "Dieses Beispiel läuft so nicht mit spaCy {v} und wird daher nicht gezeigt.",
-           "expected_error": "Löst {error} aus, wie beabsichtigt", "slide": "Folie {n}",
-           "line": "Zeile {n}", "skipped": "Nicht ausgeführt: {reason}",
-           "not_run": "Nicht ausgeführt"},
-    "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
-           "verified": "vérifiée avec spaCy {v}",
-           "withheld_title": "Exemple retiré",
-           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : il n'est donc pas affiché.",
-           "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
-           "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
-}
 ADMONITION = {"failed": "failure", "crashed": "failure", "timed-out": "failure",
               "blocked": "warning", "output-differs": "warning", "deprecated": "warning",
               "unverified": "question", "skipped": "note", "expected-error": "success",
@@ -59,8 +27,8 @@ _STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
 
 
 def strings(lang: str | None) -> dict[str, str]:
-    base = (lang or "en").split("-")[0].split("_")[0].lower()
-    return STRINGS.get(base, STRINGS["en"])
+    """The deck page's words in ``lang`` (see locales/)."""
+    return words(lang, "deck")
 
 
 def _fence_for(code: str, char: str = "`") -> str:
@@ -78,6 +46,16 @@ def _code(lang: str, code: str, title: str | None = None) -> str:
     if title:
         info += f' title="{title.replace(chr(34), chr(39))}"'
     return f"{fence}{info}\n{code}\n{fence}"
+
+
+def slide_text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
+    """A slide's Markdown with its headings ``shift`` levels down and a leading "/" in an
+    image path pointing at the course's static folder."""
+    text = part.text
+    if shift:
+        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+    text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
 
 
 class Renderer:
@@ -99,11 +77,7 @@ class Renderer:
 
     # -- pieces -------------------------------------------------------------------------
     def text(self, part: Text, shift: int) -> str:
-        text = part.text
-        if shift:
-            text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
-        text = _STATIC_SRC.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
-        return _STATIC_MD.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
+        return slide_text(part, shift, self.static_url)
 
     def block(self, block: Block) -> str:
         if block.attached:

@@ -13,50 +13,12 @@ import html
 from typing import Callable, Iterable
 
 from .errors import DeckError
+from .i18n import words
 from .judge import STATUSES, DeckResult, Policy
-
-PAGE_STRINGS = {
-    "en": {
-        "title": "Verification report",
-        "intro": "Every Python example of every deck on this site was run when the site was "
-                 "built. This page lists each one with what happened.",
-        "environment": "Environment", "summary": "Summary", "decks": "Decks",
-        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Models",
-        "sandbox": "Sandbox", "slideproof": "slideproof", "none": "none",
-        "deck": "Deck", "blocks": "Blocks", "status": "Status", "count": "Count",
-        "slide": "Slide", "line": "Line", "time": "Time", "message": "Message",
-        "cached": "from the cache of an earlier build with the same code and versions",
-        "no_blocks": "This deck has no Python examples.",
-        "no_decks": "No decks were verified.",
-        "deck_error": "The deck as a whole failed",
-        "unreadable": "Decks that could not be read",
-        "withheld": "withheld from the site",
-        "total": "Total", "component": "Component", "version": "Version",
-    },
-    "pt": {
-        "title": "Relatório de verificação",
-        "intro": "Todos os exemplos em Python de todos os slides deste site foram executados "
-                 "quando o site foi gerado. Esta página lista cada um e o que aconteceu.",
-        "environment": "Ambiente", "summary": "Resumo", "decks": "Apresentações",
-        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Modelos",
-        "sandbox": "Isolamento", "slideproof": "slideproof", "none": "nenhum",
-        "deck": "Apresentação", "blocks": "Blocos", "status": "Estado",
-        "count": "Quantidade",
-        "slide": "Slide", "line": "Linha", "time": "Tempo", "message": "Mensagem",
-        "cached": "do cache de um build anterior com o mesmo código e as mesmas versões",
-        "no_blocks": "Esta apresentação não tem exemplos em Python.",
-        "no_decks": "Nenhuma apresentação foi verificada.",
-        "deck_error": "A apresentação inteira falhou",
-        "unreadable": "Apresentações que não puderam ser lidas",
-        "withheld": "omitido do site",
-        "total": "Total", "component": "Componente", "version": "Versão",
-    },
-}
 
 
 def page_strings(lang: str | None) -> dict[str, str]:
-    base = (lang or "en").split("-")[0].split("_")[0].lower()
-    return PAGE_STRINGS.get(base, PAGE_STRINGS["en"])
+    return words(lang, "report")
 
 
 def _cell(text: object) -> str:
