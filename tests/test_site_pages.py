@@ -6,6 +6,7 @@ tests/browser/ check the same pages once MkDocs and mkdocs-jupyter have rendered
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -80,9 +81,11 @@ def test_report_page_lists_every_block_with_links(tmp_path, verify):
                                                                 "version": "3.8.0"}}}
     md = report_markdown([result], env, link=lambda path: "../deck/", lang="en")
     assert md.startswith("# Verification report")
-    assert "| spaCy | `3.8.0` |" in md
-    assert "`en_core_web_sm` 3.8.0" in md
-    rows = [line for line in md.splitlines() if line.startswith("| [")]
+    # Values are written as character references (never read as Markdown): compare text.
+    assert "| spaCy | <code>3.8.0</code> |" in html.unescape(md)
+    assert "<code>en_core_web_sm</code> 3.8.0" in html.unescape(md)
+    decks = md.split("## Decks")[1]
+    rows = [line for line in decks.splitlines() if line.startswith("| [")]
     assert len(rows) == len(result.blocks) == 5
     assert rows[0].startswith("| [2](../deck/#slide-2) |")
     assert "sp-status--failed" in md and "E966" in md
@@ -92,6 +95,26 @@ def test_report_page_lists_every_block_with_links(tmp_path, verify):
     # Messages are one table cell: no raw newlines or unescaped pipes break the table.
     for row in rows:
         assert row.count(" | ") >= 4
+
+
+def test_report_page_lists_problems_first_and_links_counts_and_json(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    md = report_markdown([result], {"spacy": "3.8.0"}, link=lambda path: "../deck/",
+                         lang="en", json_url="../slideproof-report.json")
+    assert '<a href="../slideproof-report.json" download>' in md
+    # Problems come before the decks, with the cause, the deck and a link to the slide.
+    assert md.index("## Problems") < md.index("## Decks")
+    problems = md.split("## Problems")[1].split("## Decks")[0]
+    [row] = [line for line in problems.splitlines() if "sp-status--" in line]
+    assert "sp-status--failed" in row and "E966" in row and "withheld from the site" in row
+    assert "[A small deck](../deck/)" in row and "[3](../deck/#slide-3)" in row
+    # Each summary count links to the first row of its status, which carries the anchor.
+    summary = md.split("## Summary")[1].split("## Problems")[0]
+    for status in ("passed", "failed", "expected-error"):
+        assert f'<a href="#sp-{status}">' in summary
+        assert md.count(f'id="sp-{status}"') == 1
+    assert md.index('id="sp-failed"') > md.index("## Problems")
+    assert md.index('id="sp-passed"') > md.index("## Decks")
 
 
 def test_report_page_in_portuguese_and_without_links(tmp_path, verify):

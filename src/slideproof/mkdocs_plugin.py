@@ -26,7 +26,7 @@ from .errors import DeckError
 from .i18n import language, words
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
-from .render import Renderer, strings
+from .render import Renderer, literal, strings
 from .report import to_json, write_json
 from .report_page import report_markdown
 from .run import Options
@@ -196,7 +196,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if uri in self.errors:
             err = self.errors[uri]
             return (f'!!! failure "This deck could not be read"\n    `{err.path}:{err.line}`: '
-                    f"{err.message}\n")
+                    f"{literal(err.message)}\n")
         deck = self.decks.get(uri)
         if deck is None:
             return markdown
@@ -254,7 +254,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 errors=[e for uri, e in self.errors.items() if files.get_file_from_path(uri)],
                 # a link to the deck's source, which MkDocs checks and turns into its URL
                 link=lambda path: (get_relative_url(path, report_uri) if path in decks
-                                   else None))
+                                   else None),
+                # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
+                json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, report_url))
             if self._has_template(config, "slideproof-report.html"):
                 content = "---\ntemplate: slideproof-report.html\n---\n\n" + content
             report = File.generated(config, report_uri, content=content)

@@ -18,7 +18,7 @@ from nbformat import v4
 from .deck import Block, Deck, Text
 from .i18n import words
 from .judge import BlockResult, DeckResult, Policy
-from .render import _code, slide_text, strings
+from .render import _code, literal, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
 
@@ -93,7 +93,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         status = r.status if r else None
         if r is not None and not (policy.publishes(status) or status == "skipped"):
             if status == "unverified":
-                markdown.append(f"> **{s['not_run']}:** {r.message}")
+                markdown.append(f"> **{s['not_run']}:** {literal(r.message)}")
             else:
                 markdown.append("> " + s["withheld"].format(v=spacy_version or "?"))
             return
@@ -107,7 +107,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         flush()
         if status == "skipped":
             cells.append(v4.new_code_cell(block.code))
-            markdown.append("> " + s["skipped"].format(reason=r.message))
+            markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
             return
         count += 1
         cell = v4.new_code_cell(block.code, execution_count=count)

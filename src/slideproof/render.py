@@ -31,6 +31,21 @@ def strings(lang: str | None) -> dict[str, str]:
     return words(lang, "deck")
 
 
+# Everything an example produces is text: as character references no character of it can
+# start Markdown (emphasis, links, attr_list braces, headings, lists) or HTML (tags, entities).
+# (".,;?/'" start nothing, except a "1." opening a line, which literal() handles.)
+_LITERAL = {ord(c): f"&#{ord(c)};" for c in "!\"#$%&()*+-:<=>@[\\]^_`{|}~"}
+_ORDERED = re.compile(r"^(\d+)\.(?=\s|$)")
+
+
+def literal(text: object) -> str:
+    """Text (an error message, a reason) for Markdown that must show it exactly as it is.
+    Lines lose their indentation (which Markdown would read as code); paragraphs stay."""
+    lines = str(text if text is not None else "").split("\n")
+    return "\n".join(_ORDERED.sub(r"\1&#46;", line.strip().translate(_LITERAL))
+                     for line in lines)
+
+
 def _fence_for(code: str, char: str = "`") -> str:
     longest = max((len(m) for m in re.findall(rf"{re.escape(char)}+", code)), default=0)
     return char * max(3, longest + 1)
@@ -94,7 +109,7 @@ class Renderer:
         publish = result is None or self.policy.publishes(status) or status == "skipped"
         if self.mode == "build" and result is not None and not publish:
             if status == "unverified":  # the environment lacks a model, not the example
-                title, notice = self.s["not_run"], result.message
+                title, notice = self.s["not_run"], literal(result.message)
             else:
                 title = self.s["withheld_title"]
                 notice = self.s["withheld"].format(v=self.spacy_version or "?")
@@ -106,7 +121,7 @@ class Renderer:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
         elif status == "skipped":
-            pieces.append(f'!!! note "{self.s["skipped"].format(reason=result.message)}"')
+            pieces.append(f'!!! note "{self.s["skipped"].format(reason=literal(result.message))}"')
         elif status == "expected-error" and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
             pieces.append(_code("text", (result.output + error).strip(), title=
@@ -124,8 +139,8 @@ class Renderer:
 
     def status_box(self, result: BlockResult) -> str:
         line = result.where
-        title = f"{result.status} — {self.deck.path}:{line}"
-        body = [result.message]
+        title = literal(f"{result.status} — {self.deck.path}:{line}")
+        body = [literal(result.message)]
         if result.diff:
             body.append(_code("diff", result.diff))
         elif result.output.strip() and result.status != "expected-error":
@@ -134,7 +149,7 @@ class Renderer:
             body.append(_code("pytb", result.error["traceback"].strip()))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = ADMONITION.get(result.status, "note")
-        return f'!!! {kind} "{title.replace(chr(34), chr(39))}"\n    {indented}'
+        return f'!!! {kind} "{title}"\n    {indented}'
 
     def slide(self, slide: Slide, first: bool) -> str:
         # Slide titles below the first become section headings of the page.
