@@ -13,8 +13,7 @@ import sys
 
 import nbformat
 
-from slideproof.notebook import HIDDEN_TAG, deck_notebook, notebook_json
-from slideproof.render import strings
+from slideproof.notebook import HIDDEN_TAG, WITHHELD_TAG, deck_notebook, notebook_json
 from slideproof.report_page import report_markdown
 
 from conftest import REPO, write_deck
@@ -148,10 +147,13 @@ def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
     assert "## Printing" in markdown  # later slide titles are section headings
     assert 'src="../static/pipeline.svg"' in markdown
     assert "> **Speaker notes**" in markdown and "> Printing shows the language." in markdown
-    assert strings("en")["withheld"].format(v="3.8.0") in markdown
+    assert "**Withheld from the slides:** the next cell does not run as written with " \
+        "spaCy 3.8.0 (ValueError: [E966]" in html.unescape(markdown)
     code = [c for c in cells if c.cell_type == "code"]
-    sources = [c.source for c in code]
-    assert not any("create_pipe" in s for s in sources)  # withheld, not published
+    # Withheld from the page, kept in the notebook: tagged, so "Run All" goes past it.
+    [withheld] = [c for c in code if "create_pipe" in c.source]
+    assert {WITHHELD_TAG, "raises-exception"} <= set(withheld.metadata["tags"])
+    assert not withheld.outputs
     printing = next(c for c in code if "print(nlp.lang)" in c.source)
     assert [o.output_type for o in printing.outputs] == ["stream", "execute_result"]
     assert printing.outputs[0].text == "en\n"
@@ -161,8 +163,11 @@ def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
     raising = next(c for c in code if '{}["missing"]' in c.source)
     assert raising.outputs[0].output_type == "error"
     assert raising.outputs[0].ename == "KeyError"
+    assert "raises-exception" in raising.metadata["tags"]
     explain = next(c for c in code if "spacy.explain" in c.source)
     assert explain.outputs[-1].data["text/plain"] == "('Countries, cities, states', 42)"
+    assert not any("raises-exception" in c.metadata.get("tags", [])
+                   for c in (printing, hidden, explain))
     counts = [c.execution_count for c in code if c.execution_count]
     assert counts == sorted(counts) and len(set(counts)) == len(counts)
     assert nbformat.reads(notebook_json(nb), as_version=4) == nb
@@ -173,8 +178,105 @@ def test_notebook_speaks_the_deck_language(tmp_path, verify):
     nb = deck_notebook(result.deck, result, lang="pt", spacy_version="3.8.0")
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "> **Notas do apresentador**" in markdown
-    assert strings("pt")["withheld"].format(v="3.8.0") in markdown
+    assert "**Omitido dos slides:** a próxima célula não roda" in markdown
     assert nb.metadata["slideproof"]["lang"] == "pt"
+
+
+RUN_ALL_DECK = """\
+# Run all
+
+```python
+import spacy
+nlp = spacy.blank("en")
+```
+
+---
+
+# Half of a broken block runs
+
+```python
+defined_before = 41
+nlp.add_pipe(nlp.create_pipe("sentencizer"))
+defined_after = 1
+```
+
+```python {raises=KeyError}
+{}["missing"]
+```
+
+```python {hide}
+hidden = defined_before + 1
+```
+
+---
+
+# The names it defined before failing are there
+
+```python
+print(hidden, nlp.pipe_names)
+```
+
+```python {skip="needs the network"}
+import urllib.request
+urllib.request.urlopen("http://192.0.2.1", timeout=1)
+```
+
+```python
+defined_after
+```
+"""
+
+
+def test_notebook_runs_top_to_bottom_with_run_all(tmp_path, verify):
+    """What "Run All" does: nbclient runs every cell in order and stops at the first error
+    not tagged as expected. The withheld block runs up to its failing statement, as in the
+    build, so the cells after it that the build published get the same names and output."""
+    from nbclient import NotebookClient
+
+    [result] = verify(write_deck(tmp_path, "deck.md", RUN_ALL_DECK))
+    statuses = [r.status for r in result.blocks]
+    assert statuses == ["passed", "failed", "expected-error", "passed", "passed", "skipped",
+                        "blocked"]
+    nb = deck_notebook(result.deck, result, lang="en", spacy_version="3.8.0")
+    built = {c.source: [o.get("text") for o in c.outputs] for c in nb.cells
+             if c.cell_type == "code"}
+    ran = NotebookClient(nb, timeout=120, kernel_name="python3",
+                         resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = {c.source: c.outputs for c in ran.cells if c.cell_type == "code"}
+    printed = next(v for k, v in outputs.items() if k.startswith("print(hidden"))
+    assert printed[0].text == "42 []\n" == built["print(hidden, nlp.pipe_names)"][0]
+    withheld = [v for k, v in outputs.items() if "create_pipe" in k]
+    assert withheld[0][-1].output_type == "error" and withheld[0][-1].ename == "ValueError"
+    # The block the build blocked (it needs a name the failure left undefined) is withheld
+    # too, and raises the same NameError under Run All without stopping it.
+    [blocked] = [v for k, v in outputs.items() if k == "defined_after"]
+    assert blocked[-1].ename == "NameError"
+
+
+def test_notebook_keeps_a_block_that_never_finished_as_text(tmp_path, verify):
+    deck = write_deck(tmp_path, "deck.md", """\
+        # Slow
+
+        ```python
+        import time
+        x = 1
+        time.sleep(60)
+        ```
+
+        ```python
+        x
+        ```
+        """)
+    [result] = verify(deck, timeout=2)
+    assert [r.status for r in result.blocks] == ["timed-out", "passed"]
+    nb = deck_notebook(result.deck, result, lang="en", spacy_version="3.8.0")
+    # Nothing "Run All" could hang on; the cell that needs its names says so and is
+    # tagged, so its NameError does not stop the notebook.
+    [cell] = [c for c in nb.cells if c.cell_type == "code"]
+    assert cell.source == "x" and cell.metadata["tags"] == ["raises-exception"]
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "**Not run:**" in markdown and "time.sleep(60)" in markdown
+    assert "The next cell uses `x`, which the example at line 7 defines" in markdown
 
 
 def test_plugin_publishes_report_notebooks_and_json(tmp_path):

@@ -303,7 +303,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
                                                                     nb_url),
-                           prelude=self.verifier.options.prelude if self.verifier else "")
+                           prelude=self.verifier.options.prelude if self.verifier else "",
+                           deck_url=get_relative_url(page_file.url, nb_url) if rendered
+                           else None)
         path = folder / nb_uri
         text = notebook_json(nb)
         try:
