@@ -31,6 +31,11 @@ class Errors:
     E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
             "the file as UTF-8 text.")
 
+    # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
+    SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
+             "pages, without the toolbar, presentation mode or speaker view. Set "
+             "'theme: material' in mkdocs.yml to present them.")
+
 
 class DeckError(Exception):
     """The one error type for malformed input: a file, a line in it, and what to do."""

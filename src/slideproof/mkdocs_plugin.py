@@ -22,7 +22,7 @@ from mkdocs.utils import get_relative_url
 
 from .cache import Cache
 from .deck import decode, looks_like_deck, parse_deck
-from .errors import DeckError
+from .errors import DeckError, Errors
 from .i18n import language, words
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
@@ -126,10 +126,14 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                          else self.command == "serve")
         return config
 
-    @staticmethod
-    def _add_theme(config):
+    def _add_theme(self, config):
         """Put the packaged templates after the site's own ``custom_dir`` (so a course can
-        still override any of them) and before the theme's, as MkDocs' search plugin does."""
+        still override any of them) and before the theme's, as MkDocs' search plugin does.
+        They extend Material's templates: with another theme decks stay plain pages."""
+        if config.theme.name != "material":
+            self.say(logging.INFO, "[SP400] " + Errors.SP400.format(
+                theme=config.theme.name or config.theme.get("custom_dir")))
+            return
         dirs = config.theme.dirs
         if str(THEME_DIR) in dirs:
             return
