@@ -96,7 +96,6 @@ def test_adding_a_language_is_adding_one_file(tmp_path, monkeypatch):
         """), "utf-8")
     monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
     i18n._load.cache_clear()
-    monkeypatch.setattr(i18n, "_load", i18n._load)  # cleared again below
     write_deck(tmp_path / "docs", "deck.md", DECK, front="type: slides\nlang: it\n")
     (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
         site_name: Test
