@@ -10,8 +10,10 @@ import html
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
+import pytest
 
 from slideproof.notebook import HIDDEN_TAG, WITHHELD_TAG, deck_notebook, notebook_json
 from slideproof.report_page import report_markdown
@@ -310,3 +312,25 @@ def test_plugin_publishes_report_notebooks_and_json(tmp_path):
     data = json.loads((site / "slideproof-report.json").read_text("utf-8"))
     assert [d["path"] for d in data["decks"]] == ["deck.md"]
     assert data["summary"]["failed"] == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_every_course_notebook_runs_with_run_all(tmp_path, verify, lang):
+    """The bundled course's notebooks, as the site publishes them, run top to bottom in a
+    real kernel: every error is one the notebook marks as expected."""
+    from nbclient import NotebookClient
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / lang
+    paths = sorted(docs.glob("chapter*/*.md"))
+    assert len(paths) >= 5
+    for path, result in zip(paths, verify(*paths)):
+        nb = deck_notebook(result.deck, result, lang=lang, spacy_version="3.8")
+        folder = tmp_path / path.stem
+        folder.mkdir()
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        for cell in nb.cells:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            if errors:
+                assert "raises-exception" in cell.metadata.get("tags", []), \
+                    f"{path.name}: {cell.source[:80]!r} raised {errors[0].ename}"
