@@ -149,7 +149,7 @@ def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
     assert "## Printing" in markdown  # later slide titles are section headings
     assert 'src="../static/pipeline.svg"' in markdown
     assert "> **Speaker notes**" in markdown and "> Printing shows the language." in markdown
-    assert "**Withheld from the slides:** the next cell does not run as written with " \
+    assert "**Withheld from the slides:** the example here does not run as written with " \
         "spaCy 3.8.0 (ValueError: [E966]" in html.unescape(markdown)
     code = [c for c in cells if c.cell_type == "code"]
     # Withheld from the page, kept in the notebook: tagged, so "Run All" goes past it.
@@ -180,7 +180,7 @@ def test_notebook_speaks_the_deck_language(tmp_path, verify):
     nb = deck_notebook(result.deck, result, lang="pt", spacy_version="3.8.0")
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "> **Notas do apresentador**" in markdown
-    assert "**Omitido dos slides:** a próxima célula não roda" in markdown
+    assert "**Omitido dos slides:** o exemplo daqui não roda" in markdown
     assert nb.metadata["slideproof"]["lang"] == "pt"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -25,7 +26,7 @@ from .deck import decode, looks_like_deck, parse_deck
 from .errors import DeckError, Errors
 from .i18n import language, words
 from .judge import DeckResult, Policy
-from .notebook import deck_notebook, notebook_json
+from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .render import Renderer, literal, strings
 from .report import to_json, write_json
 from .report_page import report_markdown
@@ -87,6 +88,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
         self._separate_notebook_caches(config)
+        self._hide_withheld_cells(config)
         self._add_theme(config)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
@@ -344,6 +346,18 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         file.alternates = alternates
         file.locale_alternate_of = file.src_uri
 
+    @staticmethod
+    def _hide_withheld_cells(config) -> None:
+        """The notebook page shows what the deck page shows: setup code and the blocks the
+        deck withholds stay in the downloaded notebook (so "Run All" runs it as the build
+        did) and carry HIDDEN_TAG, which mkdocs-jupyter is told to leave out of the page
+        unless the site chose its own tags. (mkdocs-jupyter 0.25 honours only the first tag
+        of remove_cell_tags, so the withheld cells share that one tag.)"""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is None or not isinstance(jupyter.config.get("remove_tag_config"), dict):
+            return
+        jupyter.config["remove_tag_config"].setdefault("remove_cell_tags", [HIDDEN_TAG])
+
     def _separate_notebook_caches(self, config) -> None:
         """mkdocs-jupyter evicts, after each build, the cache entries that build did not
         use; mkdocs-static-i18n builds each language in turn, so each language would evict
@@ -377,7 +391,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             context["slideproof_links"] = links
         return context
 
+    # Material renders each entry of extra.alternate as <link rel="alternate"> and, on every
+    # page, fetches "sitemap.xml" relative to each of them. mkdocs-static-i18n points those
+    # entries at the page's translation (so the language menu stays on the page), which
+    # makes Material fetch .../chapter1/01-basics/sitemap.xml: a 404 in the console on
+    # every page. The <link>s go back to the language roots, where the sitemaps are; the
+    # language menu's own links (<a hreflang>) keep pointing at the translated page.
+    _ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]*)">')
+
+    def on_post_page(self, output, *, page, config):
+        i18n = config.plugins.get("i18n")
+        roots = {a.get("lang"): a.get("link") for a in
+                 (getattr(i18n, "extra_alternate", None) or []) if isinstance(a, dict)}
+        if not roots:
+            return output
+
+        def root(match: re.Match) -> str:
+            link = roots.get(match[1])
+            if not isinstance(link, str) or link.startswith(("http:", "https:")):
+                return match[0]
+            url = get_relative_url(link.strip("/") + "/" if link.strip("/") else ".", page.url)
+            url = url if url.endswith("/") else url + "/"
+            return f'<link rel="alternate" href="{url}" hreflang="{match[1]}">'
+
+        return self._ALTERNATE.sub(root, output)
+
     def on_post_build(self, *, config):
+        self._language_sitemap(config)
         if not self.config.execute or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
@@ -385,6 +425,21 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)
+        except OSError as err:
+            log.warning(f"slideproof: cannot write {target}: {err.strerror}")
+
+
+    def _language_sitemap(self, config) -> None:
+        """mkdocs-static-i18n writes one sitemap.xml, at the site's root, listing every
+        language; Material fetches one from each language root (see on_post_page)."""
+        prefix = getattr(self, "lang_prefix", "")
+        if not prefix:
+            return
+        source = Path(config.site_dir) / "sitemap.xml"
+        target = Path(config.site_dir) / prefix / "sitemap.xml"
+        try:
+            if source.is_file() and not target.is_file():
+                shutil.copyfile(source, target)
         except OSError as err:
             log.warning(f"slideproof: cannot write {target}: {err.strerror}")
 

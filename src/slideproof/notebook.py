@@ -120,7 +120,8 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             markdown.append("> " + notebook_words["withheld"].format(
                 v=spacy_version or "?", reason=literal(_first_line(r.message))))
             flush()
-            tags = [WITHHELD_TAG, RAISES_TAG] + ([] if block.shown else [HIDDEN_TAG])
+            # hidden on the notebook page too, as on the deck page
+            tags = [WITHHELD_TAG, RAISES_TAG, HIDDEN_TAG]
             cells.append(v4.new_code_cell(block.code, metadata={"tags": tags}))
             return
         markdown.append("> " + notebook_words["not_run"].format(
