@@ -6,10 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import write_deck
-
 from slideproof.judge import Policy
 from slideproof.report_page import report_markdown
+
+from conftest import write_deck
 
 USES_NLP = """\
     # {title}

@@ -12,13 +12,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_deck
 
 from slideproof import fix, rules, sandbox
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
 from slideproof.run import Options
 from slideproof.verify import Verifier
+
+from conftest import write_deck
 
 SEED = "seed/chapter4_02_training-loop.pt.md"
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_deck
 from slideproof import options
 from slideproof.errors import ConfigError
+
+from conftest import write_deck
 
 ENV = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
 

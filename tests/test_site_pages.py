@@ -6,14 +6,16 @@ tests/browser/ check the same pages once MkDocs and mkdocs-jupyter have rendered
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
+import pytest
 
-from slideproof.notebook import HIDDEN_TAG, deck_notebook, notebook_json
-from slideproof.render import strings
+from slideproof.notebook import HIDDEN_TAG, WITHHELD_TAG, deck_notebook, notebook_json
 from slideproof.report_page import report_markdown
 
 from conftest import write_deck
@@ -80,9 +82,11 @@ def test_report_page_lists_every_block_with_links(tmp_path, verify):
                                                                 "version": "3.8.0"}}}
     md = report_markdown([result], env, link=lambda path: "../deck/", lang="en")
     assert md.startswith("# Verification report")
-    assert "| spaCy | `3.8.0` |" in md
-    assert "`en_core_web_sm` 3.8.0" in md
-    rows = [line for line in md.splitlines() if line.startswith("| [")]
+    # Values are written as character references (never read as Markdown): compare text.
+    assert "| spaCy | <code>3.8.0</code> |" in html.unescape(md)
+    assert "<code>en_core_web_sm</code> 3.8.0" in html.unescape(md)
+    decks = md.split("## Decks")[1]
+    rows = [line for line in decks.splitlines() if line.startswith("| [")]
     assert len(rows) == len(result.blocks) == 5
     assert rows[0].startswith("| [2](../deck/#slide-2) |")
     assert "sp-status--failed" in md and "E966" in md
@@ -92,6 +96,26 @@ def test_report_page_lists_every_block_with_links(tmp_path, verify):
     # Messages are one table cell: no raw newlines or unescaped pipes break the table.
     for row in rows:
         assert row.count(" | ") >= 4
+
+
+def test_report_page_lists_problems_first_and_links_counts_and_json(tmp_path, verify):
+    result = _run(tmp_path, verify)
+    md = report_markdown([result], {"spacy": "3.8.0"}, link=lambda path: "../deck/",
+                         lang="en", json_url="../slideproof-report.json")
+    assert '<a href="../slideproof-report.json" download>' in md
+    # Problems come before the decks, with the cause, the deck and a link to the slide.
+    assert md.index("## Problems") < md.index("## Decks")
+    problems = md.split("## Problems")[1].split("## Decks")[0]
+    [row] = [line for line in problems.splitlines() if "sp-status--" in line]
+    assert "sp-status--failed" in row and "E966" in row and "withheld from the site" in row
+    assert "[A small deck](../deck/)" in row and "[3](../deck/#slide-3)" in row
+    # Each summary count links to the first row of its status, which carries the anchor.
+    summary = md.split("## Summary")[1].split("## Problems")[0]
+    for status in ("passed", "failed", "expected-error"):
+        assert f'<a href="#sp-{status}">' in summary
+        assert md.count(f'id="sp-{status}"') == 1
+    assert md.index('id="sp-failed"') > md.index("## Problems")
+    assert md.index('id="sp-passed"') > md.index("## Decks")
 
 
 def test_report_page_in_portuguese_and_without_links(tmp_path, verify):
@@ -125,10 +149,13 @@ def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
     assert "## Printing" in markdown  # later slide titles are section headings
     assert 'src="../static/pipeline.svg"' in markdown
     assert "> **Speaker notes**" in markdown and "> Printing shows the language." in markdown
-    assert strings("en")["withheld"].format(v="3.8.0") in markdown
+    assert "**Withheld from the slides:** the example here does not run as written with " \
+        "spaCy 3.8.0 (ValueError: [E966]" in html.unescape(markdown)
     code = [c for c in cells if c.cell_type == "code"]
-    sources = [c.source for c in code]
-    assert not any("create_pipe" in s for s in sources)  # withheld, not published
+    # Withheld from the page, kept in the notebook: tagged, so "Run All" goes past it.
+    [withheld] = [c for c in code if "create_pipe" in c.source]
+    assert {WITHHELD_TAG, "raises-exception"} <= set(withheld.metadata["tags"])
+    assert not withheld.outputs
     printing = next(c for c in code if "print(nlp.lang)" in c.source)
     assert [o.output_type for o in printing.outputs] == ["stream", "execute_result"]
     assert printing.outputs[0].text == "en\n"
@@ -138,8 +165,11 @@ def test_notebook_has_text_notes_code_and_real_outputs(tmp_path, verify):
     raising = next(c for c in code if '{}["missing"]' in c.source)
     assert raising.outputs[0].output_type == "error"
     assert raising.outputs[0].ename == "KeyError"
+    assert "raises-exception" in raising.metadata["tags"]
     explain = next(c for c in code if "spacy.explain" in c.source)
     assert explain.outputs[-1].data["text/plain"] == "('Countries, cities, states', 42)"
+    assert not any("raises-exception" in c.metadata.get("tags", [])
+                   for c in (printing, hidden, explain))
     counts = [c.execution_count for c in code if c.execution_count]
     assert counts == sorted(counts) and len(set(counts)) == len(counts)
     assert nbformat.reads(notebook_json(nb), as_version=4) == nb
@@ -150,8 +180,105 @@ def test_notebook_speaks_the_deck_language(tmp_path, verify):
     nb = deck_notebook(result.deck, result, lang="pt", spacy_version="3.8.0")
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "> **Notas do apresentador**" in markdown
-    assert strings("pt")["withheld"].format(v="3.8.0") in markdown
+    assert "**Omitido dos slides:** o exemplo daqui não roda" in markdown
     assert nb.metadata["slideproof"]["lang"] == "pt"
+
+
+RUN_ALL_DECK = """\
+# Run all
+
+```python
+import spacy
+nlp = spacy.blank("en")
+```
+
+---
+
+# Half of a broken block runs
+
+```python
+defined_before = 41
+nlp.add_pipe(nlp.create_pipe("sentencizer"))
+defined_after = 1
+```
+
+```python {raises=KeyError}
+{}["missing"]
+```
+
+```python {hide}
+hidden = defined_before + 1
+```
+
+---
+
+# The names it defined before failing are there
+
+```python
+print(hidden, nlp.pipe_names)
+```
+
+```python {skip="needs the network"}
+import urllib.request
+urllib.request.urlopen("http://192.0.2.1", timeout=1)
+```
+
+```python
+defined_after
+```
+"""
+
+
+def test_notebook_runs_top_to_bottom_with_run_all(tmp_path, verify):
+    """What "Run All" does: nbclient runs every cell in order and stops at the first error
+    not tagged as expected. The withheld block runs up to its failing statement, as in the
+    build, so the cells after it that the build published get the same names and output."""
+    from nbclient import NotebookClient
+
+    [result] = verify(write_deck(tmp_path, "deck.md", RUN_ALL_DECK))
+    statuses = [r.status for r in result.blocks]
+    assert statuses == ["passed", "failed", "expected-error", "passed", "passed", "skipped",
+                        "blocked"]
+    nb = deck_notebook(result.deck, result, lang="en", spacy_version="3.8.0")
+    built = {c.source: [o.get("text") for o in c.outputs] for c in nb.cells
+             if c.cell_type == "code"}
+    ran = NotebookClient(nb, timeout=120, kernel_name="python3",
+                         resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = {c.source: c.outputs for c in ran.cells if c.cell_type == "code"}
+    printed = next(v for k, v in outputs.items() if k.startswith("print(hidden"))
+    assert printed[0].text == "42 []\n" == built["print(hidden, nlp.pipe_names)"][0]
+    withheld = [v for k, v in outputs.items() if "create_pipe" in k]
+    assert withheld[0][-1].output_type == "error" and withheld[0][-1].ename == "ValueError"
+    # The block the build blocked (it needs a name the failure left undefined) is withheld
+    # too, and raises the same NameError under Run All without stopping it.
+    [blocked] = [v for k, v in outputs.items() if k == "defined_after"]
+    assert blocked[-1].ename == "NameError"
+
+
+def test_notebook_keeps_a_block_that_never_finished_as_text(tmp_path, verify):
+    deck = write_deck(tmp_path, "deck.md", """\
+        # Slow
+
+        ```python
+        import time
+        x = 1
+        time.sleep(60)
+        ```
+
+        ```python
+        x
+        ```
+        """)
+    [result] = verify(deck, timeout=2)
+    assert [r.status for r in result.blocks] == ["timed-out", "passed"]
+    nb = deck_notebook(result.deck, result, lang="en", spacy_version="3.8.0")
+    # Nothing "Run All" could hang on; the cell that needs its names says so and is
+    # tagged, so its NameError does not stop the notebook.
+    [cell] = [c for c in nb.cells if c.cell_type == "code"]
+    assert cell.source == "x" and cell.metadata["tags"] == ["raises-exception"]
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "**Not run:**" in markdown and "time.sleep(60)" in markdown
+    assert "The next cell uses `x`, which the example at line 7 defines" in markdown
 
 
 def test_plugin_publishes_report_notebooks_and_json(tmp_path):
@@ -185,3 +312,25 @@ def test_plugin_publishes_report_notebooks_and_json(tmp_path):
     data = json.loads((site / "slideproof-report.json").read_text("utf-8"))
     assert [d["path"] for d in data["decks"]] == ["deck.md"]
     assert data["summary"]["failed"] == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_every_course_notebook_runs_with_run_all(tmp_path, verify, lang):
+    """The bundled course's notebooks, as the site publishes them, run top to bottom in a
+    real kernel: every error is one the notebook marks as expected."""
+    from nbclient import NotebookClient
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / lang
+    paths = sorted(docs.glob("chapter*/*.md"))
+    assert len(paths) >= 5
+    for path, result in zip(paths, verify(*paths)):
+        nb = deck_notebook(result.deck, result, lang=lang, spacy_version="3.8")
+        folder = tmp_path / path.stem
+        folder.mkdir()
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        for cell in nb.cells:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            if errors:
+                assert "raises-exception" in cell.metadata.get("tags", []), \
+                    f"{path.name}: {cell.source[:80]!r} raised {errors[0].ename}"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 

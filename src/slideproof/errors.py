@@ -60,7 +60,6 @@ class Errors:
     SP231 = ("'{lang}' is not a language code (two or three lowercase letters, e.g. "
              "--lang en,pt).")
 
-
     # -- trust boundary: input that is not a deck, hostile front matter, report paths --
     SP100 = ("No decks found under {paths}. A deck is a Markdown file whose front matter "
              "says 'type: slides'; check the paths.")
@@ -86,6 +85,11 @@ class Errors:
     SP302 = "{path} cannot be written ({problem}); nothing was changed. Check its permissions."
     SP303 = ("verified fix available: slideproof fix {path}")
 
+    # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
+    SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
+             "pages, without the toolbar, presentation mode or speaker view. Set "
+             "'theme: material' in mkdocs.yml to present them.")
+
 
 def coded(name: str, **values) -> str:
     """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""
@@ -106,11 +110,6 @@ class DeckError(Exception):
         self.line = line
         self.message = message
         super().__init__(f"{self.path}:{self.line}: {message}")
-
-
-def coded(code: str, **values) -> str:
-    """A message of ``Errors`` as the user sees it, prefixed with its code like spaCy does."""
-    return f"[{code}] " + getattr(Errors, code).format(**values)
 
 
 class ConfigError(Exception):

@@ -9,6 +9,8 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -19,12 +21,20 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from . import fix as fix_mod
-from .deck import decode, duration_minutes, language_of_path, looks_like_deck, parse_deck, read_source
-from .errors import ConfigError, DeckError
+from .deck import (
+    decode,
+    duration_minutes,
+    language_of_path,
+    looks_like_deck,
+    parse_deck,
+    read_source,
+)
+from .errors import ConfigError, DeckError, coded
+from .i18n import language, words
 from .judge import DeckResult
-from .notebook import deck_notebook, notebook_json
+from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import SPECS, Layer, load
-from .render import Renderer, strings
+from .render import Renderer, literal, strings
 from .report import to_json, write_json
 from .report_page import report_markdown
 from .verify import Verification, Verifier
@@ -69,6 +79,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
         self._separate_notebook_caches(config)
+        self._hide_withheld_cells(config)
         self._add_theme(config)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
@@ -100,10 +111,14 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.show_all = show_all if show_all is not None else self.command == "serve"
         return config
 
-    @staticmethod
-    def _add_theme(config):
+    def _add_theme(self, config):
         """Put the packaged templates after the site's own ``custom_dir`` (so a course can
-        still override any of them) and before the theme's, as MkDocs' search plugin does."""
+        still override any of them) and before the theme's, as MkDocs' search plugin does.
+        They extend Material's templates: with another theme decks stay plain pages."""
+        if config.theme.name != "material":
+            self.say(logging.INFO, coded(
+                "SP400", theme=config.theme.name or config.theme.get("custom_dir")))
+            return
         dirs = config.theme.dirs
         if str(THEME_DIR) in dirs:
             return
@@ -165,8 +180,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
-        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, {len(decks) - ran} "
-                 f"from cache) with spaCy {self.environment.get('spacy')}"
+        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
+                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')}"
                  + (f"; runner pid {pool.proc.pid}" if pool and pool.alive else ""))
 
     # -- pages ----------------------------------------------------------------------------
@@ -175,7 +190,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if uri in self.errors:
             err = self.errors[uri]
             return (f'!!! failure "This deck could not be read"\n    `{err.path}:{err.line}`: '
-                    f"{err.message}\n")
+                    f"{literal(err.message)}\n")
         deck = self.decks.get(uri)
         if deck is None:
             return markdown
@@ -194,8 +209,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
-        page.meta["slideproof"] = {"lang": lang, "strings": strings(lang),
-                                   "slides": len(deck.slides),
+        page.meta["slideproof"] = {"lang": language(lang), "strings": strings(lang),
+                                   "ui": words(lang, "ui"), "slides": len(deck.slides),
                                    "duration": duration_minutes(deck.meta.get("duration"))}
         return renderer.markdown()
 
@@ -234,7 +249,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 errors=[e for uri, e in self.errors.items() if files.get_file_from_path(uri)],
                 # a link to the deck's source, which MkDocs checks and turns into its URL
                 link=lambda path: (get_relative_url(path, report_uri) if path in decks
-                                   else None))
+                                   else None),
+                # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
+                json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, report_url))
             if self._has_template(config, "slideproof-report.html"):
                 content = "---\ntemplate: slideproof-report.html\n---\n\n" + content
             report = File.generated(config, report_uri, content=content)
@@ -281,7 +298,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
                                                                     nb_url),
-                           prelude=self._prelude_code(deck))
+                           prelude=self._prelude_code(deck),
+                           deck_url=get_relative_url(page_file.url, nb_url) if rendered
+                           else None)
         path = folder / nb_uri
         text = notebook_json(nb)
         try:
@@ -320,6 +339,18 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         file.alternates = alternates
         file.locale_alternate_of = file.src_uri
 
+    @staticmethod
+    def _hide_withheld_cells(config) -> None:
+        """The notebook page shows what the deck page shows: setup code and the blocks the
+        deck withholds stay in the downloaded notebook (so "Run All" runs it as the build
+        did) and carry HIDDEN_TAG, which mkdocs-jupyter is told to leave out of the page
+        unless the site chose its own tags. (mkdocs-jupyter 0.25 honours only the first tag
+        of remove_cell_tags, so the withheld cells share that one tag.)"""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is None or not isinstance(jupyter.config.get("remove_tag_config"), dict):
+            return
+        jupyter.config["remove_tag_config"].setdefault("remove_cell_tags", [HIDDEN_TAG])
+
     def _separate_notebook_caches(self, config) -> None:
         """mkdocs-jupyter evicts, after each build, the cache entries that build did not
         use; mkdocs-static-i18n builds each language in turn, so each language would evict
@@ -353,7 +384,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             context["slideproof_links"] = links
         return context
 
+    # Material renders each entry of extra.alternate as <link rel="alternate"> and, on every
+    # page, fetches "sitemap.xml" relative to each of them. mkdocs-static-i18n points those
+    # entries at the page's translation (so the language menu stays on the page), which
+    # makes Material fetch .../chapter1/01-basics/sitemap.xml: a 404 in the console on
+    # every page. The <link>s go back to the language roots, where the sitemaps are; the
+    # language menu's own links (<a hreflang>) keep pointing at the translated page.
+    _ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]*)">')
+
+    def on_post_page(self, output, *, page, config):
+        i18n = config.plugins.get("i18n")
+        roots = {a.get("lang"): a.get("link") for a in
+                 (getattr(i18n, "extra_alternate", None) or []) if isinstance(a, dict)}
+        if not roots:
+            return output
+
+        def root(match: re.Match) -> str:
+            link = roots.get(match[1])
+            if not isinstance(link, str) or link.startswith(("http:", "https:")):
+                return match[0]
+            url = get_relative_url(link.strip("/") + "/" if link.strip("/") else ".", page.url)
+            url = url if url.endswith("/") else url + "/"
+            return f'<link rel="alternate" href="{url}" hreflang="{match[1]}">'
+
+        return self._ALTERNATE.sub(root, output)
+
     def on_post_build(self, *, config):
+        self._language_sitemap(config)
         if not self.settings["execute"] or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
@@ -361,6 +418,21 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)
+        except OSError as err:
+            log.warning(f"slideproof: cannot write {target}: {err.strerror}")
+
+
+    def _language_sitemap(self, config) -> None:
+        """mkdocs-static-i18n writes one sitemap.xml, at the site's root, listing every
+        language; Material fetches one from each language root (see on_post_page)."""
+        prefix = getattr(self, "lang_prefix", "")
+        if not prefix:
+            return
+        source = Path(config.site_dir) / "sitemap.xml"
+        target = Path(config.site_dir) / prefix / "sitemap.xml"
+        try:
+            if source.is_file() and not target.is_file():
+                shutil.copyfile(source, target)
         except OSError as err:
             log.warning(f"slideproof: cannot write {target}: {err.strerror}")
 

@@ -5,51 +5,49 @@ python blocks become code cells carrying the output of this build's run: printed
 ``stream`` output, the last expression's value as ``execute_result`` (``text/plain``), a
 declared error as an ``error`` output. Setup code and hidden blocks are included, tagged
 ``slideproof-hidden`` (so a site can leave them out of the rendered page while the
-downloaded notebook still runs top to bottom). Withheld blocks become a short notice.
+downloaded notebook still runs top to bottom). Cells meant to raise are tagged
+``raises-exception``; withheld blocks are kept, after a notice, so "Run All" runs the
+notebook top to bottom as the build ran the deck (see ``withheld`` below).
 """
 
 from __future__ import annotations
 
-import re
+import ast
 from collections.abc import Callable
 
 import nbformat
 from nbformat import v4
 
 from .deck import Block, Deck, Text
-from .judge import BlockResult, DeckResult, Policy
-from .render import strings
+from .i18n import words
+from .judge import BlockResult, DeckResult, Policy, defined_names
+from .render import _code, literal, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
-# A leading "/" in an image path means the course's static folder (as on the deck page).
-_STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
-_STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
-INTRO = {
-    "en": "*This notebook was made from the deck's slides. Every output in it is the real "
-          "output of its code, run with spaCy {v} when the site was built.*",
-    "pt": "*Este notebook foi gerado a partir dos slides da apresentação. Cada saída nele é a "
-          "saída real do código, executado com a spaCy {v} quando o site foi gerado.*",
-    "es": "*Este notebook se generó a partir de las diapositivas. Cada salida es la salida "
-          "real del código, ejecutado con spaCy {v} al generar el sitio.*",
-    "de": "*Dieses Notebook wurde aus den Folien erzeugt. Jede Ausgabe ist die echte Ausgabe "
-          "des Codes, ausgeführt mit spaCy {v} beim Erstellen der Website.*",
-    "fr": "*Ce notebook a été créé à partir des diapositives. Chaque sortie est la vraie "
-          "sortie du code, exécuté avec spaCy {v} lors de la construction du site.*",
-}
+WITHHELD_TAG = "slideproof-withheld"  # a block the deck page withholds, kept so later cells run
+RAISES_TAG = "raises-exception"  # Jupyter's (and nbclient's) mark for a cell meant to raise
 
 
-def _text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
-    text = part.text
-    if shift:
-        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
-    text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
-    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+def status_ran(r: BlockResult) -> bool:
+    """Whether the block ran to its end or to its own exception in the deck's session."""
+    if r.status in ("timed-out", "crashed"):
+        return False
+    if r.status == "blocked":  # blocked by a missing name ran (and raised NameError)
+        return bool(r.error)
+    return True
 
 
-def _fenced(lang: str, code: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{code}\n{fence}"
+def used_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load)}
+
+
+def _first_line(message: str) -> str:
+    return (message or "").strip().split("\n")[0]
 
 
 def _outputs(result: BlockResult | None, count: int) -> list:
@@ -72,12 +70,13 @@ def _outputs(result: BlockResult | None, count: int) -> list:
 def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = None,
                   policy: Policy | None = None, spacy_version: str = "",
                   static_url: Callable[[str], str] | None = None,
-                  prelude: str = "") -> nbformat.NotebookNode:
-    """The deck as a notebook. Blocks that are not published (by ``policy``) are replaced
-    by the same notice the deck page shows."""
+                  prelude: str = "", deck_url: str | None = None) -> nbformat.NotebookNode:
+    """The deck as a notebook. Blocks that are not published (by ``policy``) follow a
+    notice; ``deck_url`` (relative to the notebook's page) links back to the deck."""
     policy = policy or Policy()
     lang = lang or deck.meta.get("lang") or "en"
     s = strings(lang)
+    notebook_words = words(lang, "notebook")
     static_url = static_url or (lambda path: "/" + path)
     by_line = {r.block.line: r for r in (result.blocks if result else [])}
     nb = v4.new_notebook()
@@ -89,6 +88,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
     cells = nb.cells
     count = 0
     markdown: list[str] = []
+    unrun: dict[str, int] = {}  # name → line of a block kept as text that defines it
 
     def flush() -> None:
         text = "\n\n".join(m.strip("\n") for m in markdown if m.strip())
@@ -105,6 +105,40 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
     setup += [b.code for b in deck.python_blocks if b.attrs.get("setup")]
     if setup:
         hidden_cell("\n\n".join(c.strip("\n") for c in setup))
+        if result is not None and result.error:  # the setup failed in the build too
+            cells[-1].metadata.tags.append(RAISES_TAG)
+
+    def withheld(block: Block, r: BlockResult) -> None:
+        """A block the deck page withholds. One that ran in the deck's session stays a code
+        cell, so "Run All" does what the build did: its statements up to the one that failed
+        run, defining what later cells use, and its error (tagged as expected) does not stop
+        the notebook. One the session never finished (a timeout, a crash, a session that had
+        ended) stays as text: running it could hang or kill the kernel."""
+        nonlocal count
+        if status_ran(r):
+            depends(block)
+            markdown.append("> " + notebook_words["withheld"].format(
+                v=spacy_version or "?", reason=literal(_first_line(r.message))))
+            flush()
+            # hidden on the notebook page too, as on the deck page
+            tags = [WITHHELD_TAG, RAISES_TAG, HIDDEN_TAG]
+            cells.append(v4.new_code_cell(block.code, metadata={"tags": tags}))
+            return
+        markdown.append("> " + notebook_words["not_run"].format(
+            v=spacy_version or "?", reason=literal(_first_line(r.message))))
+        markdown.append(_code("python", block.code))
+        for name in defined_names(block.code):
+            unrun.setdefault(name, block.line)
+
+    def depends(block: Block) -> list[str]:
+        """Tags for a cell that uses names only a block kept as text defines: under
+        "Run All" it raises NameError, which must not stop the notebook; the reader is told."""
+        names = sorted(used_names(block.code) & unrun.keys())
+        if not names:
+            return []
+        markdown.append("> " + notebook_words["depends"].format(
+            names=", ".join(f"`{n}`" for n in names), line=unrun[names[0]]))
+        return [RAISES_TAG]
 
     def code_block(block: Block, shift: int) -> None:
         nonlocal count
@@ -112,35 +146,42 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             return
         if not block.runs:
             if block.lang == "out":
-                markdown.append(_fenced("text", block.code))
+                markdown.append(_code("text", block.code))
             else:
-                markdown.append(_fenced(block.lang, block.code))
+                markdown.append(_code(block.lang, block.code))
             return
         if block.attrs.get("setup"):
             return  # already in the first cell
         r = by_line.get(block.line)
         status = r.status if r else None
         if r is not None and not (policy.publishes(status) or status == "skipped"):
-            if status == "unverified":
-                markdown.append(f"> **{s['not_run']}:** {r.message}")
-            else:
-                markdown.append("> " + s["withheld"].format(v=spacy_version or "?"))
+            withheld(block, r)
             return
+        tags = depends(block)
         if not block.shown:
             flush()
             count += 1
             hidden_cell(block.code)
+            cells[-1].metadata.tags.extend(tags)
             cells[-1].execution_count = count
             cells[-1].outputs = _outputs(r, count)
+            if status == "expected-error":
+                cells[-1].metadata.tags.append(RAISES_TAG)
             return
         flush()
         if status == "skipped":
-            cells.append(v4.new_code_cell(block.code))
-            markdown.append("> " + s["skipped"].format(reason=r.message))
+            # Never run by slideproof: under "Run All" it may raise, which must not stop
+            # the cells after it.
+            cells.append(v4.new_code_cell(block.code, metadata={"tags": [RAISES_TAG]}))
+            markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
             return
         count += 1
         cell = v4.new_code_cell(block.code, execution_count=count)
         cell.outputs = _outputs(r, count)
+        if status == "expected-error" and RAISES_TAG not in tags:
+            tags.append(RAISES_TAG)
+        if tags:
+            cell.metadata["tags"] = tags
         if r is None and block.expected is not None:
             cell.outputs = [v4.new_output("stream", name="stdout", text=block.expected.code)]
         cells.append(cell)
@@ -149,31 +190,35 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         shift = 0 if i == 0 else 1
         for part in slide.parts:
             if isinstance(part, Text):
-                markdown.append(_text(part, shift, static_url))
+                markdown.append(slide_text(part, shift, static_url))
             else:
                 code_block(part, shift)
         if slide.notes:
             notes: list[str] = []
             for part in slide.notes:
                 if isinstance(part, Text):
-                    notes.append(_text(part, shift, static_url).strip("\n"))
+                    notes.append(slide_text(part, shift, static_url).strip("\n"))
                 elif not part.attached:
-                    notes.append(_fenced("text" if part.lang == "out" else part.lang,
+                    notes.append(_code("text" if part.lang == "out" else part.lang,
                                          part.code))
             body = "\n\n".join(n for n in notes if n.strip())
             quoted = "\n".join("> " + line if line else ">" for line in body.split("\n"))
             markdown.append(f"> **{s['notes']}**\n>\n{quoted}")
         flush()
     flush()
+    intro = []
+    if deck_url:
+        intro.append(f"[← {notebook_words['back']}]({deck_url})")
     if spacy_version:
-        intro = INTRO.get(lang.split("-")[0].split("_")[0].lower(), INTRO["en"])
+        intro.append(notebook_words["intro"].format(v=spacy_version))
+    if intro:
         first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
         if first >= 0 and cells[first].source.startswith("# "):  # right under the title
             title, _, rest = cells[first].source.partition("\n")
             cells[first].source = title
             if rest.strip():
                 cells.insert(first + 1, v4.new_markdown_cell(rest.strip("\n")))
-        cells.insert(first + 1, v4.new_markdown_cell(intro.format(v=spacy_version)))
+        cells.insert(first + 1, v4.new_markdown_cell("\n\n".join(intro)))
     nbformat.validate(nb)
     # nbformat gives cells random ids; stable ones keep the file identical from build to
     # build, so mkdocs-jupyter's cache (keyed on the file's bytes) is not missed every time.

@@ -15,44 +15,9 @@ import re
 from collections.abc import Callable
 
 from .deck import DISPLAY_ATTRS, Block, Deck, Slide, Text
+from .i18n import words
 from .judge import BlockResult, Policy
 
-STRINGS = {
-    "en": {"notes": "Speaker notes", "output": "Output", "verified": "verified with spaCy {v}",
-           "withheld_title": "Example withheld",
-           "withheld": "This example does not run as written with spaCy {v}, so it is not shown.",
-           "expected_error": "Raises {error}, as intended", "slide": "Slide {n}",
-           "line": "line {n}", "skipped": "Not run: {reason}", "not_run": "Not run"},
-    "pt": {"notes": "Notas do apresentador", "output": "Saída",
-           "verified": "verificada com spaCy {v}",
-           "withheld_title": "Exemplo omitido",
-           "withheld": "Este exemplo não roda como está escrito com a spaCy {v}, "
-                       "por isso não é mostrado.",
-           "expected_error": "Gera {error}, como esperado", "slide": "Slide {n}",
-           "line": "linha {n}", "skipped": "Não executado: {reason}",
-           "not_run": "Não executado"},
-    "es": {"notes": "Notas del presentador", "output": "Salida",
-           "verified": "verificada con spaCy {v}",
-           "withheld_title": "Ejemplo omitido",
-           "withheld": "Este ejemplo no funciona tal como está escrito con spaCy {v}, "
-                       "por eso no se muestra.",
-           "expected_error": "Lanza {error}, como se espera", "slide": "Diapositiva {n}",
-           "line": "línea {n}", "skipped": "No ejecutado: {reason}", "not_run": "No ejecutado"},
-    "de": {"notes": "Sprechernotizen", "output": "Ausgabe",
-           "verified": "geprüft mit spaCy {v}",
-           "withheld_title": "Beispiel zurückgehalten",
-           "withheld": "Dieses Beispiel läuft so nicht mit spaCy {v} und wird daher nicht gezeigt.",
-           "expected_error": "Löst {error} aus, wie beabsichtigt", "slide": "Folie {n}",
-           "line": "Zeile {n}", "skipped": "Nicht ausgeführt: {reason}",
-           "not_run": "Nicht ausgeführt"},
-    "fr": {"notes": "Notes de l'orateur", "output": "Sortie",
-           "verified": "vérifiée avec spaCy {v}",
-           "withheld_title": "Exemple retiré",
-           "withheld": "Cet exemple ne fonctionne pas tel quel avec spaCy {v} : "
-                       "il n'est donc pas affiché.",
-           "expected_error": "Lève {error}, comme prévu", "slide": "Diapositive {n}",
-           "line": "ligne {n}", "skipped": "Non exécuté : {reason}", "not_run": "Non exécuté"},
-}
 ADMONITION = {"failed": "failure", "crashed": "failure", "timed-out": "failure",
               "blocked": "warning", "output-differs": "warning", "deprecated": "warning",
               "unverified": "question", "skipped": "note", "expected-error": "success",
@@ -106,8 +71,23 @@ _SLIDE_INCREMENTAL = re.compile(r"<!--\s*\.slide:\s*(?P<off>no-)?incremental\s*-
 
 
 def strings(lang: str | None) -> dict[str, str]:
-    base = (lang or "en").split("-")[0].split("_")[0].lower()
-    return STRINGS.get(base, STRINGS["en"])
+    """The deck page's words in ``lang`` (see locales/)."""
+    return words(lang, "deck")
+
+
+# Everything an example produces is text: as character references no character of it can
+# start Markdown (emphasis, links, attr_list braces, headings, lists) or HTML (tags, entities).
+# (".,;?/'" start nothing, except a "1." opening a line, which literal() handles.)
+_LITERAL = {ord(c): f"&#{ord(c)};" for c in "!\"#$%&()*+-:<=>@[\\]^_`{|}~"}
+_ORDERED = re.compile(r"^(\d+)\.(?=\s|$)")
+
+
+def literal(text: object) -> str:
+    """Text (an error message, a reason) for Markdown that must show it exactly as it is.
+    Lines lose their indentation (which Markdown would read as code); paragraphs stay."""
+    lines = str(text if text is not None else "").split("\n")
+    return "\n".join(_ORDERED.sub(r"\1&#46;", line.strip().translate(_LITERAL))
+                     for line in lines)
 
 
 def _fence_for(code: str, char: str = "`") -> str:
@@ -141,6 +121,16 @@ def _code(lang: str, code: str, title: str | None = None,
     return f"{fence}{info}\n{code}\n{fence}"
 
 
+def slide_text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
+    """A slide's Markdown with its headings ``shift`` levels down and a leading "/" in an
+    image path pointing at the course's static folder."""
+    text = part.text
+    if shift:
+        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+    text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+
+
 class Renderer:
     """``mode``: ``build`` (publish what runs), ``serve`` (show everything), ``plain``
     (no results: every block shown as written)."""
@@ -160,11 +150,8 @@ class Renderer:
 
     # -- pieces -------------------------------------------------------------------------
     def text(self, part: Text, shift: int) -> str:
-        text = nest_lists(part.text)
-        if shift:
-            text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
-        text = _STATIC_SRC.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
-        return _STATIC_MD.sub(lambda m: m["pre"] + self.static_url(m["path"]), text)
+        # two-space nested lists (CommonMark) nest on deck pages too
+        return nest_lists(slide_text(part, shift, self.static_url))
 
     def block(self, block: Block) -> str:
         if block.attached:
@@ -181,7 +168,7 @@ class Renderer:
         publish = result is None or self.policy.publishes(status) or status == "skipped"
         if self.mode == "build" and result is not None and not publish:
             if status == "unverified":  # the environment lacks a model, not the example
-                title, notice = self.s["not_run"], result.message
+                title, notice = self.s["not_run"], literal(result.message)
             else:
                 title = self.s["withheld_title"]
                 notice = self.s["withheld"].format(v=self.spacy_version or "?")
@@ -193,7 +180,7 @@ class Renderer:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
         elif status == "skipped":
-            pieces.append(f'!!! note "{self.s["skipped"].format(reason=result.message)}"')
+            pieces.append(f'!!! note "{self.s["skipped"].format(reason=literal(result.message))}"')
         elif status == "expected-error" and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
             pieces.append(_code("text", (result.output + error).strip(), title=
@@ -211,8 +198,8 @@ class Renderer:
 
     def status_box(self, result: BlockResult) -> str:
         line = result.where
-        title = f"{result.status} — {self.deck.path}:{line}"
-        body = [result.message]
+        title = literal(f"{result.status} — {self.deck.path}:{line}")
+        body = [literal(result.message)]
         if result.diff:
             body.append(_code("diff", result.diff))
         elif result.output.strip() and result.status != "expected-error":
@@ -226,7 +213,7 @@ class Renderer:
             body.append(_code("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = ADMONITION.get(result.status, "note")
-        return f'!!! {kind} "{title.replace(chr(34), chr(39))}"\n    {indented}'
+        return f'!!! {kind} "{title}"\n    {indented}'
 
     def incremental(self, slide: Slide) -> bool:
         """Front matter ``incremental: true`` for every slide, ``<!-- .slide: incremental -->``

@@ -13,60 +13,23 @@ import html
 from collections.abc import Callable, Iterable
 
 from .errors import DeckError
-from .judge import STATUSES, DeckResult, Policy
+from .i18n import words
+from .judge import EXPECTED_ERROR, PASSED, SKIPPED, STATUSES, DeckResult, Policy
+from .render import literal
 from .report import causes
-
-PAGE_STRINGS = {
-    "en": {
-        "title": "Verification report",
-        "intro": "Every Python example of every deck on this site was run when the site was "
-                 "built. This page lists each one with what happened.",
-        "environment": "Environment", "summary": "Summary", "decks": "Decks",
-        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Models",
-        "sandbox": "Sandbox", "slideproof": "slideproof", "none": "none",
-        "deck": "Deck", "blocks": "Blocks", "status": "Status", "count": "Count",
-        "slide": "Slide", "line": "Line", "time": "Time", "message": "Message",
-        "cached": "from the cache of an earlier build with the same code and versions",
-        "no_blocks": "This deck has no Python examples.",
-        "no_decks": "No decks were verified.",
-        "deck_error": "The deck as a whole failed",
-        "unreadable": "Decks that could not be read",
-        "withheld": "withheld from the site",
-        "causes": "Causes, most blocks first",
-        "total": "Total", "component": "Component", "version": "Version",
-    },
-    "pt": {
-        "title": "Relatório de verificação",
-        "intro": "Todos os exemplos em Python de todos os slides deste site foram executados "
-                 "quando o site foi gerado. Esta página lista cada um e o que aconteceu.",
-        "environment": "Ambiente", "summary": "Resumo", "decks": "Apresentações",
-        "python": "Python", "spacy": "spaCy", "thinc": "thinc", "models": "Modelos",
-        "sandbox": "Isolamento", "slideproof": "slideproof", "none": "nenhum",
-        "deck": "Apresentação", "blocks": "Blocos", "status": "Estado",
-        "count": "Quantidade",
-        "slide": "Slide", "line": "Linha", "time": "Tempo", "message": "Mensagem",
-        "cached": "do cache de um build anterior com o mesmo código e as mesmas versões",
-        "no_blocks": "Esta apresentação não tem exemplos em Python.",
-        "no_decks": "Nenhuma apresentação foi verificada.",
-        "deck_error": "A apresentação inteira falhou",
-        "unreadable": "Apresentações que não puderam ser lidas",
-        "withheld": "omitido do site",
-        "causes": "Causas, primeiro as que afetam mais blocos",
-        "total": "Total", "component": "Componente", "version": "Versão",
-    },
-}
 
 
 def page_strings(lang: str | None) -> dict[str, str]:
-    base = (lang or "en").split("-")[0].split("_")[0].lower()
-    return PAGE_STRINGS.get(base, PAGE_STRINGS["en"])
+    return words(lang, "report")
 
 
 def _cell(text: object) -> str:
-    """Text safe inside a Markdown table cell: one line, no pipes, no raw HTML."""
-    value = html.escape(str(text if text is not None else ""), quote=False)
-    value = " ".join(value.split())
-    return value.replace("|", "\\|").replace("`", "&#96;")
+    """Text shown as it is inside a Markdown table cell: one line, no Markdown, no HTML."""
+    return " ".join(literal(text).split())
+
+
+def _code(text: object) -> str:
+    return f"<code>{_cell(text)}</code>"
 
 
 def _summary(message: str, limit: int = 240) -> str:
@@ -83,86 +46,156 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value else "—"
 
 
+# Statuses that need the author's attention: the Problems table lists them first.
+PROBLEMS = tuple(st for st in STATUSES if st not in (PASSED, EXPECTED_ERROR, SKIPPED))
+
+
+def _anchor(status: str) -> str:
+    return f"sp-{status}"
+
+
 def report_markdown(results: Iterable[DeckResult], environment: dict, *,
                     link: Callable[[str], str | None] | None = None,
                     lang: str | None = "en", policy: Policy | None = None,
-                    errors: Iterable[DeckError] = ()) -> str:
+                    errors: Iterable[DeckError] = (), json_url: str | None = None) -> str:
     """The report page. ``link(deck_path)`` gives the URL of a deck's page relative to the
-    report page (or None: the deck is not on this site); slide anchors are ``#slide-N``."""
+    report page (or None: the deck is not on this site); slide anchors are ``#slide-N``.
+    ``json_url``: where the same report is as JSON, relative to this page.
+
+    Sections, in order: environment, summary (each count links to its first row),
+    problems (every block that needs the author, and every deck that failed as a whole or
+    could not be read), then each deck with all its blocks."""
     s = page_strings(lang)
-    policy = policy or Policy()
+    page = _Page(s, policy or Policy(), link or (lambda path: None))
     results = list(results)
     errors = list(errors)
-    link = link or (lambda path: None)
     out = [f"# {s['title']}", "", s["intro"], ""]
-
-    out += [f"## {s['environment']}", "", f"| {s['component']} | {s['version']} |", "|---|---|"]
-    for key in ("python", "spacy", "thinc", "sandbox", "slideproof"):
-        if environment.get(key):
-            out.append(f"| {s[key]} | `{_cell(environment[key])}` |")
-    models = environment.get("models") or {}
-    if models:
-        listed = ", ".join(
-            f"`{_cell(name)}` → `{_cell(info.get('target', name))}` "
-            f"{_cell(info.get('version') or '?')}" if isinstance(info, dict) and
-            info.get("target", name) != name else
-            f"`{_cell(name)}` {_cell((info or {}).get('version') or '?')}"
-            for name, info in sorted(models.items()))
-        out.append(f"| {s['models']} | {listed} |")
-    else:
-        out.append(f"| {s['models']} | {s['none']} |")
-    out.append("")
-
-    counts = dict.fromkeys(STATUSES, 0)
-    for d in results:
-        for status, n in d.counts().items():
-            counts[status] = counts.get(status, 0) + n
-    out += [f"## {s['summary']}", "", f"| {s['status']} | {s['count']} |", "|---|--:|"]
-    for status, n in counts.items():
-        if n:
-            out.append(f"| {_status(status)} | {n} |")
-    out.append(f"| **{s['total']}** | **{sum(counts.values())}** |")
-    out.append("")
-
-    found = causes(results, policy)
-    if found:  # what most blocks fail for, before the blocks themselves
-        out += [f"## {s['causes']}", ""]
-        out += [f"- {_cell(cause.line())}" for cause in found]
-        out.append("")
-
-    if errors:
-        out += [f"## {s['unreadable']}", ""]
-        for e in errors:
-            out.append(f"- `{_cell(e.path)}:{e.line}` — {_cell(e.message)}")
-        out.append("")
-
-    out += [f"## {s['decks']}", ""]
-    if not results:
-        out += [s["no_decks"], ""]
-    for d in results:
-        url = link(d.deck.path)
-        title = _cell(d.deck.title)
-        heading = f"[{title}]({url})" if url else title
-        out += [f"### {heading}", ""]
-        facts = [f"`{_cell(d.deck.path)}`", _seconds(d.seconds)]
-        if d.cached:
-            facts.append(s["cached"])
-        out += [" · ".join(facts), ""]
-        if d.error:
-            out += [f"**{s['deck_error']}:** {_cell(d.error)}", ""]
-        if not d.blocks:
-            out += [s["no_blocks"], ""]
-            continue
-        out += [f"| {s['slide']} | {s['line']} | {s['status']} | {s['time']} | "
-                f"{s['message']} |", "|--:|--:|---|--:|---|"]
-        for r in d.blocks:
-            slide = r.block.slide
-            slide_cell = f"[{slide}]({url}#slide-{slide})" if url else str(slide)
-            line = r.where
-            note = _cell(_summary(r.message))
-            if not policy.publishes(r.status) and r.status != "skipped":
-                note = f"{note} ({s['withheld']})" if note else s["withheld"]
-            out.append(f"| {slide_cell} | {line} | {_status(r.status)} | "
-                       f"{_seconds(r.seconds)} | {note} |")
-        out.append("")
+    if json_url:
+        out += [f'<a href="{html.escape(json_url)}" download>{s["json"]}</a>', ""]
+    out += page.environment(environment)
+    problems = page.problems(results, errors)  # assigns the status anchors the summary uses
+    decks = page.decks(results)
+    out += page.summary(results)
+    out += page.causes(results)
+    out += problems
+    out += decks
     return "\n".join(out) + "\n"
+
+
+class _Page:
+    def __init__(self, s: dict, policy: Policy, link: Callable[[str], str | None]):
+        self.s, self.policy, self.link = s, policy, link
+        self.anchored: set[str] = set()  # statuses whose first row has its anchor
+
+    def status(self, status: str) -> str:
+        """A status badge; the first one of each status carries the anchor the summary
+        count links to."""
+        anchor = ""
+        if status not in self.anchored:
+            self.anchored.add(status)
+            anchor = f' id="{_anchor(status)}"'
+        return f'<span class="sp-status sp-status--{status}"{anchor}>{status}</span>'
+
+    def environment(self, environment: dict) -> list[str]:
+        s = self.s
+        out = [f"## {s['environment']}", "", f"| {s['component']} | {s['version']} |",
+               "|---|---|"]
+        for key in ("python", "spacy", "thinc", "sandbox", "slideproof"):
+            if environment.get(key):
+                out.append(f"| {s[key]} | {_code(environment[key])} |")
+        models = environment.get("models") or {}
+        if models:
+            listed = ", ".join(
+                f"{_code(name)} → {_code(info.get('target', name))} "
+                f"{_cell(info.get('version') or '?')}" if isinstance(info, dict) and
+                info.get("target", name) != name else
+                f"{_code(name)} {_cell((info or {}).get('version') or '?')}"
+                for name, info in sorted(models.items()))
+            out.append(f"| {s['models']} | {listed} |")
+        else:
+            out.append(f"| {s['models']} | {s['none']} |")
+        return out + [""]
+
+    def summary(self, results: list[DeckResult]) -> list[str]:
+        s = self.s
+        counts = dict.fromkeys(STATUSES, 0)
+        for d in results:
+            for status, n in d.counts().items():
+                counts[status] = counts.get(status, 0) + n
+        out = [f"## {s['summary']}", "", f"| {s['status']} | {s['count']} |", "|---|--:|"]
+        for status, n in counts.items():
+            if n:
+                out.append(f'| {_status(status)} | <a href="#{_anchor(status)}">{n}</a> |')
+        out.append(f"| **{s['total']}** | **{sum(counts.values())}** |")
+        return out + [""]
+
+    def causes(self, results: list[DeckResult]) -> list[str]:
+        """What most blocks fail for, before the blocks themselves."""
+        found = causes(results, self.policy)
+        if not found:
+            return []
+        return [f"## {self.s['causes']}", "", *(f"- {_cell(c.line())}" for c in found), ""]
+
+    def problems(self, results: list[DeckResult], errors: list[DeckError]) -> list[str]:
+        s = self.s
+        rows = []
+        for status in PROBLEMS:
+            for d in results:
+                url = self.link(d.deck.path)
+                for r in d.blocks:
+                    if r.status == status:
+                        rows.append((self.status(status), self.note(r), self.deck(d, url),
+                                     self.slide(r.block.slide, url)))
+        for d in results:
+            if d.error:
+                rows.append((s["deck_error"], _cell(_summary(d.error)),
+                             self.deck(d, self.link(d.deck.path)), "—"))
+        for e in errors:
+            rows.append((s["unreadable"], _cell(e.message), f"{_code(e.path)}:{e.line}", "—"))
+        out = [f"## {s['problems']}", ""]
+        if not rows:
+            return out + [s["no_problems"], ""]
+        out += [f"| {s['status']} | {s['cause']} | {s['deck']} | {s['slide']} |",
+                "|---|---|---|--:|"]
+        out += [f"| {' | '.join(row)} |" for row in rows]
+        return out + [""]
+
+    def note(self, r) -> str:
+        note = _cell(_summary(r.message))
+        if not self.policy.publishes(r.status) and r.status != "skipped":
+            note = f"{note} ({self.s['withheld']})" if note else self.s["withheld"]
+        return note
+
+    @staticmethod
+    def deck(d: DeckResult, url: str | None) -> str:
+        title = _cell(d.deck.title)
+        return f"[{title}]({url})" if url else title
+
+    @staticmethod
+    def slide(slide: int, url: str | None) -> str:
+        return f"[{slide}]({url}#slide-{slide})" if url else str(slide)
+
+    def decks(self, results: list[DeckResult]) -> list[str]:
+        s = self.s
+        out = [f"## {s['decks']}", ""]
+        if not results:
+            out += [s["no_decks"], ""]
+        for d in results:
+            url = self.link(d.deck.path)
+            out += [f"### {self.deck(d, url)}", ""]
+            facts = [_code(d.deck.path), _seconds(d.seconds)]
+            if d.cached:
+                facts.append(s["cached"])
+            out += [" · ".join(facts), ""]
+            if d.error:
+                out += [f"**{s['deck_error']}:** {_cell(d.error)}", ""]
+            if not d.blocks:
+                out += [s["no_blocks"], ""]
+                continue
+            out += [f"| {s['slide']} | {s['line']} | {s['status']} | {s['time']} | "
+                    f"{s['message']} |", "|--:|--:|---|--:|---|"]
+            for r in d.blocks:
+                out.append(f"| {self.slide(r.block.slide, url)} | {r.where} | "
+                           f"{self.status(r.status)} | {_seconds(r.seconds)} | {self.note(r)} |")
+            out.append("")
+        return out

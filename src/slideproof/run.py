@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,7 +321,7 @@ class Pool:
         except (BrokenPipeError, ValueError) as err:  # the worker is gone
             raise WorkerDied(self._log_tail()) from err
 
-    def _receive(self, deadline: float) -> dict | None | bool:
+    def _receive(self, deadline: float) -> dict | bool | None:
         """The worker's next message; None when it has ended; False at ``deadline``."""
         assert self.proc and self.proc.stdout
         fd = self.proc.stdout.fileno()

@@ -85,6 +85,15 @@ def _deck_line(tb, path: str) -> int | None:
     return line
 
 
+def _example_frames(tb, path: str):
+    """The traceback from the example's first frame on: the frames above it are
+    slideproof's own runner, which means nothing to the author. A block that never ran
+    (a SyntaxError while compiling) keeps none."""
+    while tb is not None and tb.tb_frame.f_code.co_filename != path:
+        tb = tb.tb_next
+    return tb
+
+
 def _compile(code: str, path: str, first_line: int):
     """Compile a block so its line numbers are deck lines; split off a last bare expression."""
     tree = ast.parse(code, filename=path, mode="exec")
@@ -193,8 +202,8 @@ def _error_record(err: BaseException, path: str, block_line: int,
         "message": message,
         "code": code.group(1) if code else None,
         "line": line if line is not None else block_line,
-        "traceback": "".join(traceback.format_exception(type(err), err, err.__traceback__))
-        [-8000:],
+        "traceback": "".join(traceback.format_exception(
+            type(err), err, _example_frames(err.__traceback__, path)))[-8000:],
     }
     if isinstance(err, NameError):
         record["name"] = getattr(err, "name", None)

@@ -148,7 +148,7 @@ def _shared_build(tmp_path_factory, name: str, build) -> Path:
 
 def _serve(directory: Path):
     class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        def log_message(self, format, *args):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))

@@ -493,3 +493,19 @@ def test_notebook_page_and_download(page, base_url):
     assert kinds == ["stream", "execute_result"]
     assert "".join(printing["outputs"][0]["text"]).strip() == "en"
     assert "".join(printing["outputs"][1]["data"]["text/plain"]) == "[]"
+
+
+def test_console_is_clean_on_every_kind_of_page(context, base_url):
+    """No failed request and no console error on a deck, its translation, the report and a
+    notebook page (Material's language selector used to fetch a sitemap.xml next to each
+    translated page: a 404 on every page)."""
+    for path in ("/tiny/", "/pt/tiny/", "/slideproof-report/", "/pt/slideproof-report/",
+                 "/tiny/notebook/"):
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("console", lambda m: m.type == "error" and failed.append(m.text))
+        page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+        page.goto(f"{base_url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert not failed, f"{path}: {failed}"
+        page.close()

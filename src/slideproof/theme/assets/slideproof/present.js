@@ -474,16 +474,18 @@
       event.stopImmediatePropagation();
     }
 
-    // Keys: capture phase on window, so Material's own shortcuts (p = previous page,
-    // s = search) do not fire while we use them.
+    // Keys: capture phase on window, so Material's own shortcuts (p/, = previous page,
+    // s/f// = search) do not fire: on a deck page p, s and f belong to the presentation.
     window.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (!state.presenting) {
-        if ((event.key === "p" || event.key === "P") && !isTyping(event) &&
+        var key = (event.key || "").toLowerCase();
+        if ((key === "p" || key === "s" || key === "f") && !isTyping(event) &&
             !document.documentElement.querySelector("[data-md-toggle=search]:checked")) {
           event.preventDefault();
           event.stopImmediatePropagation();
-          enter(currentSlideOnPage(), { fullscreen: true });
+          if (key === "s") openSpeaker();
+          else enter(currentSlideOnPage(), { fullscreen: true });
         }
         return;
       }

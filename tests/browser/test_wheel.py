@@ -1,0 +1,151 @@
+"""A stranger's site with the wheel: build slideproof's wheel, install it into a fresh
+virtualenv, build a site that has only ``theme: material`` and ``plugins: [search,
+slideproof]``, and present a deck in Chromium. Proves the theme (templates, present.js,
+slides.css) and the locale files ship as package data, and that nothing in this
+repository (no custom_dir, no overrides) is needed.
+
+The wheel is built from a copy of the sources without build isolation, so nothing is
+downloaded: the test skips when setuptools>=68 and wheel are not installed. The fresh
+virtualenv sees this interpreter's packages (MkDocs, Material, spaCy) but not slideproof.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from test_site import REPO, _QuietHandler, browser, chromium, context, page, presented, shot  # noqa: F401  (the shared fixtures)
+
+pytestmark = pytest.mark.browser
+
+DECK = """\
+---
+type: slides
+title: A stranger's deck
+---
+
+# A stranger's deck
+
+- First slide
+
+Notes: The notes of the first slide.
+
+---
+
+# Second slide
+
+```python
+import spacy
+nlp = spacy.blank("en")
+print(nlp.lang)
+```
+
+Notes: The second slide prints the language.
+"""
+
+
+def _run(argv: list, cwd: Path) -> subprocess.CompletedProcess:
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+    assert done.returncode == 0, f"{argv}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def stranger_site(chromium, tmp_path_factory) -> Path:
+    setuptools = pytest.importorskip("setuptools")
+    pytest.importorskip("wheel", reason="building the wheel offline needs 'wheel'")
+    if int(setuptools.__version__.split(".")[0]) < 68:
+        pytest.skip("building the wheel offline needs setuptools>=68")
+    root = tmp_path_factory.mktemp("stranger")
+    source = root / "source"
+    shutil.copytree(REPO / "src", source / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+          "-w", str(root / "dist"), str(source)], root)
+    [wheel] = (root / "dist").glob("slideproof-*.whl")
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], root)
+    python = venv / "bin" / "python"
+    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+         root)
+    site = root / "site"
+    (site / "docs").mkdir(parents=True)
+    (site / "docs" / "index.md").write_text("# A stranger's site\n", "utf-8")
+    (site / "docs" / "deck.md").write_text(DECK, "utf-8")
+    (site / "mkdocs.yml").write_text(
+        "site_name: A stranger's site\ntheme: material\nplugins:\n  - search\n  - slideproof\n",
+        "utf-8")
+    where = _run([str(python), "-c", "import slideproof; print(slideproof.__file__)"], site)
+    assert str(venv) in where.stdout  # the wheel, not this checkout
+    _run([str(python), "-m", "mkdocs", "build"], site)
+    return site / "site"
+
+
+@pytest.fixture(scope="module")
+def stranger_url(stranger_site):
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(_QuietHandler, directory=str(stranger_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_wheel_installed_slideproof_presents_a_strangers_deck(page, context, stranger_url):
+    page.goto(f"{stranger_url}/deck/")
+    toolbar = page.locator(".sp-toolbar")
+    assert toolbar.get_by_role("link", name="Verification report").is_visible()
+    config = json.loads(page.locator("#sp-config").text_content())
+    assert config["ui"]["present"] == "Present"  # the words come from the packaged locale
+    page.keyboard.press("p")
+    dialog = page.get_by_role("dialog", name="Presentation: A stranger's deck")
+    assert dialog.is_visible() and dialog.get_attribute("aria-modal") == "true"
+    assert presented(page) == 1
+    assert "First slide" in dialog.inner_text()
+    page.keyboard.press("ArrowRight")
+    assert presented(page) == 2
+    assert "Second slide" in dialog.inner_text()
+    shot(page, "stranger-present-2")
+    with context.expect_page() as opened:
+        page.keyboard.press("s")
+    speaker = opened.value
+    speaker.wait_for_function("document.querySelector('.sp-speaker')?.dataset.slide === '2'")
+    assert "prints the language" in speaker.locator(".sp-speaker__notes").inner_text()
+    shot(speaker, "stranger-speaker")
+    speaker.close()
+
+
+def test_p_s_and_f_belong_to_the_deck_page(page, context, stranger_url):
+    """Material binds p (previous page) and s/f (search) on every page; on a deck page the
+    presentation takes them first and Material never sees them."""
+    page.goto(f"{stranger_url}/deck/")
+    page.keyboard.press("f")
+    assert presented(page) == 1
+    assert not page.evaluate("document.querySelector('[data-md-toggle=search]').checked")
+    page.keyboard.press("Escape")
+    assert presented(page) is None
+    with context.expect_page() as opened:
+        page.keyboard.press("s")
+    assert presented(page) == 1
+    assert not page.evaluate("document.querySelector('[data-md-toggle=search]').checked")
+    opened.value.close()
+    page.keyboard.press("Escape")
+    page.keyboard.press("p")
+    assert presented(page) == 1
+    assert page.url.endswith("/deck/#present-1")  # not Material's "previous page"
+    # On any other page Material keeps its keys: s opens the search.
+    page.goto(f"{stranger_url}/")
+    page.keyboard.press("s")
+    assert page.evaluate("document.querySelector('[data-md-toggle=search]').checked")
