@@ -31,6 +31,32 @@ class Errors:
     E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
             "the file as UTF-8 text.")
 
+    # -- slideproof export (SP500-SP549) --------------------------------------------------
+    SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "
+             "mkdocs.yml with -f.")
+    SP501 = ("{path}:{line}: the site configuration is not valid YAML: {problem}. "
+             "Fix the YAML.")
+    SP502 = ("{path}: the site configuration must be a mapping of keys to values, "
+             "not {kind}.")
+    SP503 = ("{path}: 'INHERIT' is not supported by export. Merge the parent "
+             "configuration into this file and export again.")
+    SP504 = ("{path}: unknown slideproof plugin option '{key}'. Known options: {known}.")
+    SP505 = "{path}: the slideproof plugin option '{key}' must be {expected}, not {got!r}."
+    SP506 = ("{path}: the docs folder {docs} does not exist. Set docs_dir to the folder "
+             "of the course's pages.")
+    SP507 = ("The output folder {out} overlaps the docs folder {docs}. Export to a folder "
+             "outside the course's pages, e.g. -o build.")
+    SP508 = ("The output folder {out} is not empty and was not written by slideproof "
+             "export. Choose a new or empty folder, or delete this one.")
+    SP509 = ("{path}: a symbolic link to {target}, outside the docs folder, is not "
+             "exported. Copy the file into the docs folder if the site needs it.")
+    SP510 = ("{path}: export supports mkdocs-static-i18n with 'docs_structure: folder' "
+             "only, not '{structure}'. Move each language into its own folder.")
+    SP511 = "{path}: the plugin list must be a list or a mapping of plugin names, not {kind}."
+    SP512 = "Cannot write the export to {out}: {problem}."
+    SP513 = ("{path}: the slideproof plugin's options must be a mapping of option names "
+             "to values, not {kind}.")
+
 
 class DeckError(Exception):
     """The one error type for malformed input: a file, a line in it, and what to do."""

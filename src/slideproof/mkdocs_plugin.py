@@ -9,8 +9,6 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 from __future__ import annotations
 
 import logging
-import os
-import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -20,27 +18,19 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
-from .cache import Cache
 from .deck import decode, looks_like_deck, parse_deck
-from .errors import DeckError
-from .judge import DeckResult, Policy
+from .errors import ConfigError, DeckError
+from .judge import DeckResult
 from .notebook import deck_notebook, notebook_json
-from .render import Renderer, strings
+from .render import Renderer
 from .report import to_json, write_json
 from .report_page import report_markdown
-from .run import Options
+from .site import (NEEDED_EXTENSIONS, REPORT_JSON, REPORT_PAGE, THEME_DIR, deck_lang,
+                   deck_page_meta, report_front_matter, run_settings,
+                   unreadable_deck_markdown)
 from .verify import Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
-
-# The deck page template, the report page template and their assets ship inside the package.
-THEME_DIR = Path(__file__).parent / "theme"
-
-# What the rendered Markdown relies on; added when a site does not configure them.
-NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details",
-                     "pymdownx.superfences", "pymdownx.highlight"]
-LANG_CODES = {"en", "pt", "es", "de", "fr", "it", "nl", "ja", "zh", "ru", "ko", "pl", "ca",
-              "da", "el", "fi", "sv", "tr", "uk", "xx"}
 
 
 class SlideproofConfig(Config):
@@ -90,31 +80,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
-        self.policy = Policy(self.config.fail_on_output_differs, self.config.fail_on_deprecated,
-                             self.config.fail_on_unverified)
-        timeout = self.config.timeout
-        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 1_000_000):  # nan fails too
-            raise PluginError(f"slideproof: 'timeout: {timeout}' must be a number of seconds "
-                              "greater than 0 and at most 1000000")
         base = Path(config.config_file_path or ".").resolve().parent
-        prelude = self.config.prelude or ""
-        prelude_path = "mkdocs.yml (prelude)"
-        if prelude and "\n" not in prelude and prelude.endswith(".py"):
-            path = (base / prelude)
-            try:
-                prelude, prelude_path = path.read_text("utf-8"), str(path)
-            except OSError as err:
-                raise PluginError(f"slideproof: cannot read the prelude {path}: {err.strerror}")
-        options = Options(jobs=self.config.jobs or os.cpu_count() or 1,
-                          timeout=float(self.config.timeout),
-                          models={str(k): str(v) for k, v in self.config.models.items()},
-                          prelude=prelude, prelude_path=prelude_path,
-                          sandbox=self.config.sandbox, output_limit=self.config.output_limit,
-                          memory_limit=self.config.memory_limit << 20,
-                          cpu_limit=self.config.cpu_limit)
-        cache_dir = Path(self.config.cache_dir)
-        self.cache = Cache(cache_dir if cache_dir.is_absolute() else base / cache_dir,
-                           enabled=self.config.cache)
+        try:  # shared with `slideproof export`, which reads the same options from mkdocs.yml
+            options, self.policy, self.cache = run_settings(dict(self.config), base)
+        except ConfigError as err:
+            raise PluginError(str(err))
         if self.verifier is None or self.verifier.options != options:
             if self.verifier:
                 self.verifier.close()
@@ -193,9 +163,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_page_markdown(self, markdown, *, page, config, files):
         uri = page.file.src_uri
         if uri in self.errors:
-            err = self.errors[uri]
-            return (f'!!! failure "This deck could not be read"\n    `{err.path}:{err.line}`: '
-                    f"{err.message}\n")
+            return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
         if deck is None:
             return markdown
@@ -212,8 +180,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
-        page.meta["slideproof"] = {"lang": lang, "strings": strings(lang),
-                                   "slides": len(deck.slides)}
+        page.meta["slideproof"] = deck_page_meta(deck, lang)
         return renderer.markdown()
 
     @staticmethod
@@ -222,12 +189,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     @staticmethod
     def deck_lang(deck, uri: str, config) -> str:
-        if isinstance(deck.meta.get("lang"), str):
-            return deck.meta["lang"]
-        for part in re.split(r"[/.]", uri)[:-1]:
-            if part.lower() in LANG_CODES:
-                return part.lower()
-        return config.theme.get("language") or "en"
+        return deck_lang(deck.meta, uri, config.theme.get("language"))
 
     # -- the reader's site: report page, notebooks, JSON report ---------------------------
     # These run after mkdocs-static-i18n's on_files (priority -100), which keeps only this
@@ -235,8 +197,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # page, a notebook in a build folder). So mkdocs-jupyter's on_files never sees the
     # notebooks; they are registered as documentation pages here and mkdocs-jupyter renders
     # them in on_pre_page (it matches any page whose source is a *.ipynb it includes).
-    REPORT_PAGE = "slideproof-report.md"
-    REPORT_JSON = "slideproof-report.json"
+    REPORT_PAGE = REPORT_PAGE
+    REPORT_JSON = REPORT_JSON
 
     @event_priority(-200)
     def _add_site_pages(self, files: Files, *, config):
@@ -255,7 +217,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 link=lambda path: (get_relative_url(path, report_uri) if path in decks
                                    else None))
             if self._has_template(config, "slideproof-report.html"):
-                content = "---\ntemplate: slideproof-report.html\n---\n\n" + content
+                content = report_front_matter(content)
             report = File.generated(config, report_uri, content=content)
             i18n = config.plugins.get("i18n")
             if i18n is not None and getattr(i18n, "build_languages", None):
