@@ -78,7 +78,7 @@ def contexts() -> list[tuple[str, dict]]:
 def normalized(html: str) -> tuple[str, object]:
     """The page with its JSON island parsed (the engines space JSON differently)."""
     found = re.search(r'(<script id="sp-config" type="application/json">)(.*?)(</script>)',
-                      html, re.S)
+                      html, re.DOTALL)
     data = None
     if found:
         data = json.loads(found[2])

@@ -25,7 +25,7 @@ import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import yaml
 
@@ -125,7 +125,7 @@ def load_config(path: Path) -> dict:
     except UnicodeDecodeError as err:
         raise ConfigError(coded("SP500", path=path, problem=f"not UTF-8 ({err.reason})"))
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: tags are kept, never run
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise ConfigError(coded("SP501", path=path, line=mark.line + 1 if mark else 1,
@@ -181,6 +181,7 @@ class Language:
     default: bool
     site_name: str | None = None
     nav_translations: dict = field(default_factory=dict)
+    build: bool = True
 
 
 @dataclass
@@ -202,12 +203,13 @@ def languages(plugins: list[tuple[str, object]], path: Path) -> list[Language]:
         raise ConfigError(coded("SP510", path=path, structure=structure))
     found = []
     for item in options.get("languages") or []:
-        if not isinstance(item, dict) or not item.get("locale") or item.get("build") is False:
+        if not isinstance(item, dict) or not item.get("locale"):
             continue
         locale = str(item["locale"])
         found.append(Language(locale, str(item.get("name") or locale),
                               bool(item.get("default")), item.get("site_name"),
-                              dict(item.get("nav_translations") or {})))
+                              dict(item.get("nav_translations") or {}),
+                              build=item.get("build") is not False))
     if found and not any(lang.default for lang in found):
         found[0].default = True
     return found
@@ -247,12 +249,14 @@ def site_files(docs: Path, exclude: list[str]) -> tuple[list[tuple[str, Path]], 
 def lay_out(files: list[tuple[str, Path]], langs: list[Language]) -> list[Entry]:
     """Language folders → plain folders: the default language at the root, the others
     under ``<locale>/``; a page missing in a language falls back to the default's (as
-    mkdocs-static-i18n does), so every language's nav is complete."""
+    mkdocs-static-i18n does), so every language's nav is complete. A language that is
+    not built (``build: false``) is left out."""
     if not langs:
         return [Entry(path, uri, uri, None) for uri, path in files]
+    known = {lang.locale for lang in langs}
+    langs = [lang for lang in langs if lang.build or lang.default]
     default = next(lang for lang in langs if lang.default)
     by_locale = {lang.locale: lang for lang in langs}
-    known = {lang.locale for lang in langs}
     entries: dict[str, Entry] = {}
     shared: list[tuple[str, Path]] = []
     for uri, path in files:
@@ -285,7 +289,7 @@ _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _MD_LINK = re.compile(r"(?P<pre>\]\()/(?P<path>[^)\s/#][^)\s#]*)(?P<anchor>#[^)\s]*)?")
 _HTML_LINK = re.compile(r"""(?P<pre>\b(?:src|href)\s*=\s*["'])/(?P<path>[^"'\s/#][^"'\s#]*)"""
                         r"""(?P<anchor>#[^"'\s]*)?""")
-_IMG = re.compile(r"<img\b[^<>]*>", re.I)
+_IMG = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
 
 
 def _markdown_image(tag: str, exists: Callable[[str], bool], here: str) -> str | None:
@@ -364,7 +368,7 @@ def relink(text: str, out_uri: str, exists: Callable[[str], bool],
 def with_front_matter(text: str, meta: dict) -> str:
     """Add keys to a page's YAML front matter (or give it one), keeping what it has."""
     body = text.lstrip("\ufeff")
-    match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", body, re.S)
+    match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", body, re.DOTALL)
     if match:
         try:
             existing = yaml.safe_load(match[1] or "") or {}
@@ -415,6 +419,7 @@ def export(config_file: Path, out: Path,
                                  config_file)
     run, policy, cache = run_settings(options, base)
     langs = languages(plugins, config_file)
+    built = [lang for lang in langs if lang.build or lang.default]
     theme = plain(config.get("theme")) or {}
     theme = theme if isinstance(theme, dict) else {"name": theme}
     site_lang = plain(theme.get("language")) or "en"
@@ -465,10 +470,10 @@ def export(config_file: Path, out: Path,
         (out / "docs").mkdir(parents=True)
         (out / MARKER).write_text("written by slideproof export; replaced by the next one\n")
         writer = _Writer(out, entries, decks, errors, results, environment, policy,
-                         options, run.prelude, site_lang, langs, use_dirs, static)
+                         options, run.prelude, site_lang, built, use_dirs, static)
         writer.write()
         _write_overrides(out, base, theme)
-        (out / "mkdocs.yml").write_text(_site_config(config, langs), "utf-8")
+        (out / "mkdocs.yml").write_text(_site_config(config, built), "utf-8")
     except OSError as err:
         raise ConfigError(coded("SP512", out=out, problem=err.strerror or err))
     return Export(verification, policy, ran, warnings)
@@ -511,7 +516,11 @@ class _Writer:
             elif e.src_uri in self.errors:
                 target.write_text(unreadable_deck_markdown(self.errors[e.src_uri]), "utf-8")
             elif e.out_uri.endswith(".md"):
-                text = decode(e.source.read_bytes(), e.src_uri)
+                try:
+                    text = decode(e.source.read_bytes(), e.src_uri)
+                except DeckError:  # not text we can edit: copied as it is, for MkDocs to judge
+                    shutil.copyfile(e.source, target)
+                    continue
                 text = relink(text, e.out_uri, self.exists, self.use_dirs)
                 if e.lang:
                     text = with_front_matter(text, {"lang": e.lang})
@@ -565,7 +574,8 @@ class _Writer:
                            for e in self.entries)],
             link=lambda path: (posixpath.relpath(pages[path], here) if path in pages
                                else None))
-        (self.docs / page).write_text(report_front_matter(text), "utf-8")
+        (self.docs / page).write_text(
+            with_front_matter(report_front_matter(text), {"lang": lang}), "utf-8")
         verification = Verification(self.environment, [r for _, r in decks],
                                     errors=[])
         write_json(to_json(verification, self.policy), self.docs / prefix / REPORT_JSON)
