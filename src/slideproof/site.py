@@ -7,7 +7,6 @@ run the same decks with the same options, cache and policy.
 
 from __future__ import annotations
 
-import math
 import os
 import posixpath
 import re
@@ -61,7 +60,7 @@ def run_settings(options: dict, base: Path) -> tuple[Options, Policy, Cache]:
     (prelude file, cache folder) are relative to ``base``, the folder of mkdocs.yml."""
     timeout = options["timeout"]
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-            and 0 < timeout <= 1_000_000) or math.isnan(timeout):
+            and 0 < timeout <= 1_000_000):  # nan fails the comparison too
         raise ConfigError(f"slideproof: 'timeout: {timeout}' must be a number of seconds "
                           "greater than 0 and at most 1000000")
     prelude = options["prelude"] or ""
