@@ -271,24 +271,23 @@ def test_root_absolute_links_become_relative_outside_code():
     assert "[missing](/nowhere.md)" in out
 
 
-@pytest.mark.parametrize("config, code", [
-    ("plugins: [slideproof\n", "SP501"),
-    ("- just a list\n", "SP502"),
-    ("INHERIT: base.yml\n", "SP503"),
-    ("plugins:\n  - slideproof:\n      colour: red\n", "SP504"),
-    ("plugins:\n  - slideproof:\n      jobs: many\n", "SP505"),
-    ("docs_dir: nowhere\n", "SP506"),
-    ("plugins:\n  - i18n:\n      docs_structure: suffix\n", "SP510"),
+@pytest.mark.parametrize("config, code, line", [
+    ("site_name: x\nplugins: [slideproof\n", "SP501", 3),
+    ("- just a list\n", "SP502", 1),
+    ("site_name: x\nINHERIT: base.yml\n", "SP503", 2),
+    ("site_name: x\nplugins:\n  - slideproof:\n      colour: red\n", "SP504", 4),
+    ("plugins:\n  - search\n  - slideproof:\n      jobs: many\n", "SP505", 4),
+    ("site_name: x\ndocs_dir: nowhere\n", "SP506", 2),
+    ("plugins:\n  - i18n:\n      docs_structure: suffix\n", "SP510", 3),
 ])
-def test_bad_configuration_is_reported_with_its_code(tmp_path, config, code):
+def test_bad_configuration_is_reported_with_its_code_and_line(tmp_path, config, code, line):
     (tmp_path / "docs").mkdir()
     (tmp_path / "mkdocs.yml").write_text(config, "utf-8")
     done = slideproof("export", "-o", "out", cwd=tmp_path)
     assert done.returncode == 2
-    assert f"[{code}]" in done.stderr and "mkdocs.yml" in done.stderr
+    assert f"[{code}] mkdocs.yml:{line}:" in done.stderr
     assert "Traceback" not in done.stderr
-    if code == "SP501":
-        assert "mkdocs.yml:1" in done.stderr or "mkdocs.yml:2" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_output_folder_is_checked_before_anything_is_written(tmp_path):

@@ -65,6 +65,17 @@ def coded(code: str, **values) -> str:
     return f"[{code}] " + getattr(Errors, code).format(**values)
 
 
+def where(path: Path, key: str) -> str:
+    """``mkdocs.yml:LINE`` of the first line that sets ``key`` (the loaded YAML has no
+    lines), for messages an editor can jump to."""
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError:
+        return f"{path}:1"
+    found = re.search(rf"(?m)^[ \t-]*['\"]?{re.escape(key)}['\"]?[ \t]*:", text)
+    return f"{path}:{text.count(chr(10), 0, found.start()) + 1 if found else 1}"
+
+
 # -- mkdocs.yml, loaded safely with its tags kept ---------------------------------------
 class Tagged:
     """A YAML value under a tag export does not interpret (``!!python/name:…``, ``!ENV``,
@@ -131,9 +142,9 @@ def load_config(path: Path) -> dict:
         raise ConfigError(coded("SP501", path=path, line=mark.line + 1 if mark else 1,
                                 problem=getattr(err, "problem", None) or err))
     if not isinstance(data, dict):
-        raise ConfigError(coded("SP502", path=path, kind=type(data).__name__))
+        raise ConfigError(coded("SP502", path=f"{path}:1", kind=type(data).__name__))
     if "INHERIT" in data:
-        raise ConfigError(coded("SP503", path=path))
+        raise ConfigError(coded("SP503", path=where(path, "INHERIT")))
     return data
 
 
@@ -142,7 +153,7 @@ def plugin_list(config: dict, path: Path) -> list[tuple[str, object]]:
     if isinstance(plugins, dict):
         return list(plugins.items())
     if not isinstance(plugins, list):
-        raise ConfigError(coded("SP511", path=path, kind=type(plugins).__name__))
+        raise ConfigError(coded("SP511", path=where(path, "plugins"), kind=type(plugins).__name__))
     out = []
     for item in plugins:
         if isinstance(item, dict):
@@ -157,18 +168,19 @@ def slideproof_options(given, path: Path) -> dict:
     if given is None:
         given = {}
     if not isinstance(given, dict):
-        raise ConfigError(coded("SP513", path=path, kind=type(given).__name__))
+        raise ConfigError(coded("SP513", path=where(path, "slideproof"), kind=type(given).__name__))
     options = dict(PLUGIN_DEFAULTS)
     for key, value in given.items():
         value = plain(value)
         if key not in OPTION_TYPES:
-            raise ConfigError(coded("SP504", path=path, key=key,
+            raise ConfigError(coded("SP504", path=where(path, key), key=key,
                                     known=", ".join(sorted(OPTION_TYPES))))
         types, expected = OPTION_TYPES[key]
         bad_bool = isinstance(value, bool) and bool not in types
         if bad_bool or not isinstance(value, types) or (
                 key == "sandbox" and value not in ("auto", "bwrap", "unshare", "none")):
-            raise ConfigError(coded("SP505", path=path, key=key, expected=expected, got=value))
+            raise ConfigError(coded("SP505", path=where(path, key), key=key,
+                                    expected=expected, got=value))
         options[key] = value
     return options
 
@@ -200,7 +212,8 @@ def languages(plugins: list[tuple[str, object]], path: Path) -> list[Language]:
     options = options if isinstance(options, dict) else {}
     structure = plain(options.get("docs_structure", "suffix"))
     if structure != "folder":
-        raise ConfigError(coded("SP510", path=path, structure=structure))
+        raise ConfigError(coded("SP510", path=where(path, "docs_structure"),
+                                structure=structure))
     found = []
     for item in options.get("languages") or []:
         if not isinstance(item, dict) or not item.get("locale"):
@@ -406,7 +419,7 @@ def export(config_file: Path, out: Path,
     base = config_file.resolve().parent
     docs = base / str(plain(config.get("docs_dir")) or "docs")
     if not docs.is_dir():
-        raise ConfigError(coded("SP506", path=config_file, docs=docs))
+        raise ConfigError(coded("SP506", path=where(config_file, "docs_dir"), docs=docs))
     out = Path(out)
     out_abs, docs_abs = out.resolve(), docs.resolve()
     if out_abs == docs_abs or docs_abs in out_abs.parents or out_abs in docs_abs.parents:
