@@ -225,10 +225,14 @@ def test_symlinks_out_of_the_docs_are_not_followed(tmp_path):
     (root / "docs" / "leak.txt").symlink_to(secret)
     (root / "docs" / "inside.txt").write_text("part of the site", "utf-8")
     (root / "docs" / "alias.txt").symlink_to(root / "docs" / "inside.txt")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "page.md").write_text("# Not ours\n", "utf-8")
+    (root / "docs" / "linked").symlink_to(tmp_path / "elsewhere")
     done = slideproof("export", "-o", "out", cwd=root)
     assert done.returncode == 0, done.stderr
-    assert "[SP509]" in done.stderr and "leak.txt" in done.stderr
+    assert "[SP509] leak.txt" in done.stderr and "[SP509] linked" in done.stderr
     assert not (root / "out" / "docs" / "leak.txt").exists()
+    assert not (root / "out" / "docs" / "linked").exists()
     assert (root / "out" / "docs" / "alias.txt").read_text("utf-8") == "part of the site"
 
 

@@ -254,8 +254,12 @@ def site_files(docs: Path, exclude: list[str]) -> tuple[list[tuple[str, Path]], 
                     continue
             found.append((uri, path))
         for d in list(dirs):
-            if (Path(folder) / d).is_symlink():  # a linked folder could lead anywhere
+            link = Path(folder) / d
+            if link.is_symlink():  # never walked: a linked folder could lead anywhere
                 dirs.remove(d)
+                if root not in link.resolve().parents:
+                    warnings.append(coded("SP509", path=link.relative_to(docs).as_posix(),
+                                          target=os.readlink(link)))
     return found, warnings
 
 
