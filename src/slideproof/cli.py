@@ -499,6 +499,45 @@ def fix(args) -> int:
     return 1 if left else 0
 
 
+def export_site(args) -> int:
+    """The course → a site source that MkDocs or Zensical build without slideproof."""
+    from .export import export  # imports nbformat; `check` does not need it
+
+    console = Console(stderr=True)
+    config = Path(args.config_file)
+    progress = Progress(TextColumn("[bold]verifying"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=args.quiet)
+    started = time.perf_counter()
+    try:
+        with progress:
+            task = progress.add_task("", total=None)
+
+            def advance(result) -> None:
+                progress.update(task, advance=1, description=Path(result.deck.path).name)
+
+            done = export(config, Path(args.output), on_deck=advance)
+    except ConfigError as err:
+        console.print(f"[red]{err}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        console.print("[red]interrupted: nothing was exported")
+        return 130
+    verification = done.verification
+    verification.seconds = time.perf_counter() - started
+    for warning in done.warnings:
+        console.print(f"[yellow]warning: {warning}", highlight=False, soft_wrap=True)
+    data = report.to_json(verification, done.policy)
+    write_outputs(data, args, done.policy, json_path=args.json)
+    if not args.quiet:
+        print_summary(console, verification, done.policy)
+        console.print(f"exported to {display_path(args.output)}: build it with "
+                      f"'zensical build -f {Path(args.output) / 'mkdocs.yml'}' or "
+                      f"'mkdocs build -f {Path(args.output) / 'mkdocs.yml'}'", highlight=False,
+                      soft_wrap=True)
+    return 0 if data["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slideproof", description=(
         "Run every Python example of Markdown slide decks against the installed spaCy."))
@@ -544,6 +583,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="languages, comma-separated (default en), e.g. en,pt")
     n.add_argument("--name", help="the site's name (default: the folder's name)")
     n.set_defaults(func=new_course)
+    x = sub.add_parser("export", help="verify the course like 'mkdocs build' and write a site "
+                       "source that builds without slideproof (Zensical, plain MkDocs)")
+    x.add_argument("-f", "--config-file", default="mkdocs.yml", metavar="FILE",
+                   help="the course's MkDocs configuration (default mkdocs.yml)")
+    x.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="output folder (replaced if an earlier export wrote it)")
+    x.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
+    x.add_argument("-q", "--quiet", action="store_true", help="no progress bar or tables")
+    add_ci_outputs(x)
+    x.set_defaults(func=export_site)
     r = sub.add_parser("report", help="work with JSON reports")
     rsub = r.add_subparsers(dest="report_command", required=True)
     m = rsub.add_parser("merge", help="join the --json reports of shards into one report")

@@ -90,6 +90,30 @@ class Errors:
              "pages, without the toolbar, presentation mode or speaker view. Set "
              "'theme: material' in mkdocs.yml to present them.")
 
+    # -- slideproof export (SP500-SP549) --------------------------------------------------
+    SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "
+             "mkdocs.yml with -f.")
+    SP501 = ("{path}:{line}: the site configuration is not valid YAML: {problem}. "
+             "Fix the YAML.")
+    SP502 = ("{path}: the site configuration must be a mapping of keys to values, "
+             "not {kind}.")
+    SP503 = ("{path}: 'INHERIT' is not supported by export. Merge the parent "
+             "configuration into this file and export again.")
+    SP506 = ("{path}: the docs folder {docs} does not exist. Set docs_dir to the folder "
+             "of the course's pages.")
+    SP507 = ("The output folder {out} overlaps the docs folder {docs}. Export to a folder "
+             "outside the course's pages, e.g. -o build.")
+    SP508 = ("The output folder {out} is not empty and was not written by slideproof "
+             "export. Choose a new or empty folder, or delete this one.")
+    SP509 = ("{path}: a symbolic link to {target}, outside the docs folder, is not "
+             "exported. Copy the file into the docs folder if the site needs it.")
+    SP510 = ("{path}: export supports mkdocs-static-i18n with 'docs_structure: folder' "
+             "only, not '{structure}'. Move each language into its own folder.")
+    SP511 = "{path}: the plugin list must be a list or a mapping of plugin names, not {kind}."
+    SP512 = "Cannot write the export to {out}: {problem}."
+    SP513 = ("{path}: the slideproof plugin's options must be a mapping of option names "
+             "to values, not {kind}.")
+
 
 def coded(name: str, **values) -> str:
     """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""

@@ -21,32 +21,30 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from . import fix as fix_mod
-from .deck import (
-    decode,
-    duration_minutes,
-    language_of_path,
-    looks_like_deck,
-    parse_deck,
-    read_source,
-)
+from .deck import decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, coded
-from .i18n import language, words
 from .judge import DeckResult
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
-from .options import SPECS, Layer, load
-from .render import Renderer, literal, strings
+from .options import SPECS
+from .render import Renderer
 from .report import to_json, write_json
 from .report_page import report_markdown
+from .site import (
+    NEEDED_EXTENSIONS,
+    REPORT_JSON,
+    REPORT_PAGE,
+    THEME_DIR,
+    deck_lang,
+    deck_page_meta,
+    plugin_settings,
+    prelude_code,
+    report_front_matter,
+    run_options,
+    unreadable_deck_markdown,
+)
 from .verify import Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
-
-# The deck page template, the report page template and their assets ship inside the package.
-THEME_DIR = Path(__file__).parent / "theme"
-
-# What the rendered Markdown relies on; added when a site does not configure them.
-NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details",
-                     "pymdownx.superfences", "pymdownx.highlight"]
 
 
 # The options are the core's (options.SPECS): MkDocs only hands them over as written (None:
@@ -84,22 +82,13 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
-        base = Path(config.config_file_path or ".").resolve().parent
-        given = {k: v for k, v in self.config.items() if v is not None}
         yml = Path(config.config_file_path) if config.config_file_path else None
-        try:
-            text = yml.read_text("utf-8") if yml and yml.is_file() else ""
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        layer = Layer(given, str(yml.name if yml else "mkdocs.yml"), base, text)
-        try:
-            self.settings = load(layer, start=base, base=base)
+        try:  # shared with `slideproof export`, which reads the same options from mkdocs.yml
+            self.settings = plugin_settings(dict(self.config), yml)
         except ConfigError as err:
             raise PluginError(f"slideproof: {err}") from None
         self.policy = self.settings.policy()
-        # examples may read the course's own files (shown read-only, without any .git)
-        options = self.settings.options(
-            data=(str(Path(config.docs_dir).resolve()), *self.settings["data_paths"]))
+        options = run_options(self.settings, config.docs_dir)
         self.cache = self.settings.cache()
         if self.verifier is None or self.verifier.options != options:
             if self.verifier:
@@ -188,9 +177,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_page_markdown(self, markdown, *, page, config, files):
         uri = page.file.src_uri
         if uri in self.errors:
-            err = self.errors[uri]
-            return (f'!!! failure "This deck could not be read"\n    `{err.path}:{err.line}`: '
-                    f"{literal(err.message)}\n")
+            return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
         if deck is None:
             return markdown
@@ -209,9 +196,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
-        page.meta["slideproof"] = {"lang": language(lang), "strings": strings(lang),
-                                   "ui": words(lang, "ui"), "slides": len(deck.slides),
-                                   "duration": duration_minutes(deck.meta.get("duration"))}
+        page.meta["slideproof"] = deck_page_meta(deck, lang)
         return renderer.markdown()
 
     @staticmethod
@@ -220,10 +205,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     @staticmethod
     def deck_lang(deck, uri: str, config) -> str:
-        """Front matter, else the language folder or suffix of the page, else the site's."""
-        if isinstance(deck.meta.get("lang"), str):
-            return deck.meta["lang"]
-        return language_of_path(uri) or config.theme.get("language") or "en"
+        return deck_lang(deck.meta, uri, config.theme.get("language"))
 
     # -- the reader's site: report page, notebooks, JSON report ---------------------------
     # These run after mkdocs-static-i18n's on_files (priority -100), which keeps only this
@@ -231,8 +213,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # page, a notebook in a build folder). So mkdocs-jupyter's on_files never sees the
     # notebooks; they are registered as documentation pages here and mkdocs-jupyter renders
     # them in on_pre_page (it matches any page whose source is a *.ipynb it includes).
-    REPORT_PAGE = "slideproof-report.md"
-    REPORT_JSON = "slideproof-report.json"
+    REPORT_PAGE = REPORT_PAGE
+    REPORT_JSON = REPORT_JSON
 
     @event_priority(-200)
     def _add_site_pages(self, files: Files, *, config):
@@ -253,7 +235,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
                 json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, report_url))
             if self._has_template(config, "slideproof-report.html"):
-                content = "---\ntemplate: slideproof-report.html\n---\n\n" + content
+                content = report_front_matter(content)
             report = File.generated(config, report_uri, content=content)
             i18n = config.plugins.get("i18n")
             if i18n is not None and getattr(i18n, "build_languages", None):
@@ -298,7 +280,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
                                                                     nb_url),
-                           prelude=self._prelude_code(deck),
+                           prelude=prelude_code(self.verifier.options, deck) if self.verifier
+                           else "",
                            deck_url=get_relative_url(page_file.url, nb_url) if rendered
                            else None)
         path = folder / nb_uri
@@ -321,10 +304,6 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         ipynb = f"{nb_file.url.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in nb_file.url \
             else Path(nb_uri).name
         return {"notebook": nb_file.url, "ipynb": ipynb}
-
-    def _prelude_code(self, deck) -> str:
-        prelude = self.verifier.options.prelude_for(deck.language) if self.verifier else None
-        return prelude[1] if prelude else ""
 
     @staticmethod
     def _i18n_page(file: File, config, alternates: dict) -> None:
