@@ -613,7 +613,8 @@ def test_what_is_not_a_deck_and_where_a_report_cannot_go_are_errors(tmp_path):
     assert run["returncode"] == 1
     [error] = run["report"]["errors"]
     assert error["message"].startswith("[SP101] This file is not a deck")
-    for option, target in (("--json", tmp_path / "missing" / "r.json"), ("--junit", empty)):
+    (tmp_path / "a-file").write_text("")  # a missing folder is made; under a file it cannot be
+    for option, target in (("--json", tmp_path / "a-file" / "r.json"), ("--junit", empty)):
         run = cli_check([str(FAULTS / "ok.md")], option, str(target), "--no-cache")
         assert run["returncode"] == 2 and "Traceback" not in run["stderr"]
         assert f"[SP106] Cannot write the report to {target}" in " ".join(

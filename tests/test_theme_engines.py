@@ -13,7 +13,8 @@ import re
 import jinja2
 import pytest
 
-from slideproof.site import THEME_DIR, relative_url
+from slideproof.deck import parse_deck
+from slideproof.site import THEME_DIR, deck_page_meta, relative_url
 
 minijinja = pytest.importorskip("minijinja", reason="the minijinja package is not installed")
 
@@ -58,8 +59,12 @@ def render_minijinja(name: str, context: dict) -> str:
 
 
 def contexts() -> list[tuple[str, dict]]:
-    deck_meta = {"lang": "pt-BR", "slides": 3, "strings": {"notes": "Notas do apresentador"},
-                 "links": {"ipynb": "chapter1/deck.ipynb", "report": "slideproof-report/"}}
+    # what the plugin and export put in page.meta.slideproof
+    three = parse_deck("---\ntype: slides\n---\n# Um\n\n---\n\n# Dois\n\n---\n\n# Três\n",
+                       "deck.md")
+    deck_meta = dict(deck_page_meta(three, "pt-BR"),
+                     links={"ipynb": "chapter1/deck.ipynb", "report": "slideproof-report/"})
+    one = parse_deck("---\ntype: slides\n---\n# Eins\n", "deck.md")
     config = {"site_name": "Course", "theme": {"language": "en"}}
     return [
         ("exported deck", {"config": config, "page": {
@@ -67,7 +72,7 @@ def contexts() -> list[tuple[str, dict]]:
             "content": "<section class=\"sp-slide\"><h1>Um deck</h1></section>"}}),
         ("plugin deck", {"config": config, "slideproof_links": {
             "notebook": "chapter1/deck/notebook/", "ipynb": "chapter1/deck/deck.ipynb"},
-            "page": {"title": "", "meta": {"slideproof": {"lang": "de", "slides": 1}},
+            "page": {"title": "", "meta": {"slideproof": deck_page_meta(one, "de")},
                      "content": "<p>no heading</p>"}}),
         ("plain page", {"config": {"site_name": "Course", "theme": {}},
                         "page": {"title": "Page", "meta": {}, "content": "<p>text</p>",

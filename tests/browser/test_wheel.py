@@ -22,7 +22,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_site import REPO, _QuietHandler, browser, chromium, context, page, presented, shot  # noqa: F401  (the shared fixtures)
+from .test_site import REPO, _QuietHandler, context, page, presented, shot  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
