@@ -11,6 +11,8 @@ import pytest
 from slideproof import ci_formats
 from slideproof.cli import build_parser, main
 from slideproof.judge import Policy
+from slideproof.report import MergeError, merge_reports, without_timing
+from slideproof.shard import parse_shard, select_shard
 
 from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, write_deck
 
@@ -124,10 +126,10 @@ def test_junit_is_valid_xml_with_one_testcase_per_block():
 
 # -- sharding and merging ------------------------------------------------------------------
 def test_shard_argument():
-    assert ci_formats.parse_shard("2/3") == (2, 3)
+    assert parse_shard("2/3") == (2, 3)
     for bad in ("0/3", "4/3", "3", "a/b", "1/0", "-1/2"):
         with pytest.raises(ValueError):
-            ci_formats.parse_shard(bad)
+            parse_shard(bad)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["check", "docs", "--shard", "4/3"])
 
@@ -136,29 +138,29 @@ def test_shard_argument():
 def test_shards_cover_every_deck_once_and_keep_the_order(count):
     paths = [f"docs/{c}/{i}.md" for c in ("a", "a-b", "b") for i in range(count)]
     for n in (1, 2, 3, 5):
-        parts = [ci_formats.select_shard(paths, k, n) for k in range(1, n + 1)]
+        parts = [select_shard(paths, k, n) for k in range(1, n + 1)]
         assert sorted(p for part in parts for p in part) == sorted(paths)
         assert max(map(len, parts)) - min(map(len, parts)) <= 1
         for part in parts:
             assert part == [p for p in paths if p in part]
-    assert ci_formats.select_shard(paths, 2, 3) == ci_formats.select_shard(list(paths), 2, 3)
+    assert select_shard(paths, 2, 3) == select_shard(list(paths), 2, 3)
 
 
 def test_merge_refuses_mixed_or_repeated_shards_and_marks_missing_ones():
     every = ["a.md", "b.md"]
     one = report([], shard={"index": 1, "count": 2, "paths": every})
     two = report([], shard={"index": 2, "count": 2, "paths": every})
-    assert ci_formats.merge_reports([one, two])["ok"] is True
-    partial = ci_formats.merge_reports([one])
+    assert merge_reports([one, two])["ok"] is True
+    partial = merge_reports([one])
     assert partial["incomplete"] is True and partial["ok"] is False
     assert "2/2" in partial["warnings"][0]
-    with pytest.raises(ci_formats.MergeError):
-        ci_formats.merge_reports([one, one])
-    with pytest.raises(ci_formats.MergeError):
-        ci_formats.merge_reports([one, report([])])
-    with pytest.raises(ci_formats.MergeError):
-        ci_formats.merge_reports([one, report([], shard={"index": 2, "count": 3,
-                                                         "paths": every})])
+    with pytest.raises(MergeError):
+        merge_reports([one, one])
+    with pytest.raises(MergeError):
+        merge_reports([one, report([])])
+    with pytest.raises(MergeError):
+        merge_reports([one, report([], shard={"index": 2, "count": 3,
+                                              "paths": every})])
 
 
 def make_course(folder: Path) -> None:
@@ -198,12 +200,12 @@ def test_sharded_runs_merge_into_the_single_run_report(tmp_path, monkeypatch):
                  "-o", "merged.json", "--junit", "merged.xml", "-q"])
     assert code == 1
     merged = json.loads((tmp_path / "merged.json").read_text("utf-8"))
-    assert ci_formats.without_timing(merged) == ci_formats.without_timing(single_data)
+    assert without_timing(merged) == without_timing(single_data)
     assert merged["ok"] is False and merged["incomplete"] is False
     assert merged["summary"]["passed"] == 7 and merged["summary"]["failed"] == 1
     assert len(ET.parse(tmp_path / "merged.xml").getroot().findall(".//testcase")) == 9
     whole_data = json.loads((tmp_path / "whole.json").read_text("utf-8"))
-    assert ci_formats.without_timing(whole_data) == ci_formats.without_timing(single_data)
+    assert without_timing(whole_data) == without_timing(single_data)
 
     # A missing shard: the merged report says it is incomplete.
     assert main(["report", "merge", "shard1.json", "shard2.json", "-o", "part.json",

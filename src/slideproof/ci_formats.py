@@ -3,9 +3,7 @@
 - JUnit XML (``--junit``): one ``<testcase>`` per python block, ``classname`` the deck's path
   and ``name`` ``L<line>``, which GitLab, Jenkins and most CI dashboards display;
 - GitHub workflow commands (``--github``): ``::error file=…,line=…,title=…::message``, which
-  GitHub Actions turns into annotations on the deck's lines;
-- sharding (``--shard K/N``): N CI jobs each check a deterministic part of the decks;
-- ``merge``: shard reports → one report, the same as a single run's.
+  GitHub Actions turns into annotations on the deck's lines.
 
 Everything here reads the JSON report, not live results, so a merged report gets the same
 JUnit file as a single run. Nothing here runs code or imports spaCy.
@@ -13,152 +11,15 @@ JUnit file as a single run. Nothing here runs code or imports spaCy.
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path, PurePath
+from pathlib import Path
 
-from .judge import STATUSES, Policy
+from .atomic import write_atomic
+from .judge import Policy
 
 # Statuses that are a problem when the policy makes them fail, and otherwise a warning.
 SOFT = ("output-differs", "deprecated", "unverified")
-TIMING = ("seconds",)
-
-
-# -- sharding ------------------------------------------------------------------------------
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/3"`` → (2, 3); raises ValueError with a message a person can act on."""
-    k, sep, n = text.partition("/")
-    try:
-        k_i, n_i = int(k), int(n)
-    except ValueError:
-        k_i = n_i = 0
-    if not sep or n_i < 1 or not 1 <= k_i <= n_i:
-        raise ValueError(f"'{text}' is not K/N with 1 ≤ K ≤ N (e.g. --shard 2/3)")
-    return k_i, n_i
-
-
-def shard_key(path: str) -> tuple:
-    """Sort key of a deck path: its parts, like ``sorted(Path.rglob(...))``."""
-    return PurePath(str(path).replace(os.sep, "/")).parts
-
-
-def select_shard(paths: list[str], k: int, n: int) -> list[str]:
-    """The decks of shard ``k`` of ``n``: round-robin over the sorted paths.
-
-    Every job of a matrix sees the same files, so the split needs no coordination; every deck
-    lands in exactly one shard, and the shards differ in size by at most one deck. The
-    result keeps the order of ``paths`` (the order a single run would use).
-    """
-    ranked = sorted(dict.fromkeys(str(p) for p in paths), key=shard_key)
-    mine = {p for i, p in enumerate(ranked) if i % n == k - 1}
-    return [str(p) for p in paths if str(p) in mine]
-
-
-# -- merging shard reports -----------------------------------------------------------------
-class MergeError(ValueError):
-    pass
-
-
-def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
-    """Join reports of shard runs (or of runs on different folders) into one report.
-
-    Decks and invalid decks come in the order a single run would list them (the shard
-    reports carry that order); without shard information, in the order of ``parts``.
-    ``summary`` and ``ok`` are recomputed; the result is ``incomplete`` if any part is, or
-    if a shard of the matrix is missing.
-    """
-    if not parts:
-        raise MergeError("nothing to merge")
-    for i, part in enumerate(parts):
-        if not isinstance(part, dict) or not isinstance(part.get("decks"), list):
-            raise MergeError(f"report {i + 1} is not a slideproof JSON report")
-    policy = policy or Policy()
-    warnings: list[str] = []
-    incomplete = any(bool(p.get("incomplete")) for p in parts)
-    order: dict[str, int] = {}
-    shards = [p.get("shard") for p in parts]
-    if all(isinstance(s, dict) for s in shards):
-        counts = {s.get("count") for s in shards}
-        lists = {tuple(s.get("paths") or ()) for s in shards}
-        if len(counts) != 1 or len(lists) != 1:
-            raise MergeError("the reports come from different shard matrices "
-                             "(a different --shard N or a different set of decks)")
-        count = counts.pop()
-        seen: dict[int, int] = {}
-        for i, s in enumerate(shards):
-            if s.get("index") in seen:
-                raise MergeError(f"shard {s.get('index')}/{count} is given twice "
-                                 f"(reports {seen[s.get('index')] + 1} and {i + 1})")
-            seen[s.get("index")] = i
-        missing = [k for k in range(1, count + 1) if k not in seen]
-        if missing:
-            incomplete = True
-            warnings.append("missing shard report(s): "
-                            + ", ".join(f"{k}/{count}" for k in missing))
-        order = {path: i for i, path in enumerate(lists.pop())}
-    elif any(isinstance(s, dict) for s in shards):
-        raise MergeError("some reports are shard reports (--shard) and some are not")
-
-    def position(path: str, fallback: int) -> tuple:
-        return (order.get(path, len(order)), fallback)
-
-    decks, errors = [], []
-    for p in parts:
-        decks.extend(p["decks"])
-        errors.extend(p.get("errors") or [])
-    seen_paths: set[str] = set()
-    for d in decks:
-        if d["path"] in seen_paths:
-            raise MergeError(f"the deck {d['path']} is in more than one report")
-        seen_paths.add(d["path"])
-    decks = [d for _, d in sorted(((position(d["path"], i), d) for i, d in enumerate(decks)),
-                                  key=lambda t: t[0])]
-    errors = [e for _, e in sorted(((position(e["path"], i), e) for i, e in enumerate(errors)),
-                                   key=lambda t: t[0])]
-    environment = parts[0].get("environment") or {}
-    for p in parts[1:]:
-        env = p.get("environment") or {}
-        for key in ("python", "spacy", "thinc", "models"):
-            if env.get(key) != environment.get(key):
-                warnings.append(f"the reports were made in different environments "
-                                f"({key}: {environment.get(key)} and {env.get(key)})")
-                break
-    for p in parts:
-        for w in p.get("warnings") or []:
-            if w not in warnings:
-                warnings.append(w)
-    summary = dict.fromkeys(STATUSES, 0)
-    for d in decks:
-        for b in d["blocks"]:
-            summary[b["status"]] = summary.get(b["status"], 0) + 1
-    ok = (not incomplete and not errors and all(p.get("ok") for p in parts)
-          and all(not d.get("error") and not any(policy.fails(b["status"]) for b in d["blocks"])
-                  for d in decks))
-    merged = {
-        "environment": environment,
-        "incomplete": incomplete,
-        "seconds": max((float(p.get("seconds") or 0.0) for p in parts), default=0.0),
-        "summary": summary,
-        "ok": ok,
-        "errors": errors,
-        "warnings": warnings,
-        "decks": decks,
-    }
-    # Keep any key a newer report has that this merge does not know, from the first part.
-    for key, value in parts[0].items():
-        if key not in merged and key != "shard":
-            merged[key] = value
-    return merged
-
-
-def without_timing(data: dict) -> dict:
-    """A report with its timing fields and ``cached`` flags dropped, for comparisons."""
-    out = {k: v for k, v in data.items() if k not in TIMING and k != "shard"}
-    out["decks"] = [{**{k: v for k, v in d.items() if k not in TIMING and k != "cached"},
-                     "blocks": [{k: v for k, v in b.items() if k not in TIMING}
-                                for b in d["blocks"]]} for d in data["decks"]]
-    return out
 
 
 # -- problems, shared by JUnit and GitHub --------------------------------------------------
@@ -254,11 +115,8 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
 
 
 def write_junit(data: dict, path: str | Path, policy: Policy | None = None) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(junit_xml(data, policy), encoding="utf-8")
-    os.replace(tmp, path)
+    """Written atomically, like the JSON report: a CI step reads a whole file or none."""
+    write_atomic(path, junit_xml(data, policy))
 
 
 # -- GitHub workflow commands --------------------------------------------------------------

@@ -28,6 +28,7 @@ from .errors import ConfigError, DeckError, coded
 from .judge import Policy
 from .render import render_markdown
 from .run import Options
+from .shard import parse_shard, select_shard
 from .verify import Verification, Verifier
 
 STATUS_STYLE = {"passed": "green", "expected-error": "green", "skipped": "dim",
@@ -192,7 +193,7 @@ def check(args) -> int:
     if args.shard:
         every = [str(p) for p in iter_deck_files(args.paths)]
         k, n = args.shard
-        mine = ci_formats.select_shard(every, k, n)
+        mine = select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
         decks, errors = load_decks(mine, limit) if mine else ([], [])
     else:
@@ -324,8 +325,8 @@ def merge(args) -> int:
             return 2
     policy = policy_from(args)
     try:
-        data = ci_formats.merge_reports(parts, policy)
-    except ci_formats.MergeError as err:
+        data = report.merge_reports(parts, policy)
+    except report.MergeError as err:
         console.print(f"[red]slideproof: {err}", highlight=False)
         return 2
     write_outputs(data, args, policy, json_path=args.output)
@@ -343,7 +344,7 @@ def merge(args) -> int:
 
 def shard_arg(text: str) -> tuple[int, int]:
     try:
-        return ci_formats.parse_shard(text)
+        return parse_shard(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 

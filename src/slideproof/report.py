@@ -1,4 +1,5 @@
-"""Judged results → the JSON report (a contract other tools read) and terminal tables."""
+"""Judged results → the JSON report (a contract other tools read) and terminal tables; shard
+reports → one JSON report, the same as a single run's."""
 
 from __future__ import annotations
 
@@ -168,3 +169,112 @@ def causes(decks: list[DeckResult], policy: Policy) -> list[Cause]:
                 if langs else coded("SP221")
     return sorted((c for c in found.values() if c.blocks),
                   key=lambda c: (-len(c.blocks), -c.decks, c.title))
+
+
+# -- merging shard reports -----------------------------------------------------------------
+TIMING = ("seconds",)
+
+
+class MergeError(ValueError):
+    pass
+
+
+def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
+    """Join reports of shard runs (or of runs on different folders) into one report.
+
+    Decks and invalid decks come in the order a single run would list them (the shard
+    reports carry that order); without shard information, in the order of ``parts``.
+    ``summary`` and ``ok`` are recomputed; the result is ``incomplete`` if any part is, or
+    if a shard of the matrix is missing.
+    """
+    if not parts:
+        raise MergeError("nothing to merge")
+    for i, part in enumerate(parts):
+        if not isinstance(part, dict) or not isinstance(part.get("decks"), list):
+            raise MergeError(f"report {i + 1} is not a slideproof JSON report")
+    policy = policy or Policy()
+    warnings: list[str] = []
+    incomplete = any(bool(p.get("incomplete")) for p in parts)
+    order: dict[str, int] = {}
+    shards = [p.get("shard") for p in parts]
+    if all(isinstance(s, dict) for s in shards):
+        counts = {s.get("count") for s in shards}
+        lists = {tuple(s.get("paths") or ()) for s in shards}
+        if len(counts) != 1 or len(lists) != 1:
+            raise MergeError("the reports come from different shard matrices "
+                             "(a different --shard N or a different set of decks)")
+        count = counts.pop()
+        seen: dict[int, int] = {}
+        for i, s in enumerate(shards):
+            if s.get("index") in seen:
+                raise MergeError(f"shard {s.get('index')}/{count} is given twice "
+                                 f"(reports {seen[s.get('index')] + 1} and {i + 1})")
+            seen[s.get("index")] = i
+        missing = [k for k in range(1, count + 1) if k not in seen]
+        if missing:
+            incomplete = True
+            warnings.append("missing shard report(s): "
+                            + ", ".join(f"{k}/{count}" for k in missing))
+        order = {path: i for i, path in enumerate(lists.pop())}
+    elif any(isinstance(s, dict) for s in shards):
+        raise MergeError("some reports are shard reports (--shard) and some are not")
+
+    def position(path: str, fallback: int) -> tuple:
+        return (order.get(path, len(order)), fallback)
+
+    decks, errors = [], []
+    for p in parts:
+        decks.extend(p["decks"])
+        errors.extend(p.get("errors") or [])
+    seen_paths: set[str] = set()
+    for d in decks:
+        if d["path"] in seen_paths:
+            raise MergeError(f"the deck {d['path']} is in more than one report")
+        seen_paths.add(d["path"])
+    decks = [d for _, d in sorted(((position(d["path"], i), d) for i, d in enumerate(decks)),
+                                  key=lambda t: t[0])]
+    errors = [e for _, e in sorted(((position(e["path"], i), e) for i, e in enumerate(errors)),
+                                   key=lambda t: t[0])]
+    environment = parts[0].get("environment") or {}
+    for p in parts[1:]:
+        env = p.get("environment") or {}
+        for key in ("python", "spacy", "thinc", "models"):
+            if env.get(key) != environment.get(key):
+                warnings.append(f"the reports were made in different environments "
+                                f"({key}: {environment.get(key)} and {env.get(key)})")
+                break
+    for p in parts:
+        for w in p.get("warnings") or []:
+            if w not in warnings:
+                warnings.append(w)
+    summary = dict.fromkeys(STATUSES, 0)
+    for d in decks:
+        for b in d["blocks"]:
+            summary[b["status"]] = summary.get(b["status"], 0) + 1
+    ok = (not incomplete and not errors and all(p.get("ok") for p in parts)
+          and all(not d.get("error") and not any(policy.fails(b["status"]) for b in d["blocks"])
+                  for d in decks))
+    merged = {
+        "environment": environment,
+        "incomplete": incomplete,
+        "seconds": max((float(p.get("seconds") or 0.0) for p in parts), default=0.0),
+        "summary": summary,
+        "ok": ok,
+        "errors": errors,
+        "warnings": warnings,
+        "decks": decks,
+    }
+    # Keep any key a newer report has that this merge does not know, from the first part.
+    for key, value in parts[0].items():
+        if key not in merged and key != "shard":
+            merged[key] = value
+    return merged
+
+
+def without_timing(data: dict) -> dict:
+    """A report with its timing fields and ``cached`` flags dropped, for comparisons."""
+    out = {k: v for k, v in data.items() if k not in TIMING and k != "shard"}
+    out["decks"] = [{**{k: v for k, v in d.items() if k not in TIMING and k != "cached"},
+                     "blocks": [{k: v for k, v in b.items() if k not in TIMING}
+                                for b in d["blocks"]]} for d in data["decks"]]
+    return out

@@ -26,7 +26,16 @@ from pathlib import Path
 from . import sandbox
 from .cache import models_loaded
 from .deck import Deck
-from .worker import DECK_EVENTS, HARD_KILL_GRACE
+from .protocol import (
+    DECK_EVENTS,
+    HARD_KILL_GRACE,
+    BlockPlan,
+    DeckDone,
+    Limits,
+    Plan,
+    SetupSource,
+    WorkerConfig,
+)
 
 GiB = 1 << 30
 
@@ -58,12 +67,12 @@ class Options:
         """The deck's language's prelude, else the one for every language."""
         return self.prelude.get(lang or "") or self.prelude.get("*")
 
-    def limits(self) -> dict:
+    def limits(self) -> Limits:
         return {"output": self.output_limit, "memory": self.memory_limit,
                 "cpu": self.cpu_limit, "file_size": self.file_size_limit,
                 "processes": self.process_limit, "open_files": self.open_files_limit}
 
-    def worker_config(self, plans: dict[str, dict]) -> dict:
+    def worker_config(self, plans: dict[str, Plan]) -> WorkerConfig:
         """By default the worker preloads the alias targets the decks at hand load: a model
         no deck uses would only cost start-up time and memory."""
         preload = self.preload
@@ -85,9 +94,9 @@ def _front_matter_line(deck: Deck, key: str) -> int:
     return 2
 
 
-def plan_for(deck: Deck, options: Options) -> dict:
+def plan_for(deck: Deck, options: Options) -> Plan:
     """Everything the worker needs to run ``deck``; also what the cache key is made of."""
-    setup = []
+    setup: list[SetupSource] = []
     prelude = options.prelude_for(deck.language)
     if prelude and prelude[1].strip():
         setup.append({"name": prelude[0], "code": prelude[1], "first_line": 1})
@@ -99,7 +108,7 @@ def plan_for(deck: Deck, options: Options) -> dict:
     models = dict(options.models)
     models.update(deck.meta.get("models") or {})
     deck_requires = list(deck.meta.get("requires") or [])
-    blocks = []
+    blocks: list[BlockPlan] = []
     for index, block in enumerate(deck.python_blocks):
         skip = block.attrs.get("skip")
         blocks.append({
@@ -120,7 +129,7 @@ _LANG_USE = re.compile(r"""spacy\.blank\(\s*['"]([a-z]{2,3})['"]|spacy\.lang\.([
 _SPACY_IMPORT = re.compile(r"^\s*(?:from|import)\s+(spacy(?:\.[a-z_]+)+)", re.MULTILINE)
 
 
-def modules_used(plans: dict[str, dict]) -> list[str]:
+def modules_used(plans: dict[str, Plan]) -> list[str]:
     """spaCy modules the decks import (language classes above all): the warm worker imports
     them once, before forking, instead of every deck importing them again."""
     found: set[str] = set()
@@ -136,7 +145,7 @@ class WorkerDied(RuntimeError):
     pass
 
 
-def deck_deadline(plan: dict, options: Options) -> float:
+def deck_deadline(plan: Plan, options: Options) -> float:
     """Wall-clock seconds the parent lets a deck run before it stops waiting for the runner:
     every setup source and block at its timeout, the runner's own kill grace per block, and
     a grace for forking and start-up, capped."""
@@ -152,7 +161,7 @@ class Protocol:
     that writes anything else is reported as having broken the protocol (and nothing it
     wrote after that counts)."""
 
-    def __init__(self, plan: dict):
+    def __init__(self, plan: Plan):
         self.order = [b["index"] for b in plan["blocks"]]
         self.setups = len(plan["setup"])
         self.setups_started = 0
@@ -262,7 +271,7 @@ class Pool:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _view(self, plans: dict[str, dict]) -> sandbox.View:
+    def _view(self, plans: dict[str, Plan]) -> sandbox.View:
         """What the sandbox shows: the Python installation and import path of the worker,
         model folders given as aliases, the decks' own folders and the configured data."""
         here = str(Path(__file__).resolve().parent.parent)
@@ -281,7 +290,7 @@ class Pool:
                                             for plan in plans.values()]
         return sandbox.View(code=python, course=course, tmp_size=self.options.tmp_limit)
 
-    def start(self, plans: dict[str, dict] | None = None) -> dict:
+    def start(self, plans: dict[str, Plan] | None = None) -> dict:
         plans = plans or {}
         if self.alive and self.view is not None and self.view.covers(
                 [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]):
@@ -351,7 +360,7 @@ class Pool:
         self._log.seek(0)
         return self._log.read().decode("utf-8", "replace")[-2000:].strip() or "no message"
 
-    def run(self, plans: dict[str, dict],
+    def run(self, plans: dict[str, Plan],
             on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
         with self._lock:
@@ -444,7 +453,8 @@ class Pool:
                     results, waiting, on_event)
 
     @staticmethod
-    def _finish(deck_id: str, done: dict, results: dict, waiting: dict, on_event) -> None:
+    def _finish(deck_id: str, done: DeckDone, results: dict, waiting: dict,
+                on_event) -> None:
         results[deck_id]["done"] = done
         del waiting[deck_id]
         if on_event:

@@ -1,26 +1,42 @@
 """One deck's session, inside its forked child: run the blocks in order, notebook style.
 
-This module runs only in the sandboxed child process. It records what happened per block
-(output, displayed value, warnings, exception with its deck line) and sends it up the
-result pipe as JSON lines as soon as each block ends, so a crash loses nothing that was
-already finished. Statuses are *not* decided here: that is ``judge``'s job.
+This module runs only inside the sandbox, the deck's part in its forked child:
+``enter_deck`` sets the process up (process group, temp folder, descriptors, resource
+limits, privileges), then ``run_session`` records what happened per block (output,
+displayed value, warnings, exception with its deck line) and sends it up the result pipe
+as JSON lines as soon as each block ends, so a crash loses nothing that was already
+finished. Statuses are *not* decided here: that is ``judge``'s job.
 """
 
 from __future__ import annotations
 
 import ast
+import ctypes
 import errno
 import io
 import json
 import os
 import re
+import resource
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
 import warnings
 import weakref
+from collections.abc import Callable
+
+from .protocol import (
+    BlockEvent,
+    DeckEvent,
+    ErrorRecord,
+    Limits,
+    Plan,
+    RunRequest,
+    WarningRecord,
+)
 
 SPACY_CODE = re.compile(r"\[([EW]\d{3,4})\]")
 CUT = "\n[… output cut at the limit …]"
@@ -105,7 +121,7 @@ def _compile(code: str, path: str, first_line: int):
     return body, (compile(last, path, "eval") if last is not None else None)
 
 
-def _warning_record(w: warnings.WarningMessage) -> dict | None:
+def _warning_record(w: warnings.WarningMessage) -> WarningRecord | None:
     message = str(w.message)
     code = SPACY_CODE.search(message)
     deprecation = issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning,
@@ -171,7 +187,7 @@ def _missing(err: BaseException, message: str) -> dict | None:
 
 
 def _error_record(err: BaseException, path: str, block_line: int,
-                  limits: dict | None = None) -> dict:
+                  limits: Limits | None = None) -> ErrorRecord:
     limits = limits or {}
     message = str(err)
     if isinstance(err, SystemExit):
@@ -195,7 +211,7 @@ def _error_record(err: BaseException, path: str, block_line: int,
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
     code = SPACY_CODE.search(message)
-    record = {
+    record: ErrorRecord = {
         "type": type(err).__name__,
         "bases": [c.__name__ for c in type(err).__mro__],
         "module": type(err).__module__,
@@ -258,7 +274,7 @@ def _restore_stdio(log_fd: int) -> None:
                                     buffering=1, closefd=False))
 
 
-def run_session(plan: dict, send, fd_out: str) -> None:
+def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> None:
     """Run ``plan`` (see ``run.plan_for``) and ``send`` one record per block."""
     path = plan["path"]
     cap = plan["limits"]["output"]
@@ -282,12 +298,13 @@ def run_session(plan: dict, send, fd_out: str) -> None:
             text = text[:cap] + CUT
         return text
 
-    def run_code(code: str, first_line: int, ns: dict, timeout: float, block_line: int) -> dict:
+    def run_code(code: str, first_line: int, ns: dict, timeout: float,
+                 block_line: int) -> BlockEvent:
         fd_output()  # drop what a late thread wrote between blocks: it is no block's output
         out = CappedWriter(cap, log_fd)
         threads_before = set(threading.enumerate())
         started = time.perf_counter()
-        result: dict = {"output": "", "display": None, "warnings": [], "error": None}
+        result: BlockEvent = {"output": "", "display": None, "warnings": [], "error": None}
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
         timed_out = {"type": "Timeout", "message": f"the block ran longer than its timeout "
@@ -394,10 +411,10 @@ def install_model_aliases(aliases: dict[str, str], preloaded: dict) -> None:
     del spacy
 
 
-def send_json(fd: int):
+def send_json(fd: int) -> Callable[[DeckEvent], None]:
     stream = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
 
-    def send(message: dict) -> None:
+    def send(message: DeckEvent) -> None:
         # ensure_ascii=False: a lone surrogate an example printed reaches the stream as
         # itself and is replaced there (errors="replace"), so no later reader or writer of
         # the report chokes on it; escaped as \udxxx it would survive into the JSON report.
@@ -405,3 +422,117 @@ def send_json(fd: int):
         stream.flush()
 
     return send
+
+
+# -- the deck's process, set up before its session ---------------------------------------
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges() -> None:
+    """No capability left, none to regain through exec (a deck under ``unshare`` or
+    ``none`` may be root in its namespace, or root outright): no mount, ptrace, raw
+    socket, and no opening another process's descriptors through /proc."""
+    for cap in range(64):  # the bounding set: exec of a setuid or file-capable binary
+        prctl(PR_CAPBSET_DROP, cap)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+        data = (_CapData * 2)()  # all zero: effective, permitted and inheritable
+        libc.capset(ctypes.byref(header), data)
+    except (OSError, AttributeError):
+        pass
+
+
+
+def user_processes() -> int:
+    """How many processes this user runs now: RLIMIT_NPROC counts them all, so the deck's
+    process limit is headroom on top of them, not a machine-wide total."""
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                continue
+    return count
+
+
+def apply_limits(limits: Limits, process_base: int = 0) -> None:
+    """Resource limits of the deck's process (documented in docs/project/guarantees.md)."""
+    pairs = {
+        "memory": resource.RLIMIT_AS,
+        "cpu": resource.RLIMIT_CPU,
+        "file_size": resource.RLIMIT_FSIZE,
+        "processes": resource.RLIMIT_NPROC,
+        "open_files": resource.RLIMIT_NOFILE,
+    }
+    for name, which in pairs.items():
+        value = limits.get(name)
+        if not value:
+            continue
+        _soft, hard = resource.getrlimit(which)
+        value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
+        # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
+        top = value + 5 if which == resource.RLIMIT_CPU else value
+        if hard != resource.RLIM_INFINITY:
+            value, top = min(value, hard), min(top, hard)
+        try:
+            resource.setrlimit(which, (value, top))
+        except (ValueError, OSError):
+            pass
+
+
+def enter_deck(request: RunRequest, tmp: str, result_fd: int, preloaded: dict,
+               tmp_quota: int) -> None:
+    """The deck's forked process, before its session: its own process group, killed with
+    the worker, in its own temp folder, with only stdio (to the output log) and its result
+    pipe open, under its resource limits and without privileges; then the session runs."""
+    os.setpgid(0, 0)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.chdir(tmp)
+    os.environ["HOME"] = tmp
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = tmp
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    log = os.path.join(tmp, ".slideproof-output")
+    # O_APPEND: the session empties the log after each block, and writes must then
+    # start again at offset 0 (not leave a sparse file growing to the size limit).
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    for fd_ in (devnull, fd):
+        os.close(fd_)
+    os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
+    os.closerange(result_fd + 1, 1 << 16)
+    apply_limits(request["plan"]["limits"], user_processes())
+    drop_privileges()
+
+    plan = request["plan"]
+    plan["limits"] = {**plan["limits"], "tmp": tmp_quota}
+    install_model_aliases(plan["models"], preloaded)
+    run_session(plan, send_json(result_fd), log)

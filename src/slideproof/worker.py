@@ -1,18 +1,17 @@
 """The warm worker: imports spaCy (and preloads models) once, then forks one child per deck.
 
 Started by ``run.Pool`` as ``python -m slideproof.worker`` inside the sandbox (see
-``sandbox``). It speaks JSON lines: requests on stdin, events on its original stdout. Each
-deck's child gets its own process group, temp working directory, resource limits and a
-result pipe; the worker enforces the per-block deadline, kills the whole group when a deck
-ends or overruns, reaps orphans (it is their subreaper) and removes the temp directory.
+``sandbox``). It speaks JSON lines (``protocol``): requests on stdin, events on its
+original stdout. Each deck's child gets its own process group, temp working directory,
+resource limits and a result pipe (``session.enter_deck``); the worker enforces the
+per-block deadline, kills the whole group when a deck ends or overruns, reaps orphans (it
+is their subreaper) and removes the temp directory.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -20,46 +19,16 @@ import sys
 import tempfile
 import time
 import traceback
+from typing import TextIO
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_CAPBSET_DROP = 24
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-DECK_EVENTS = ("start", "block", "setup-failed")  # what a deck may write on its channel
-HARD_KILL_GRACE = 2.0  # seconds past the soft timeout before the group is killed
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def drop_privileges() -> None:
-    """No capability left, none to regain through exec (a deck under ``unshare`` or
-    ``none`` may be root in its namespace, or root outright): no mount, ptrace, raw
-    socket, and no opening another process's descriptors through /proc."""
-    for cap in range(64):  # the bounding set: exec of a setuid or file-capable binary
-        _prctl(PR_CAPBSET_DROP, cap)
-    _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-        data = (_CapData * 2)()  # all zero: effective, permitted and inheritable
-        libc.capset(ctypes.byref(header), data)
-    except (OSError, AttributeError):
-        pass
+from .protocol import DECK_EVENTS, HARD_KILL_GRACE, RunRequest, WorkerConfig, WorkerEvent
+from .session import (
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
+    PR_SET_PDEATHSIG,
+    enter_deck,
+    prctl,
+)
 
 
 class Child:
@@ -75,11 +44,11 @@ class Child:
 
 
 class Worker:
-    def __init__(self, config: dict, out):
+    def __init__(self, config: WorkerConfig, out: TextIO):
         self.config = config
         self.out = out
         self.jobs = max(1, int(config.get("jobs") or 1))
-        self.queue: list[dict] = []
+        self.queue: list[RunRequest] = []
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
         self.preloaded: dict = {}
@@ -87,7 +56,7 @@ class Worker:
         self.stdin_open = True
         self.inbuf = b""
 
-    def emit(self, message: dict) -> None:
+    def emit(self, message: WorkerEvent) -> None:
         self.out.write(json.dumps(message) + "\n")
         self.out.flush()
 
@@ -161,7 +130,7 @@ class Worker:
                 self.stdin_open = False
                 self.selector.unregister(0)
 
-    def start(self, request: dict) -> None:
+    def start(self, request: RunRequest) -> None:
         tmp = tempfile.mkdtemp(prefix="deck-", dir=self.tmp_root)
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -169,7 +138,9 @@ class Worker:
             code = 0
             try:
                 os.close(read_fd)
-                self.enter_child(request, tmp, write_fd)
+                self.selector.close()
+                enter_deck(request, tmp, write_fd, self.preloaded,
+                           self.config.get("tmp_quota") or 0)
             except BaseException:
                 traceback.print_exc(file=sys.__stderr__)
                 code = 70
@@ -181,49 +152,31 @@ class Worker:
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         self.emit({"event": "deck-start", "id": request["id"]})  # the pool's restart logic
 
-    def enter_child(self, request: dict, tmp: str, result_fd: int) -> None:
-        os.setpgid(0, 0)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        self.selector.close()
-        os.chdir(tmp)
-        os.environ["HOME"] = tmp
-        os.environ["TMPDIR"] = tmp
-        tempfile.tempdir = tmp
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        log = os.path.join(tmp, ".slideproof-output")
-        # O_APPEND: the session empties the log after each block, and writes must then
-        # start again at offset 0 (not leave a sparse file growing to the size limit).
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        for fd_ in (devnull, fd):
-            os.close(fd_)
-        os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
-        os.closerange(result_fd + 1, 1 << 16)
-        apply_limits(request["plan"]["limits"], user_processes())
-        drop_privileges()
-        from .session import install_model_aliases, run_session, send_json
-
-        plan = request["plan"]
-        plan["limits"] = {**plan["limits"], "tmp": self.config.get("tmp_quota") or 0}
-        install_model_aliases(plan["models"], self.preloaded)
-        run_session(plan, send_json(result_fd), log)
-
     def read_child(self, child: Child) -> None:
-        try:
-            data = os.read(child.fd, 1 << 20)
-        except BlockingIOError:
-            return
-        if not data:
-            child.eof, child.eof_at = True, time.monotonic()
-            self.selector.unregister(child.fd)
-            os.close(child.fd)
-            return
-        child.buffer += data
+        self.receive(child)
         self.take_events(child)
+
+    def receive(self, child: Child, to_end: bool = False) -> None:
+        """Add what the deck wrote on its result pipe to its buffer: one read when the
+        selector says the pipe is readable; every byte left once the process has ended.
+        At the end of the pipe the channel is closed."""
+        while True:
+            try:
+                data = os.read(child.fd, 1 << 20)
+            except BlockingIOError:
+                return
+            except OSError:
+                if to_end:
+                    return
+                raise
+            if not data:
+                child.eof, child.eof_at = True, time.monotonic()
+                self.selector.unregister(child.fd)
+                os.close(child.fd)
+                return
+            child.buffer += data
+            if not to_end:
+                return
 
     def take_events(self, child: Child, torn: bool = False) -> None:
         """Handle every complete line the deck has sent: track the running block and its
@@ -272,21 +225,15 @@ class Worker:
             if not done:
                 continue
             if not child.eof:  # drain what the child wrote before it ended
-                try:
-                    while True:
-                        data = os.read(child.fd, 1 << 20)
-                        if not data:
-                            break
-                        child.buffer += data
-                except (BlockingIOError, OSError):
-                    pass
-                if child.buffer and not child.buffer.endswith(b"\n"):
+                self.receive(child, to_end=True)
+                torn = bool(child.buffer) and not child.buffer.endswith(b"\n")
+                if torn:
                     child.buffer += b"\n"  # the last line may have no newline
-                    self.take_events(child, torn=True)
-                else:
-                    self.take_events(child)
-                self.selector.unregister(child.fd)
-                os.close(child.fd)
+                self.take_events(child, torn=torn)
+                if not child.eof:
+                    child.eof = True
+                    self.selector.unregister(child.fd)
+                    os.close(child.fd)
             kill_group(pid)
             self.kill_orphans()
             shutil.rmtree(child.tmp, ignore_errors=True)
@@ -344,54 +291,15 @@ def kill_group(pid: int) -> None:
             pass
 
 
-def user_processes() -> int:
-    """How many processes this user runs now: RLIMIT_NPROC counts them all, so the deck's
-    process limit is headroom on top of them, not a machine-wide total."""
-    uid = os.getuid()
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                continue
-    return count
-
-
-def apply_limits(limits: dict, process_base: int = 0) -> None:
-    """Resource limits of the deck's process (documented in docs/project/guarantees.md)."""
-    pairs = {
-        "memory": resource.RLIMIT_AS,
-        "cpu": resource.RLIMIT_CPU,
-        "file_size": resource.RLIMIT_FSIZE,
-        "processes": resource.RLIMIT_NPROC,
-        "open_files": resource.RLIMIT_NOFILE,
-    }
-    for name, which in pairs.items():
-        value = limits.get(name)
-        if not value:
-            continue
-        _soft, hard = resource.getrlimit(which)
-        value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
-        # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
-        top = value + 5 if which == resource.RLIMIT_CPU else value
-        if hard != resource.RLIM_INFINITY:
-            value, top = min(value, hard), min(top, hard)
-        try:
-            resource.setrlimit(which, (value, top))
-        except (ValueError, OSError):
-            pass
-
-
 def main() -> None:
     out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # stray prints from imports must not corrupt the protocol
     # Not dumpable: no deck (same uid, no capability) can open this runner's descriptors
     # through /proc/<pid>/fd, nor ptrace it; forked decks inherit it, so neither can a deck
     # open another deck's.
-    _prctl(PR_SET_DUMPABLE, 0)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_DUMPABLE, 0)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     first = b""
     while b"\n" not in first:  # read the config line unbuffered: the rest is for serve()
