@@ -18,10 +18,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePath
 
-from .judge import STATUSES, Policy
+from .judge import Policy, Status, problem_code, summary
 
-# Statuses that are a problem when the policy makes them fail, and otherwise a warning.
-SOFT = ("output-differs", "deprecated", "unverified")
 TIMING = ("seconds",)
 
 
@@ -128,10 +126,6 @@ def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
         for w in p.get("warnings") or []:
             if w not in warnings:
                 warnings.append(w)
-    summary = dict.fromkeys(STATUSES, 0)
-    for d in decks:
-        for b in d["blocks"]:
-            summary[b["status"]] = summary.get(b["status"], 0) + 1
     ok = (not incomplete and not errors and all(p.get("ok") for p in parts)
           and all(not d.get("error") and not any(policy.fails(b["status"]) for b in d["blocks"])
                   for d in decks))
@@ -139,7 +133,7 @@ def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
         "environment": environment,
         "incomplete": incomplete,
         "seconds": max((float(p.get("seconds") or 0.0) for p in parts), default=0.0),
-        "summary": summary,
+        "summary": summary(b["status"] for d in decks for b in d["blocks"]),
         "ok": ok,
         "errors": errors,
         "warnings": warnings,
@@ -175,10 +169,7 @@ def block_text(block: dict) -> str:
 
 def block_code(block: dict) -> str:
     """The spaCy error or warning code of a block's problem, if any."""
-    code = (block.get("error") or {}).get("code")
-    if not code:
-        code = next((w.get("code") for w in block.get("warnings") or [] if w.get("code")), None)
-    return code or ""
+    return problem_code(block.get("error"), block.get("warnings") or [])
 
 
 def annotation_line(block: dict) -> int:
@@ -239,10 +230,10 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
                                         type=_xml(status + (f" {code}" if code else "")))
                 failure.text = _xml(f"{d['path']}:{annotation_line(b)}: {status}"
                                     f"{f' [{code}]' if code else ''}\n{text}")
-            elif status in ("skipped", "unverified"):
+            elif status in (Status.SKIPPED, Status.UNVERIFIED):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_xml(f"{status}: {headline}"))
-            elif status in SOFT:
+            elif policy.warns(status):
                 out = ET.SubElement(case, "system-out")
                 out.text = _xml(f"{status}: {text}")
         close(suite, counts)
@@ -303,10 +294,10 @@ def github_commands(data: dict, policy: Policy | None = None) -> list[str]:
             status = b["status"]
             if policy.fails(status):
                 level = "error"
-            elif status in ("output-differs", "deprecated"):
-                level = "warning"
-            elif status == "unverified":
+            elif status == Status.UNVERIFIED:
                 level = "notice"
+            elif policy.warns(status):
+                level = "warning"
             else:
                 continue
             code = block_code(b)
