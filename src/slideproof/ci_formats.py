@@ -16,10 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .atomic import write_atomic
-from .judge import Policy
-
-# Statuses that are a problem when the policy makes them fail, and otherwise a warning.
-SOFT = ("output-differs", "deprecated", "unverified")
+from .judge import Policy, Status, problem_code
 
 
 # -- problems, shared by JUnit and GitHub --------------------------------------------------
@@ -36,10 +33,7 @@ def block_text(block: dict) -> str:
 
 def block_code(block: dict) -> str:
     """The spaCy error or warning code of a block's problem, if any."""
-    code = (block.get("error") or {}).get("code")
-    if not code:
-        code = next((w.get("code") for w in block.get("warnings") or [] if w.get("code")), None)
-    return code or ""
+    return problem_code(block.get("error"), block.get("warnings") or [])
 
 
 def annotation_line(block: dict) -> int:
@@ -100,10 +94,10 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
                                         type=_xml(status + (f" {code}" if code else "")))
                 failure.text = _xml(f"{d['path']}:{annotation_line(b)}: {status}"
                                     f"{f' [{code}]' if code else ''}\n{text}")
-            elif status in ("skipped", "unverified"):
+            elif status in (Status.SKIPPED, Status.UNVERIFIED):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_xml(f"{status}: {headline}"))
-            elif status in SOFT:
+            elif policy.warns(status):
                 out = ET.SubElement(case, "system-out")
                 out.text = _xml(f"{status}: {text}")
         close(suite, counts)
@@ -161,10 +155,10 @@ def github_commands(data: dict, policy: Policy | None = None) -> list[str]:
             status = b["status"]
             if policy.fails(status):
                 level = "error"
-            elif status in ("output-differs", "deprecated"):
-                level = "warning"
-            elif status == "unverified":
+            elif status == Status.UNVERIFIED:
                 level = "notice"
+            elif policy.warns(status):
+                level = "warning"
             else:
                 continue
             code = block_code(b)

@@ -25,16 +25,16 @@ from . import fix as fix_mod
 from .cache import Cache
 from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
 from .errors import ConfigError, DeckError, coded
-from .judge import Policy
+from .judge import Kind, Policy, Status, summary
 from .render import render_markdown
 from .run import Options
 from .shard import parse_shard, select_shard
 from .verify import Verification, Verifier
 
-STATUS_STYLE = {"passed": "green", "expected-error": "green", "skipped": "dim",
-                "output-differs": "yellow", "deprecated": "yellow", "unverified": "cyan",
-                "failed": "red", "timed-out": "red", "crashed": "red", "blocked": "magenta",
-                "invalid deck": "red"}
+# A status's colour is its kind's; a missing model is not the example's fault, and a blocked
+# block is another block's.
+KIND_STYLE = {Kind.OK: "green", Kind.INFO: "dim", Kind.SOFT: "yellow", Kind.HARD: "red"}
+STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid deck": "red"}
 
 
 def _flag_type(parse):
@@ -255,20 +255,19 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
     for d in verification.decks:
-        counts = d.counts()
-        ok = counts.get("passed", 0) + counts.get("expected-error", 0)
-        problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())
-                             if s not in ("passed", "expected-error", "skipped"))
+        counts = summary(r.status for r in d.blocks)
+        ok = sum(n for s, n in counts.items() if s.kind is Kind.OK)
+        problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n and s.problem)
         decks.add_row(display_path(d.deck.path), str(len(d.blocks)), str(ok),
                       f"[red]{problems}" if d.failures(policy) else problems,
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
-    print_causes(console, verification.decks, policy)
-    rows = list(report.failure_rows(verification, policy))
+    print_causes(console, verification.decks)
+    rows = list(report.failure_rows(verification))
     if rows:
         console.print("[bold]Problems")
     for where, status, message, code in rows:
-        style = STATUS_STYLE.get(status, "")
+        style = STATUS_STYLE.get(status) or KIND_STYLE[status.kind]
         console.print(f"[{style}]{status.upper():>14}[/] {where}"
                       + (f"  [bold]{code}[/]" if code else ""), highlight=False,
                       soft_wrap=True)  # file:line stays whole for editors and CI logs
@@ -285,9 +284,9 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
                   f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
 
 
-def print_causes(console: Console, decks, policy: Policy, limit: int = 10) -> None:
+def print_causes(console: Console, decks, limit: int = 10) -> None:
     """What most blocks fail for, first: one fix there clears many of the problems below."""
-    found = report.causes(decks, policy)
+    found = report.causes(decks)
     if not found:
         return
     console.print("[bold]Causes[/] (most blocks first)")
@@ -454,7 +453,7 @@ def fix(args) -> int:
             if deck_fix else {}
         # with --update-output a fix that only changes the output leaves nothing to fix
         updated = {f.block.line for f in deck_fix.fixes if args.update_output
-                   and f.block.expected is not None and f.after.status == "output-differs"} \
+                   and f.block.expected is not None and f.after.status is Status.OUTPUT_DIFFERS} \
             if deck_fix else set()
         failing = [r for r in after.blocks
                    if policy.fails(r.status) and r.block.line not in updated]

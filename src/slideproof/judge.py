@@ -1,8 +1,8 @@
 """Raw per-block events → statuses, with messages a person can act on.
 
-Nothing here runs code: it reads what the worker recorded and decides passed,
-output-differs, deprecated, failed, timed-out, crashed, blocked, unverified, skipped or
-expected-error, comparing ```out blocks after normalising them.
+Nothing here runs code: it reads what the worker recorded and decides each block's
+``Status``, comparing ```out blocks after normalising them. ``Policy`` says what a status
+means for a check: what fails it, what the site publishes and shows.
 """
 
 from __future__ import annotations
@@ -10,19 +10,88 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .deck import Block, Deck
 from .errors import coded
 
-PASSED, OUTPUT_DIFFERS, DEPRECATED = "passed", "output-differs", "deprecated"
-FAILED, TIMED_OUT, CRASHED, BLOCKED = "failed", "timed-out", "crashed", "blocked"
-UNVERIFIED, SKIPPED, EXPECTED_ERROR = "unverified", "skipped", "expected-error"
-STATUSES = (PASSED, OUTPUT_DIFFERS, DEPRECATED, FAILED, TIMED_OUT, CRASHED, BLOCKED,
-            UNVERIFIED, SKIPPED, EXPECTED_ERROR)
-# Always fatal; output-differs, deprecated and unverified are fatal by policy.
-FAILING = frozenset({FAILED, TIMED_OUT, CRASHED, BLOCKED})
-PUBLISHABLE = frozenset({PASSED, EXPECTED_ERROR})
+
+class Kind(StrEnum):
+    """What a status means for the check and for the published site."""
+
+    OK = "ok"  # the example does what its slide says: published
+    INFO = "info"  # not judged (skipped by the author): shown with a note, never a problem
+    SOFT = "soft"  # a problem that fails the check, and is withheld, only if the policy says
+    HARD = "hard"  # always fails the check and is withheld
+
+
+class Status(StrEnum):
+    """A python block's verdict, with its kind.
+
+    The values are what the JSON report, the CLI and the pytest plugin say, and the page's
+    CSS classes (``sp-status--<value>`` in theme/assets/slideproof/slides.css). Being
+    ``str``, a status compares equal to its value, which is how reports read back.
+    The order is the report summary's.
+    """
+
+    PASSED = "passed", Kind.OK
+    OUTPUT_DIFFERS = "output-differs", Kind.SOFT
+    DEPRECATED = "deprecated", Kind.SOFT
+    FAILED = "failed", Kind.HARD
+    TIMED_OUT = "timed-out", Kind.HARD
+    CRASHED = "crashed", Kind.HARD
+    BLOCKED = "blocked", Kind.HARD
+    UNVERIFIED = "unverified", Kind.SOFT
+    SKIPPED = "skipped", Kind.INFO
+    EXPECTED_ERROR = "expected-error", Kind.OK
+
+    kind: Kind
+
+    def __new__(cls, value: str, kind: Kind) -> Status:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.kind = kind
+        return member
+
+    @property
+    def problem(self) -> bool:
+        """Worth the author's time: reported as a failure, or as a warning when it passes."""
+        return self.kind in (Kind.SOFT, Kind.HARD)
+
+    @classmethod
+    def of(cls, value: str) -> Status | None:
+        """The status a report names, or None for one this version does not know (a report
+        written by a newer slideproof)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+# Short names for the judging code below and for fix.py.
+PASSED, OUTPUT_DIFFERS, DEPRECATED = Status.PASSED, Status.OUTPUT_DIFFERS, Status.DEPRECATED
+FAILED, TIMED_OUT, CRASHED = Status.FAILED, Status.TIMED_OUT, Status.CRASHED
+BLOCKED, UNVERIFIED, SKIPPED = Status.BLOCKED, Status.UNVERIFIED, Status.SKIPPED
+EXPECTED_ERROR = Status.EXPECTED_ERROR
+
+
+def summary(statuses: Iterable[str]) -> dict[str, int]:
+    """How many blocks have each status: every status in order, zeros included, then any
+    status this version does not know, as a newer report may have."""
+    counts: dict[str, int] = dict.fromkeys(Status, 0)
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def problem_code(error: dict | None, warnings: Iterable[dict] = ()) -> str:
+    """The spaCy code of a block's problem: its exception's, else its first coded
+    warning's ('' if neither has one)."""
+    return (error or {}).get("code") or next(
+        (w["code"] for w in warnings if w.get("code")), "") or ""
+
 
 SIGNALS = {
     "SIGSEGV": "the process crashed with a segmentation fault",
@@ -37,27 +106,49 @@ SIGNALS = {
 
 @dataclass
 class Policy:
-    """Which statuses fail a check and are withheld from the published site."""
+    """What each status means for this check: what fails it, what the site publishes, what
+    it shows. Hard statuses always fail; soft ones fail when their setting says so.
+
+    The methods take a Status or its value (a report read back); an unknown value fails
+    nothing and is neither published nor shown.
+    """
 
     fail_on_output_differs: bool = True
     fail_on_deprecated: bool = False
     fail_on_unverified: bool = False
 
     def fails(self, status: str) -> bool:
-        return (status in FAILING
-                or (status == OUTPUT_DIFFERS and self.fail_on_output_differs)
-                or (status == DEPRECATED and self.fail_on_deprecated)
-                or (status == UNVERIFIED and self.fail_on_unverified))
+        """Fails the check; its block is withheld from the site."""
+        status = Status.of(status)
+        if status is None:
+            return False
+        if status.kind is Kind.SOFT:
+            return {OUTPUT_DIFFERS: self.fail_on_output_differs,
+                    DEPRECATED: self.fail_on_deprecated,
+                    UNVERIFIED: self.fail_on_unverified}[status]
+        return status.kind is Kind.HARD
 
     def publishes(self, status: str) -> bool:
-        return status in PUBLISHABLE or (
-            status in (OUTPUT_DIFFERS, DEPRECATED, UNVERIFIED) and not self.fails(status))
+        """The site shows the block's code with its verified output."""
+        status = Status.of(status)
+        return status is not None and status.kind in (Kind.OK, Kind.SOFT) \
+            and not self.fails(status)
+
+    def shows(self, status: str) -> bool:
+        """The block's code is on the deck page and in the notebook: published, or skipped
+        (with the author's reason); any other block is withheld."""
+        return self.publishes(status) or Status.of(status) is SKIPPED
+
+    def warns(self, status: str) -> bool:
+        """A problem this policy lets pass: reported as a warning, not a failure."""
+        status = Status.of(status)
+        return status is not None and status.kind is Kind.SOFT and not self.fails(status)
 
 
 @dataclass
 class BlockResult:
     block: Block
-    status: str
+    status: Status
     message: str = ""
     output: str = ""
     display: str | None = None
@@ -89,12 +180,6 @@ class DeckResult:
     seconds: float = 0.0
     cached: bool = False
     error: str | None = None  # the deck as a whole failed (e.g. its setup code)
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.blocks:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        return counts
 
     def failures(self, policy: Policy) -> list[BlockResult]:
         return [r for r in self.blocks if policy.fails(r.status)]
@@ -239,7 +324,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
         results.append(_judge_block(block, spec, event, broken, first_failure, lacking))
         if results[-1].status == UNVERIFIED:
             lacking.add(block.line)
-        if results[-1].status in (FAILED, TIMED_OUT, CRASHED, BLOCKED, UNVERIFIED):
+        if results[-1].status.kind is Kind.HARD or results[-1].status is UNVERIFIED:
             first_failure = first_failure or block.line
             for name in defined_names(block.code):
                 broken.setdefault(name, block.line)

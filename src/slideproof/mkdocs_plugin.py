@@ -164,7 +164,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 line = r.where
                 if self.policy.fails(r.status):
                     self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
-                elif r.status in ("deprecated", "unverified", "output-differs"):
+                elif self.policy.warns(r.status):
                     self.say(logging.INFO, f"{uri}:{line}: {r.status}: {r.message}")
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")

@@ -20,7 +20,7 @@ from nbformat import v4
 
 from .deck import Block, Deck, Text
 from .i18n import words
-from .judge import BlockResult, DeckResult, Policy, defined_names
+from .judge import BlockResult, DeckResult, Policy, Status, defined_names
 from .render import _code, literal, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
@@ -30,9 +30,9 @@ RAISES_TAG = "raises-exception"  # Jupyter's (and nbclient's) mark for a cell me
 
 def status_ran(r: BlockResult) -> bool:
     """Whether the block ran to its end or to its own exception in the deck's session."""
-    if r.status in ("timed-out", "crashed"):
+    if r.status in (Status.TIMED_OUT, Status.CRASHED):
         return False
-    if r.status == "blocked":  # blocked by a missing name ran (and raised NameError)
+    if r.status is Status.BLOCKED:  # blocked by a missing name ran (and raised NameError)
         return bool(r.error)
     return True
 
@@ -56,7 +56,7 @@ def _outputs(result: BlockResult | None, count: int) -> list:
     outputs = []
     if result.output:
         outputs.append(v4.new_output("stream", name="stdout", text=result.output))
-    if result.status == "expected-error" and result.error:
+    if result.status is Status.EXPECTED_ERROR and result.error:
         outputs.append(v4.new_output("error", ename=str(result.error.get("type") or "Error"),
                                      evalue=str(result.error.get("message") or ""),
                                      traceback=[f"{result.error.get('type')}: "
@@ -154,7 +154,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             return  # already in the first cell
         r = by_line.get(block.line)
         status = r.status if r else None
-        if r is not None and not (policy.publishes(status) or status == "skipped"):
+        if r is not None and not policy.shows(status):
             withheld(block, r)
             return
         tags = depends(block)
@@ -165,11 +165,11 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             cells[-1].metadata.tags.extend(tags)
             cells[-1].execution_count = count
             cells[-1].outputs = _outputs(r, count)
-            if status == "expected-error":
+            if status is Status.EXPECTED_ERROR:
                 cells[-1].metadata.tags.append(RAISES_TAG)
             return
         flush()
-        if status == "skipped":
+        if status is Status.SKIPPED:
             # Never run by slideproof: under "Run All" it may raise, which must not stop
             # the cells after it.
             cells.append(v4.new_code_cell(block.code, metadata={"tags": [RAISES_TAG]}))
@@ -178,7 +178,7 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         count += 1
         cell = v4.new_code_cell(block.code, execution_count=count)
         cell.outputs = _outputs(r, count)
-        if status == "expected-error" and RAISES_TAG not in tags:
+        if status is Status.EXPECTED_ERROR and RAISES_TAG not in tags:
             tags.append(RAISES_TAG)
         if tags:
             cell.metadata["tags"] = tags

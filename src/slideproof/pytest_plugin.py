@@ -27,8 +27,7 @@ from pathlib import Path
 import pytest
 
 from .deck import looks_like_deck
-
-PASSING = frozenset({"passed", "expected-error"})
+from .judge import Kind, Status, problem_code
 
 
 class DeckWarning(UserWarning):
@@ -196,13 +195,13 @@ class BlockItem(pytest.Item):
         if result.shown_output:
             self.add_report_section("call", "deck output", result.shown_output)
         policy, status = runner.policy, result.status
-        if status in PASSING:
+        if status.kind is Kind.OK:
             return
         if policy.fails(status):
             raise BlockProblem(result, str(self.path))
-        if status == "skipped":
+        if status is Status.SKIPPED:
             _skip(f"skipped by the author: {result.message}")
-        if status == "unverified":
+        if status is Status.UNVERIFIED:
             _skip(f"unverified: {result.message}")
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
@@ -243,9 +242,7 @@ class BlockRepr:
         self.result = result
         error = result.error or {}
         self.line = result.where
-        code = error.get("code") or next(
-            (w.get("code") for w in result.warnings if w.get("code")), None)
-        self.code = code
+        self.code = problem_code(error, result.warnings)
         first = (result.message or result.status).split("\n", 1)[0]
         self.reprcrash = _Crash(path, self.line, f"{result.status}: {first}")
         self.path = path

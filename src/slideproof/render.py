@@ -16,12 +16,13 @@ from collections.abc import Callable
 
 from .deck import DISPLAY_ATTRS, Block, Deck, Slide, Text
 from .i18n import words
-from .judge import BlockResult, Policy
+from .judge import BlockResult, Kind, Policy, Status
 
-ADMONITION = {"failed": "failure", "crashed": "failure", "timed-out": "failure",
-              "blocked": "warning", "output-differs": "warning", "deprecated": "warning",
-              "unverified": "question", "skipped": "note", "expected-error": "success",
-              "passed": "success"}
+# The admonition a status box is drawn as, by the status's kind; a blocked block is another
+# block's failure, an unverified one a question for the environment.
+KIND_ADMONITION = {Kind.OK: "success", Kind.INFO: "note", Kind.SOFT: "warning",
+                   Kind.HARD: "failure"}
+STATUS_ADMONITION = {Status.BLOCKED: "warning", Status.UNVERIFIED: "question"}
 _STATIC_SRC = re.compile(r"""(?P<pre>\bsrc\s*=\s*["'])/(?P<path>[^"'/][^"']*)""")
 _STATIC_MD = re.compile(r"(?P<pre>!\[[^\]]*\]\()/(?P<path>[^)/\s][^)\s]*)")
 _LIST_ITEM = re.compile(r"^(?P<indent> *)(?P<marker>[-*+]|\d{1,9}[.)])(?P<gap> +|$)")
@@ -165,9 +166,9 @@ class Renderer:
         result = self.by_line.get(block.line)
         status = result.status if result else "plain"
         pieces = []
-        publish = result is None or self.policy.publishes(status) or status == "skipped"
+        publish = result is None or self.policy.shows(status)
         if self.mode == "build" and result is not None and not publish:
-            if status == "unverified":  # the environment lacks a model, not the example
+            if status is Status.UNVERIFIED:  # the environment lacks a model, not the example
                 title, notice = self.s["not_run"], literal(result.message)
             else:
                 title = self.s["withheld_title"]
@@ -179,9 +180,9 @@ class Renderer:
         if result is None:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
-        elif status == "skipped":
+        elif status is Status.SKIPPED:
             pieces.append(f'!!! note "{self.s["skipped"].format(reason=literal(result.message))}"')
-        elif status == "expected-error" and result.error:
+        elif status is Status.EXPECTED_ERROR and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
             pieces.append(_code("text", (result.output + error).strip(), title=
                                 self.s["expected_error"].format(error=result.error["type"])))
@@ -189,7 +190,8 @@ class Renderer:
             title = f"{self.s['output']} · {self.s['verified'].format(v=self.spacy_version)}"
             pieces.append(f'<div class="sp-output" markdown="1">\n\n'
                           f'{_code("text", result.shown_output or " ", title=title)}\n\n</div>')
-        if self.mode == "serve" and result is not None and status not in ("passed", "skipped"):
+        if self.mode == "serve" and result is not None and \
+                status not in (Status.PASSED, Status.SKIPPED):
             pieces.append(self.status_box(result))
         hidden = " sp-hidden" if not block.shown else ""
         body = "\n\n".join(pieces)
@@ -202,9 +204,9 @@ class Renderer:
         body = [literal(result.message)]
         if result.diff:
             body.append(_code("diff", result.diff))
-        elif result.output.strip() and result.status != "expected-error":
+        elif result.output.strip() and result.status is not Status.EXPECTED_ERROR:
             body.append(_code("text", result.shown_output, title=self.s["output"]))
-        if result.error and result.error.get("traceback") and result.status == "failed":
+        if result.error and result.error.get("traceback") and result.status is Status.FAILED:
             body.append(_code("pytb", result.error["traceback"].strip()))
         if result.fix:
             # A rewrite that was run before being offered (see fix.py): shown as a diff.
@@ -212,7 +214,7 @@ class Renderer:
                         f"{', '.join(result.fix['rules'])}): `slideproof fix {self.deck.path}`")
             body.append(_code("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
-        kind = ADMONITION.get(result.status, "note")
+        kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]
         return f'!!! {kind} "{title}"\n    {indented}'
 
     def incremental(self, slide: Slide) -> bool:

@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import judge
 from .atomic import write_atomic
 from .errors import coded
-from .judge import STATUSES, BlockResult, DeckResult, Policy, hint
+from .judge import BlockResult, DeckResult, Policy, Status, hint, problem_code
 
 
 def block_json(r: BlockResult) -> dict:
@@ -42,11 +43,7 @@ def deck_json(d: DeckResult) -> dict:
 
 
 def summary(decks: list[DeckResult]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
-    for d in decks:
-        for status, n in d.counts().items():
-            counts[status] += n
-    return counts
+    return judge.summary(r.status for d in decks for r in d.blocks)
 
 
 def to_json(verification, policy: Policy) -> dict:
@@ -63,9 +60,19 @@ def to_json(verification, policy: Policy) -> dict:
     }
 
 
+def verdict(incomplete: bool, invalid, decks, policy: Policy) -> bool:
+    """Whether a run passes: complete, no invalid deck, and no deck that failed as a whole or
+    has a block the policy fails. ``decks``: (deck error, block statuses) pairs, so results
+    and the JSON of shard reports are judged alike."""
+    return (not incomplete and not invalid
+            and all(not error and not any(policy.fails(s) for s in statuses)
+                    for error, statuses in decks))
+
+
 def is_ok(verification, policy: Policy) -> bool:
-    return (not verification.incomplete and not verification.errors
-            and all(not d.error and not d.failures(policy) for d in verification.decks))
+    return verdict(verification.incomplete, verification.errors,
+                   ((d.error, [r.status for r in d.blocks]) for d in verification.decks),
+                   policy)
 
 
 def write_json(data: dict, path: str | Path) -> None:
@@ -73,26 +80,22 @@ def write_json(data: dict, path: str | Path) -> None:
     write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def failure_rows(verification, policy: Policy):
-    """(file:line, status, message, spaCy code) for every problem worth a person's time."""
+def failure_rows(verification):
+    """(file:line, status, message, spaCy code) for every problem worth a person's time:
+    failing, or a warning the policy lets pass."""
     for e in verification.errors:
         yield f"{e.path}:{e.line}", "invalid deck", e.message, ""
     for d in verification.decks:
         if d.error:
-            yield f"{d.deck.path}", "failed", d.error, ""
+            yield f"{d.deck.path}", Status.FAILED, d.error, ""
         for r in d.blocks:
-            if worth_attention(r, policy):
+            if r.status.problem:
                 line = r.where
-                code = (r.error or {}).get("code") or next(
-                    (w["code"] for w in r.warnings if w.get("code")), "") or ""
+                code = problem_code(r.error, r.warnings)
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 if r.fix:
                     message += "\n" + coded("SP303", path=d.deck.path)
                 yield f"{d.deck.path}:{line}", r.status, message, code
-
-
-def worth_attention(r: BlockResult, policy: Policy) -> bool:
-    return policy.fails(r.status) or r.status in ("deprecated", "unverified", "output-differs")
 
 
 @dataclass
@@ -123,13 +126,13 @@ def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]
         kind = "model" if missing.get("model") else "package"
         return (("missing", what), f"the {kind} '{what}' is not installed here",
                 f"install it with `{missing['install']}`")
-    if deck_error and r.status == "blocked" and not r.blocked_by:
+    if deck_error and r.status is Status.BLOCKED and not r.blocked_by:
         first = deck_error.split(": ", 1)[-1]
         return ("setup", first), f"a deck's setup fails: {first}", ""
     kind = error.get("type", "")
     if kind in ("NameError", "UnboundLocalError") and error.get("name"):
         return ((kind, error["name"]), f"{kind}: '{error['name']}' is not defined", "")
-    if r.status in ("output-differs", "timed-out", "crashed") or not kind:
+    if r.status in (Status.OUTPUT_DIFFERS, Status.TIMED_OUT, Status.CRASHED) or not kind:
         return ((r.status,), r.status, "")
     text = re.sub(r"\s+", " ", error.get("message", "")).strip()
     if error.get("code"):
@@ -143,14 +146,14 @@ def _clip(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def causes(decks: list[DeckResult], policy: Policy) -> list[Cause]:
+def causes(decks: list[DeckResult]) -> list[Cause]:
     """The reasons blocks did not pass, the one behind most blocks first. A block blocked by
     an earlier failed block counts for that block's cause."""
     found: dict[tuple, Cause] = {}
     for d in decks:
         own: dict[int, tuple] = {}
         for r in d.blocks:
-            if r.status in ("passed", "expected-error", "skipped"):
+            if not r.status.problem:
                 continue
             if r.blocked_by in own:
                 key = own[r.blocked_by]
@@ -158,16 +161,15 @@ def causes(decks: list[DeckResult], policy: Policy) -> list[Cause]:
                 key, title, hint = _cause_key(r, d.error)
                 found.setdefault(key, Cause(title, hint))
             own[r.block.line] = key
-            if worth_attention(r, policy):
-                found[key].blocks.append((d.deck.path, r.where))
-                found[key].langs.add(d.deck.language)
+            found[key].blocks.append((d.deck.path, r.where))
+            found[key].langs.add(d.deck.language)
     for key, cause in found.items():
         if key[0] in ("NameError", "UnboundLocalError"):
             langs = sorted(lang for lang in cause.langs if lang)
             cause.hint = coded("SP220", langs=" and ".join(f"`{lang}`" for lang in langs),
                                keys=", ".join(f"prelude.{lang}" for lang in langs)) \
                 if langs else coded("SP221")
-    return sorted((c for c in found.values() if c.blocks),
+    return sorted(found.values(),
                   key=lambda c: (-len(c.blocks), -c.decks, c.title))
 
 
@@ -247,18 +249,14 @@ def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
         for w in p.get("warnings") or []:
             if w not in warnings:
                 warnings.append(w)
-    summary = dict.fromkeys(STATUSES, 0)
-    for d in decks:
-        for b in d["blocks"]:
-            summary[b["status"]] = summary.get(b["status"], 0) + 1
-    ok = (not incomplete and not errors and all(p.get("ok") for p in parts)
-          and all(not d.get("error") and not any(policy.fails(b["status"]) for b in d["blocks"])
-                  for d in decks))
+    ok = all(p.get("ok") for p in parts) and verdict(
+        incomplete, errors, ((d.get("error"), [b["status"] for b in d["blocks"]]) for d in decks),
+        policy)
     merged = {
         "environment": environment,
         "incomplete": incomplete,
         "seconds": max((float(p.get("seconds") or 0.0) for p in parts), default=0.0),
-        "summary": summary,
+        "summary": judge.summary(b["status"] for d in decks for b in d["blocks"]),
         "ok": ok,
         "errors": errors,
         "warnings": warnings,

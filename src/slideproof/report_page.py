@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable
 
 from .errors import DeckError
 from .i18n import words
-from .judge import EXPECTED_ERROR, PASSED, SKIPPED, STATUSES, DeckResult, Policy
+from .judge import DeckResult, Policy, Status
 from .render import literal
 from .report import causes
+from .report import summary as status_counts
 
 
 def page_strings(lang: str | None) -> dict[str, str]:
@@ -47,7 +48,7 @@ def _seconds(value: float | None) -> str:
 
 
 # Statuses that need the author's attention: the Problems table lists them first.
-PROBLEMS = tuple(st for st in STATUSES if st not in (PASSED, EXPECTED_ERROR, SKIPPED))
+PROBLEMS = tuple(st for st in Status if st.problem)
 
 
 def _anchor(status: str) -> str:
@@ -118,10 +119,7 @@ class _Page:
 
     def summary(self, results: list[DeckResult]) -> list[str]:
         s = self.s
-        counts = dict.fromkeys(STATUSES, 0)
-        for d in results:
-            for status, n in d.counts().items():
-                counts[status] = counts.get(status, 0) + n
+        counts = status_counts(results)
         out = [f"## {s['summary']}", "", f"| {s['status']} | {s['count']} |", "|---|--:|"]
         for status, n in counts.items():
             if n:
@@ -131,7 +129,7 @@ class _Page:
 
     def causes(self, results: list[DeckResult]) -> list[str]:
         """What most blocks fail for, before the blocks themselves."""
-        found = causes(results, self.policy)
+        found = causes(results)
         if not found:
             return []
         return [f"## {self.s['causes']}", "", *(f"- {_cell(c.line())}" for c in found), ""]
@@ -162,7 +160,7 @@ class _Page:
 
     def note(self, r) -> str:
         note = _cell(_summary(r.message))
-        if not self.policy.publishes(r.status) and r.status != "skipped":
+        if not self.policy.shows(r.status):
             note = f"{note} ({self.s['withheld']})" if note else self.s["withheld"]
         return note
 
