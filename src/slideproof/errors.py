@@ -8,28 +8,25 @@ from __future__ import annotations
 
 
 class Errors:
-    E001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
-    E002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
-            "Save it as UTF-8.")
-    E003 = ("The front matter opened on line {start} is never closed. "
-            "Add a line '---' after the last front matter key.")
-    E004 = "The front matter is not valid YAML: {problem}. Fix the YAML or remove the block."
-    E005 = ("The front matter must be a mapping of keys to values (e.g. 'type: slides'), "
-            "not {kind}.")
-    E006 = ("The code fence opened here with '{fence}' is never closed. "
-            "Add a closing line '{fence}' after the code.")
-    E007 = ("'Notes:' appears before any slide content. Put the notes under a slide "
-            "(after its title), or remove the line.")
-    E008 = ("The fence attributes '{attrs}' cannot be read: {problem}. "
-            "Write them as '{{flag key=value key=\"quoted value\"}}'.")
-    E009 = ("Unknown fence attribute '{name}'. Known attributes: {known}.")
-    E010 = "The attribute '{name}' needs a value, e.g. '{name}={example}'."
-    E011 = "The attribute '{name}={value}' must be {expected}."
-    E012 = "The front matter key '{key}' must be {expected}, not {got!r}."
-    E013 = ("This 'out' block does not follow a python block. Put it right after the "
-            "python block whose output it shows, or use another language tag.")
-    E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
-            "the file as UTF-8 text.")
+    # -- deck files: reading and parsing (SP001-SP014) ---------------------------------
+    SP001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
+    SP002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
+             "Save it as UTF-8.")
+    SP003 = ("The front matter opened on line {start} is never closed. "
+             "Add a line '---' after the last front matter key.")
+    SP004 = "The front matter is not valid YAML: {problem}. Fix the YAML or remove the block."
+    SP005 = ("The front matter must be a mapping of keys to values (e.g. 'type: slides'), "
+             "not {kind}.")
+    SP006 = ("The code fence opened here with '{fence}' is never closed. "
+             "Add a closing line '{fence}' after the code.")
+    SP007 = ("'Notes:' appears before any slide content. Put the notes under a slide "
+             "(after its title), or remove the line.")
+    SP008 = ("The fence attributes '{attrs}' cannot be read: {problem}. "
+             "Write them as '{{flag key=value key=\"quoted value\"}}'.")
+    SP009 = ("Unknown fence attribute '{name}'. Known attributes: {known}.")
+    SP010 = "The attribute '{name}' needs a value, e.g. '{name}={example}'."
+    SP011 = "The attribute '{name}={value}' must be {expected}."
+    SP012 = "The front matter key '{key}' must be {expected}, not {got!r}."
 
     # -- configuration, missing packages, causes and `slideproof new` (SP200–SP249) --------
     SP200 = "Unknown option '{key}'. Known options: {known}."
@@ -115,9 +112,10 @@ class Errors:
              "to values, not {kind}.")
 
 
-def coded(name: str, **values) -> str:
-    """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""
-    return f"[{name}] " + getattr(Errors, name).format(**values)
+def coded(code: str, /, **values) -> str:
+    """The message ``code`` filled in and prefixed with its code, as spaCy shows its own
+    (positional-only: templates have a ``{name}`` field of their own)."""
+    return f"[{code}] " + getattr(Errors, code).format(**values)
 
 
 def shorten(value: object, limit: int = 80) -> str:
