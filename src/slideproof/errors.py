@@ -28,6 +28,22 @@ class Errors:
     SP011 = "The attribute '{name}={value}' must be {expected}."
     SP012 = "The front matter key '{key}' must be {expected}, not {got!r}."
 
+    # -- running and judging examples (SP015-SP099) --------------------------------------
+    SP015 = ("The sandbox '{wanted}' is not available here (available: {available}); "
+             "install bubblewrap or use sandbox: auto.")
+
+    # -- the adapters: CLI, pytest plugin, MkDocs plugin (SP150-SP199) --------------------
+    SP150 = ("Cannot read the report {path}: {problem}. Give the JSON reports written by "
+             "'slideproof check --json'.")
+    SP151 = "interrupted: the report is marked incomplete"
+    SP152 = "interrupted: nothing was written"
+    SP153 = "interrupted: nothing was exported"
+    SP160 = ("slideproof could not run the deck: {problem}. The deck's blocks are not "
+             "verified; run 'slideproof check' on the deck to see more.")
+    SP170 = ("Cannot write the notebook {path}: {problem}. The deck page is built without "
+             "its notebook; check that the site folder can be written.")
+    SP171 = ("Cannot write {path}: {problem}. Check that the site folder can be written.")
+
     # -- configuration, missing packages, causes and `slideproof new` (SP200–SP249) --------
     SP200 = "Unknown option '{key}'. Known options: {known}."
     SP201 = "The option '{key}' must be {expected}, not {got!r}."

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from .deck import looks_like_deck
+from .errors import coded
 
 PASSING = frozenset({"passed", "expected-error"})
 
@@ -217,7 +218,7 @@ class BlockItem(pytest.Item):
                 "tbstyle", "auto") == "long"
             return BlockRepr(excinfo.value.result, self.nodeid, self.parent.deck.path, verbose)
         if isinstance(excinfo.value, RunnerFailed):
-            return f"slideproof could not run the deck: {excinfo.value}"
+            return coded("SP160", problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
