@@ -169,7 +169,7 @@ def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
         assert block["status"] == "passed"
     else:
         assert block["status"] == "crashed"
-        assert block["message"] == ("the example runner itself died: it ended while this "
+        assert block["message"] == ("[SP025] the example runner itself died: it ended while this "
                                     "deck ran")
     build_went_on(alone)  # ok.md, queued after it, ran (in a fresh runner if need be)
 
@@ -271,7 +271,7 @@ def test_a_hang_that_blocks_or_ignores_sigalrm_is_killed(faults):
     assert [b["status"] for b in blocked] == ["timed-out", "blocked"]
     assert "did not finish within its timeout" in blocked[0]["message"]
     assert "process group was killed" in blocked[0]["message"]
-    assert blocked[1]["message"] == "not run: the deck's session ended at line 10"
+    assert blocked[1]["message"] == "[SP023] not run: the deck's session ended at line 10"
     [ignored] = deck(faults, "alarm-ignored.md")
     assert ignored["status"] == "timed-out" and "killed" in ignored["message"]
     build_went_on(faults)
@@ -289,8 +289,8 @@ def test_infinite_recursion_fails_the_block_only(faults):
 def test_segfault_crashes_the_deck_not_the_build(faults):
     blocks = deck(faults, "segfault.md")
     assert [b["status"] for b in blocks] == ["passed", "crashed", "blocked"]
-    assert blocks[1]["message"] == "the process crashed with a segmentation fault"
-    assert blocks[2]["message"] == "not run: the deck's session ended at line 11"
+    assert blocks[1]["message"] == "[SP050] the process crashed with a segmentation fault"
+    assert blocks[2]["message"] == "[SP023] not run: the deck's session ended at line 11"
     build_went_on(faults)
 
 
@@ -484,8 +484,8 @@ def test_a_deck_cannot_speak_for_another_deck(hostile):
     assert forge[0]["output"] == "0 descriptors of other processes opened\n"
     # its own channel, with the victim's id inside: taken as its own, out of order
     assert forge[1]["status"] == "crashed"
-    assert forge[1]["message"] == ("the deck broke the result protocol: a result for block 0: "
-                                   "a duplicate (expected 1)")
+    assert forge[1]["message"] == ("[SP022] the deck broke the result protocol: a result for "
+                                   "block 0: a duplicate (expected 1)")
     [victim] = deck(hostile, "victim.md")
     assert victim["status"] == "failed"
     assert victim["message"] == "ValueError: this example is broken"
@@ -638,5 +638,5 @@ def test_a_deck_that_reports_its_own_block_twice_is_a_broken_deck(tmp_path, veri
         ```
         """)
     [result] = verify(path)
-    assert result.error == ("the deck broke the result protocol: a result for block 0: a "
-                            "duplicate (every block was reported)")
+    assert result.error == ("[SP022] the deck broke the result protocol: a result for block 0: "
+                            "a duplicate (every block was reported)")

@@ -31,6 +31,41 @@ class Errors:
     # -- running and judging examples (SP015-SP099) --------------------------------------
     SP015 = ("The sandbox '{wanted}' is not available here (available: {available}); "
              "install bubblewrap or use sandbox: auto.")
+    SP020 = "the setup code ({source}) failed at line {line}: {error}"
+    SP021 = "not run: {why}"
+    SP022 = "the deck broke the result protocol: {problem}"
+    SP023 = "not run: the deck's session ended at line {line}"
+    SP024 = "not run: the deck's session ended before this block"
+    SP025 = "the example runner itself died: {why}"
+    SP026 = "the block did not finish within its timeout and its process group was killed"
+    SP027 = "the process exited with status {status} (os._exit or a closed result channel)"
+    SP028 = "skipped by the author"
+    SP029 = ("needs {names}, which is not installed here; install it or map it with a model "
+             "alias (models: {{{model}: <package or path>}})")
+    SP030 = "raised {error}, as declared"
+    SP031 = "'{name}' is not defined because the block at line {line} failed"
+    SP032 = "'{name}' is not defined because the block at line {line} could not run here"
+    SP033 = "expected {expected}, got {got}"
+    SP034 = ("no earlier block or setup defines '{name}'; define it in a block before, or in "
+             "the deck's 'setup:' front matter")
+    SP035 = "expected {expected} to be raised, but the block ran without error"
+    SP036 = "the output differs from the ```out block at line {line}"
+    SP037 = ("the output differs from the ```out block at line {line} (the block at line "
+             "{first} failed earlier, which may be why)")
+    # hints for known spaCy 2 -> 3 breaks whose own messages do not say what to write instead
+    SP040 = ("spaCy 3's Matcher.add takes (name, [patterns]) with on_match= as a keyword: "
+             "write matcher.add(\"NAME\", [pattern])")
+    SP041 = "pass a batch size: spacy.util.minibatch(items, size=8)"
+    SP042 = "spaCy 3 renamed nlp.begin_training() to nlp.initialize()"
+    # the signal that ended a deck's process
+    SP050 = "the process crashed with a segmentation fault"
+    SP051 = "the process aborted"
+    SP052 = "the process was killed (out of memory, or a resource limit)"
+    SP053 = "the process used up its CPU-time limit"
+    SP054 = "the process wrote a file larger than the file-size limit"
+    SP055 = "the process crashed with a bus error"
+    SP056 = "the process crashed with a floating-point exception"
+    SP057 = "the process was killed by {signal}"
 
     # -- the adapters: CLI, pytest plugin, MkDocs plugin (SP150-SP199) --------------------
     SP150 = ("Cannot read the report {path}: {problem}. Give the JSON reports written by "
