@@ -66,6 +66,25 @@ class Errors:
     SP055 = "the process crashed with a bus error"
     SP056 = "the process crashed with a floating-point exception"
     SP057 = "the process was killed by {signal}"
+    # what an example did to its own session, told where the error says too little
+    SP060 = "the example called sys.exit({code!r}), which would end the session"
+    SP061 = "the example raised KeyboardInterrupt"
+    SP062 = "infinite recursion?"
+    SP063 = "the example ran out of memory"
+    SP064 = "the example ran out of memory (the limit is {limit} of address space per deck)"
+    SP065 = "a file may not grow past the file-size limit of {limit}"
+    SP066 = ("the run's temporary folder, the only writable place, holds at most {limit} for "
+             "all decks together")
+    SP067 = "the block ran longer than its timeout of {timeout:g} s"
+    SP068 = "the block printed more than the output limit of {cap} characters"
+    SP069 = ("a thread started here is still running ({name}); what it prints after this "
+             "block is not recorded")
+    # the example runner (the process that runs the decks) failing
+    SP070 = "the example runner did not start: {log}"
+    SP071 = "the example runner wrote a line that is not JSON"
+    SP072 = "the example runner wrote something other than an event"
+    SP073 = ("the deck did not finish within its deadline of {seconds:g} s (its blocks' "
+             "timeouts plus a grace); the example runner was stopped and killed")
 
     # -- the adapters: CLI, pytest plugin, MkDocs plugin (SP150-SP199) --------------------
     SP150 = ("Cannot read the report {path}: {problem}. Give the JSON reports written by "
