@@ -85,6 +85,8 @@ class Errors:
     SP072 = "the example runner wrote something other than an event"
     SP073 = ("the deck did not finish within its deadline of {seconds:g} s (its blocks' "
              "timeouts plus a grace); the example runner was stopped and killed")
+    SP074 = ("the cache folder {folder} cannot be written ({problem}); running without "
+             "cache")
 
     # -- the adapters: CLI, pytest plugin, MkDocs plugin (SP150-SP199) --------------------
     SP150 = ("Cannot read the report {path}: {problem}. Give the JSON reports written by "
