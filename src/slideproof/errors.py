@@ -96,6 +96,8 @@ class Errors:
     SP153 = "interrupted: nothing was exported"
     SP160 = ("slideproof could not run the deck: {problem}. The deck's blocks are not "
              "verified; run 'slideproof check' on the deck to see more.")
+    SP161 = ("raised at line {line}, outside this block: in the deck's setup or an earlier "
+             "block")
     SP170 = ("Cannot write the notebook {path}: {problem}. The deck page is built without "
              "its notebook; check that the site folder can be written.")
     SP171 = ("Cannot write {path}: {problem}. Check that the site folder can be written.")

@@ -266,8 +266,7 @@ class BlockRepr:
                 out.append((f"  {number:>{width}} {text}", {}))
         out.append((f"  {block.line + len(code_lines) + 1:>{width}} {block.fence}", {}))
         if marked and not block.line < marked <= block.line + len(code_lines):
-            out.append((f"(raised at line {marked}, outside this block: in the deck's "
-                        "setup or an earlier block)", {}))
+            out.append((coded("SP161", line=marked), {}))
         out.append(("", {}))
         for i, text in enumerate((r.message or r.status).split("\n")):
             out.append((("E   " if i == 0 else "    ") + text, {"red": True, "bold": i == 0}))
