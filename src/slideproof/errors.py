@@ -1,7 +1,9 @@
-"""Every message slideproof shows for bad input, numbered, in one place.
+"""Every message slideproof shows a person, numbered, in one place.
 
-Like spaCy's ``Errors``, each entry is a template; ``DeckError`` carries the file and the
-line it applies to, so every adapter (MkDocs, CLI, pytest) can point the author at it.
+Like spaCy's ``Errors``, each entry is a template, shown with its code (``coded``) as spaCy
+shows its own, so a message can be looked up in docs/project/errors.md; ``DeckError``
+carries the file and the line it applies to, so every adapter (MkDocs, CLI, pytest) can
+point the author at it.
 """
 
 from __future__ import annotations
