@@ -158,7 +158,7 @@ def alone(tmp_path_factory) -> dict:
 def test_the_cpu_time_limit_ends_the_deck(alone):
     blocks = deck(alone, "cpu-limit.md")
     assert [b["status"] for b in blocks] == ["crashed", "blocked"]
-    assert blocks[0]["message"] == "the process used up its CPU-time limit"
+    assert blocks[0]["message"] == "[SP053] the process used up its CPU-time limit"
     build_went_on(alone)
 
 
@@ -169,7 +169,7 @@ def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
         assert block["status"] == "passed"
     else:
         assert block["status"] == "crashed"
-        assert block["message"] == ("the example runner itself died: it ended while this "
+        assert block["message"] == ("[SP025] the example runner itself died: it ended while this "
                                     "deck ran")
     build_went_on(alone)  # ok.md, queued after it, ran (in a fresh runner if need be)
 
@@ -257,10 +257,10 @@ def test_the_strongest_sandbox_is_used(faults):
 def test_infinite_loop_times_out_and_the_deck_goes_on(faults):
     blocks = deck(faults, "infinite-loop.md")
     assert [b["status"] for b in blocks] == ["timed-out", "timed-out", "passed"]
-    assert blocks[0]["message"] == "the block ran longer than its timeout of 2 s"
+    assert blocks[0]["message"] == "[SP067] the block ran longer than its timeout of 2 s"
     # the second block swallowed the timeout twice (it repeats), then ended by itself: it
     # still ran too long
-    assert blocks[1]["message"] == "the block ran longer than its timeout of 2 s"
+    assert blocks[1]["message"] == "[SP067] the block ran longer than its timeout of 2 s"
     assert blocks[1]["output"] == "swallowed 2\n"
     assert blocks[2]["output"] == "after the loop\n"
     build_went_on(faults)
@@ -271,7 +271,7 @@ def test_a_hang_that_blocks_or_ignores_sigalrm_is_killed(faults):
     assert [b["status"] for b in blocked] == ["timed-out", "blocked"]
     assert "did not finish within its timeout" in blocked[0]["message"]
     assert "process group was killed" in blocked[0]["message"]
-    assert blocked[1]["message"] == "not run: the deck's session ended at line 10"
+    assert blocked[1]["message"] == "[SP023] not run: the deck's session ended at line 10"
     [ignored] = deck(faults, "alarm-ignored.md")
     assert ignored["status"] == "timed-out" and "killed" in ignored["message"]
     build_went_on(faults)
@@ -281,7 +281,7 @@ def test_infinite_recursion_fails_the_block_only(faults):
     blocks = deck(faults, "recursion.md")
     assert [b["status"] for b in blocks] == ["failed", "passed"]
     assert blocks[0]["message"].startswith("RecursionError: maximum recursion depth exceeded")
-    assert "(infinite recursion?)" in blocks[0]["message"]
+    assert "([SP062] infinite recursion?)" in blocks[0]["message"]
     assert blocks[0]["error"]["line"] == 9  # the line that recursed, in the deck file
     build_went_on(faults)
 
@@ -289,8 +289,8 @@ def test_infinite_recursion_fails_the_block_only(faults):
 def test_segfault_crashes_the_deck_not_the_build(faults):
     blocks = deck(faults, "segfault.md")
     assert [b["status"] for b in blocks] == ["passed", "crashed", "blocked"]
-    assert blocks[1]["message"] == "the process crashed with a segmentation fault"
-    assert blocks[2]["message"] == "not run: the deck's session ended at line 11"
+    assert blocks[1]["message"] == "[SP050] the process crashed with a segmentation fault"
+    assert blocks[2]["message"] == "[SP023] not run: the deck's session ended at line 11"
     build_went_on(faults)
 
 
@@ -304,7 +304,7 @@ def test_os_exit_crashes_the_deck_not_the_build(faults):
 def test_sys_exit_fails_the_block_and_the_deck_goes_on(faults):
     blocks = deck(faults, "sys-exit.md")
     assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
-    assert blocks[0]["message"] == ("SystemExit: the example called sys.exit(None), "
+    assert blocks[0]["message"] == ("SystemExit: [SP060] the example called sys.exit(None), "
                                     "which would end the session")
     assert "sys.exit(2)" in blocks[1]["message"]
     assert blocks[2]["output"] == "after sys.exit\n"
@@ -315,7 +315,7 @@ def test_keyboard_interrupt_is_contained(faults):
     blocks = deck(faults, "keyboard-interrupt.md")
     assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
     for b in blocks[:2]:  # raised, and sent as a real SIGINT to the deck's own process
-        assert b["message"] == "KeyboardInterrupt: the example raised KeyboardInterrupt"
+        assert b["message"] == "KeyboardInterrupt: [SP061] the example raised KeyboardInterrupt"
     assert blocks[2]["output"] == "after the interrupts\n"
     build_went_on(faults)
 
@@ -325,8 +325,8 @@ def test_huge_output_is_stopped_by_the_output_cap(faults):
     assert [b["status"] for b in blocks] == ["failed", "failed", "failed", "passed"]
     cap = 1_000_000
     for b in blocks[:2]:  # print("x" * 10**9), and printing forever
-        assert b["message"] == (f"OutputLimit: the block printed more than the output "
-                                f"limit of {cap} characters")
+        assert b["message"] == (f"OutputLimit: [SP068] the block printed more than the "
+                                f"output limit of {cap} characters")
         assert b["output"].endswith("[… output cut at the limit …]")
         assert len(b["output"]) < cap + 100
     # writing to the file descriptor itself, under Python's stdout: the file-size limit
@@ -341,7 +341,7 @@ def test_allocating_past_the_memory_limit_fails_with_a_clear_message(faults):
     blocks = deck(faults, "memory.md")
     assert [b["status"] for b in blocks] == ["failed", "failed", "passed"]
     for b in blocks[:2]:  # one huge allocation, and many that add up
-        assert b["message"] == ("MemoryError: the example ran out of memory (the limit is "
+        assert b["message"] == ("MemoryError: [SP064] the example ran out of memory (the limit is "
                                 "4 GiB of address space per deck)")
     assert blocks[2]["output"] == "after the allocations\n"
     build_went_on(faults)
@@ -484,8 +484,8 @@ def test_a_deck_cannot_speak_for_another_deck(hostile):
     assert forge[0]["output"] == "0 descriptors of other processes opened\n"
     # its own channel, with the victim's id inside: taken as its own, out of order
     assert forge[1]["status"] == "crashed"
-    assert forge[1]["message"] == ("the deck broke the result protocol: a result for block 0: "
-                                   "a duplicate (expected 1)")
+    assert forge[1]["message"] == ("[SP022] the deck broke the result protocol: a result for "
+                                   "block 0: a duplicate (expected 1)")
     [victim] = deck(hostile, "victim.md")
     assert victim["status"] == "failed"
     assert victim["message"] == "ValueError: this example is broken"
@@ -523,8 +523,8 @@ def test_the_temp_folder_has_a_quota(hostile):
     blocks = deck(hostile, "tmp-quota.md")
     assert [b["status"] for b in blocks] == ["failed", "passed"]
     assert blocks[0]["message"] == (
-        "OSError: [Errno 28] No space left on device (the run's temporary folder, the only "
-        "writable place, holds at most 16 MiB for all decks together)")
+        "OSError: [Errno 28] No space left on device ([SP066] the run's temporary folder, the "
+        "only writable place, holds at most 16 MiB for all decks together)")
     assert blocks[1]["output"] == "space again\n"
 
 
@@ -532,8 +532,8 @@ def test_output_belongs_to_the_block_that_printed_it(hostile):
     blocks = deck(hostile, "threads.md")
     assert [b["status"] for b in blocks] == ["passed"] * 3
     assert [w["message"] for w in blocks[0]["warnings"]] == [
-        "a thread started here is still running (chatter); what it prints after this block "
-        "is not recorded"]
+        "[SP069] a thread started here is still running (chatter); what it prints after "
+        "this block is not recorded"]
     assert blocks[1]["output"] == "the second block\n"  # nothing of the thread's
     assert blocks[2]["output"] == "one\ntwo\nthree\n"  # os.write keeps its place
     [ok] = deck(hostile, "ok.md")
@@ -568,8 +568,8 @@ def test_a_stopped_runner_does_not_stop_the_check(kind, tmp_path):
     else:  # the runner stops; the parent's watchdog kills it at the deck's deadline
         assert [b["status"] for b in blocks] == ["timed-out", "blocked"]
         assert blocks[0]["message"] == (
-            "the deck did not finish within its deadline of 21 s (its blocks' timeouts plus "
-            "a grace); the example runner was stopped and killed")
+            "[SP073] the deck did not finish within its deadline of 21 s (its blocks' "
+            "timeouts plus a grace); the example runner was stopped and killed")
     [ok] = deck(run, "ok.md")
     assert ok["status"] == "passed"  # in a fresh runner
     assert run["report"]["incomplete"] is False and "Traceback" not in run["stderr"]
@@ -639,5 +639,5 @@ def test_a_deck_that_reports_its_own_block_twice_is_a_broken_deck(tmp_path, veri
         ```
         """)
     [result] = verify(path)
-    assert result.error == ("the deck broke the result protocol: a result for block 0: a "
-                            "duplicate (every block was reported)")
+    assert result.error == ("[SP022] the deck broke the result protocol: a result for block 0: "
+                            "a duplicate (every block was reported)")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import write_atomic
+from .errors import coded
 
 FORMAT = 1
 _LOAD = re.compile(r"""spacy\.load\(\s*['"]([^'"]+)['"]""")
@@ -145,8 +146,7 @@ class Cache:
         except OSError as err:
             # A full disk or a read-only folder: carry on without the cache, say so once.
             self.enabled = False
-            self.warning = (f"the cache folder {self.folder} cannot be written "
-                            f"({err.strerror or err}); running without cache")
+            self.warning = coded("SP074", folder=self.folder, problem=err.strerror or err)
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
 
 

@@ -173,7 +173,8 @@ def check(args) -> int:
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        console.print(f"[red]slideproof: no such file or folder: {', '.join(missing)}")
+        console.print(f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red",
+                      highlight=False, markup=False, soft_wrap=True)
         return 2
     for report_path in (args.json, args.junit):
         problem = unwritable(report_path)
@@ -245,7 +246,7 @@ def check(args) -> int:
     if not args.quiet:
         print_summary(console, verification, policy)
     if interrupted:
-        console.print("[red]interrupted: the report is marked incomplete")
+        console.print(coded("SP151"), style="red", highlight=False, markup=False)
         return 130
     return 0 if data["ok"] else 1
 
@@ -319,8 +320,8 @@ def merge(args) -> int:
         try:
             parts.append(json.loads(Path(name).read_text("utf-8")))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            console.print(f"[red]slideproof: cannot read the report {name}: {err}",
-                          highlight=False)
+            console.print(f"slideproof: {coded('SP150', path=name, problem=err)}", style="red",
+                          highlight=False, markup=False, soft_wrap=True)
             return 2
     policy = policy_from(args)
     try:
@@ -437,7 +438,7 @@ def fix(args) -> int:
             results = verifier.verify(decks)
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
-        console.print("[red]interrupted: nothing was written")
+        console.print(coded("SP152"), style="red", highlight=False, markup=False)
         return 130
     finally:
         verifier.close()
@@ -521,7 +522,7 @@ def export_site(args) -> int:
         console.print(f"[red]{err}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        console.print("[red]interrupted: nothing was exported")
+        console.print(coded("SP153"), style="red", highlight=False, markup=False)
         return 130
     verification = done.verification
     verification.seconds = time.perf_counter() - started

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import DeckError, Errors, coded, shorten
+from .errors import DeckError, coded, shorten
 
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 OUTPUT_LANG = "out"
@@ -179,7 +179,7 @@ def decode(data: bytes, path: str) -> str:
         before = data[:err.start]  # lines end with LF, CRLF or a lone CR
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
         column = err.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
-        raise DeckError(path, line, Errors.E002.format(byte=f"0x{data[err.start]:02x}",
+        raise DeckError(path, line, coded("SP002", byte=f"0x{data[err.start]:02x}",
                                                        column=column)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -272,29 +272,29 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
         if re.match(r"^(---|\.\.\.)[ \t]*$", lines[end]):
             break
     else:
-        raise DeckError(path, 1, Errors.E003.format(start=1))
+        raise DeckError(path, 1, coded("SP003", start=1))
     source = "\n".join(lines[1:end])
     if _flow_depth(source) > MAX_FLOW_DEPTH:  # PyYAML is quadratic (libyaml crashes) on these
-        raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply"))
+        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply"))
     try:
         meta = yaml.load(source, Loader=_FrontMatterLoader) if source.strip() else {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        if problem.startswith("[SP"):  # ours, complete: not wrapped in E004
+        if problem.startswith("[SP"):  # ours, complete: not wrapped in SP004
             raise DeckError(path, min(line, end + 1), problem) from None
         raise DeckError(path, min(line, end + 1),
-                        Errors.E004.format(problem=shorten(problem, 200))) from None
+                        coded("SP004", problem=shorten(problem, 200))) from None
     except RecursionError:
-        raise DeckError(path, 2, Errors.E004.format(problem="it is nested too deeply")) from None
+        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply")) from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a date like 2001-13-45
-        raise DeckError(path, 2, Errors.E004.format(
-            problem=shorten(str(err), 200) or type(err).__name__)) from None
+        raise DeckError(path, 2, coded(
+            "SP004", problem=shorten(str(err), 200) or type(err).__name__)) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise DeckError(path, 2, Errors.E005.format(kind=type(meta).__name__))
+        raise DeckError(path, 2, coded("SP005", kind=type(meta).__name__))
     meta = {str(k): v for k, v in meta.items()}
     _check_meta(meta, path)
     return meta, end + 1
@@ -344,7 +344,7 @@ def duration_minutes(value: object) -> float | None:
 
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
-        return DeckError(path, 2, Errors.E012.format(key=key, expected=expected,
+        return DeckError(path, 2, coded("SP012", key=key, expected=expected,
                                                      got=_Short(meta[key])))
 
     if "setup" in meta and not isinstance(meta["setup"], str):
@@ -386,7 +386,7 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
     try:
         tokens = shlex.split(inner, posix=True) if inner else []
     except ValueError as err:
-        raise DeckError(path, line, Errors.E008.format(attrs=rest, problem=err)) from None
+        raise DeckError(path, line, coded("SP008", attrs=rest, problem=err)) from None
     attrs: dict[str, object] = {}
     display: dict[str, str] = {}
     classes: list[str] = []
@@ -410,18 +410,18 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
         kind = RUN_ATTRS.get(name)
         if kind is None:
             known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
-            raise DeckError(path, line, Errors.E009.format(name=name, known=known))
+            raise DeckError(path, line, coded("SP009", name=name, known=known))
         if kind == "flag":
             if has_value and value.lower() not in ("true", "1", "yes"):
-                raise DeckError(path, line, Errors.E011.format(
-                    name=name, value=value, expected="written alone, without a value"))
+                raise DeckError(path, line, coded(
+                    "SP011", name=name, value=value, expected="written alone, without a value"))
             attrs[name] = True
         elif kind == "optional":
             attrs[name] = value if has_value and value else True
         elif kind == "required":
             if not has_value or not value:
                 example = "ValueError" if name == "raises" else "en_core_web_sm"
-                raise DeckError(path, line, Errors.E010.format(name=name, example=example))
+                raise DeckError(path, line, coded("SP010", name=name, example=example))
             attrs[name] = ([v.strip() for v in value.split(",") if v.strip()]
                            if name == "requires" else value)
         elif kind == "number":
@@ -430,8 +430,8 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
             except ValueError:
                 number = -1.0
             if not _is_timeout(number):
-                raise DeckError(path, line, Errors.E011.format(
-                    name=name, value=value,
+                raise DeckError(path, line, coded(
+                    "SP011", name=name, value=value,
                     expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
             attrs[name] = number
     return lang.lower(), attrs, display, classes
@@ -450,7 +450,7 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise DeckError(path, 1, Errors.E001)
+        raise DeckError(path, 1, coded("SP001"))
     meta, start = split_front_matter(text, path)
     lines = _lines(text)
     slides: list[Slide] = []
@@ -500,7 +500,7 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
         if not in_notes and _NOTES.match(raw):
             flush()
             if not slide.parts:
-                raise DeckError(path, number, Errors.E007)
+                raise DeckError(path, number, coded("SP007"))
             in_notes = True
             slide.notes_line = number
             pending.append((number, raw[_NOTES.match(raw).end():]))
@@ -532,7 +532,7 @@ def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple
                           info=info, attrs=attrs, display=display, classes=classes,
                           fence=fence, indent=indent)
             return block, j + 1
-    raise DeckError(path, i + 1, Errors.E006.format(fence=fence))
+    raise DeckError(path, i + 1, coded("SP006", fence=fence))
 
 
 def _dedent(line: str, indent: str) -> str:

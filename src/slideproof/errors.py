@@ -1,35 +1,108 @@
-"""Every message slideproof shows for bad input, numbered, in one place.
+"""Every message slideproof shows a person, numbered, in one place.
 
-Like spaCy's ``Errors``, each entry is a template; ``DeckError`` carries the file and the
-line it applies to, so every adapter (MkDocs, CLI, pytest) can point the author at it.
+Like spaCy's ``Errors``, each entry is a template, shown with its code (``coded``) as spaCy
+shows its own, so a message can be looked up in docs/project/errors.md; ``DeckError``
+carries the file and the line it applies to, so every adapter (MkDocs, CLI, pytest) can
+point the author at it.
 """
 
 from __future__ import annotations
 
 
 class Errors:
-    E001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
-    E002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
-            "Save it as UTF-8.")
-    E003 = ("The front matter opened on line {start} is never closed. "
-            "Add a line '---' after the last front matter key.")
-    E004 = "The front matter is not valid YAML: {problem}. Fix the YAML or remove the block."
-    E005 = ("The front matter must be a mapping of keys to values (e.g. 'type: slides'), "
-            "not {kind}.")
-    E006 = ("The code fence opened here with '{fence}' is never closed. "
-            "Add a closing line '{fence}' after the code.")
-    E007 = ("'Notes:' appears before any slide content. Put the notes under a slide "
-            "(after its title), or remove the line.")
-    E008 = ("The fence attributes '{attrs}' cannot be read: {problem}. "
-            "Write them as '{{flag key=value key=\"quoted value\"}}'.")
-    E009 = ("Unknown fence attribute '{name}'. Known attributes: {known}.")
-    E010 = "The attribute '{name}' needs a value, e.g. '{name}={example}'."
-    E011 = "The attribute '{name}={value}' must be {expected}."
-    E012 = "The front matter key '{key}' must be {expected}, not {got!r}."
-    E013 = ("This 'out' block does not follow a python block. Put it right after the "
-            "python block whose output it shows, or use another language tag.")
-    E014 = ("The file contains a NUL byte. Decks are text files: remove it or save "
-            "the file as UTF-8 text.")
+    # -- deck files: reading and parsing (SP001-SP014) ---------------------------------
+    SP001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
+    SP002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
+             "Save it as UTF-8.")
+    SP003 = ("The front matter opened on line {start} is never closed. "
+             "Add a line '---' after the last front matter key.")
+    SP004 = "The front matter is not valid YAML: {problem}. Fix the YAML or remove the block."
+    SP005 = ("The front matter must be a mapping of keys to values (e.g. 'type: slides'), "
+             "not {kind}.")
+    SP006 = ("The code fence opened here with '{fence}' is never closed. "
+             "Add a closing line '{fence}' after the code.")
+    SP007 = ("'Notes:' appears before any slide content. Put the notes under a slide "
+             "(after its title), or remove the line.")
+    SP008 = ("The fence attributes '{attrs}' cannot be read: {problem}. "
+             "Write them as '{{flag key=value key=\"quoted value\"}}'.")
+    SP009 = ("Unknown fence attribute '{name}'. Known attributes: {known}.")
+    SP010 = "The attribute '{name}' needs a value, e.g. '{name}={example}'."
+    SP011 = "The attribute '{name}={value}' must be {expected}."
+    SP012 = "The front matter key '{key}' must be {expected}, not {got!r}."
+
+    # -- running and judging examples (SP015-SP099) --------------------------------------
+    SP015 = ("The sandbox '{wanted}' is not available here (available: {available}); "
+             "install bubblewrap or use sandbox: auto.")
+    SP020 = "the setup code ({source}) failed at line {line}: {error}"
+    SP021 = "not run: {why}"
+    SP022 = "the deck broke the result protocol: {problem}"
+    SP023 = "not run: the deck's session ended at line {line}"
+    SP024 = "not run: the deck's session ended before this block"
+    SP025 = "the example runner itself died: {why}"
+    SP026 = "the block did not finish within its timeout and its process group was killed"
+    SP027 = "the process exited with status {status} (os._exit or a closed result channel)"
+    SP028 = "skipped by the author"
+    SP029 = ("needs {names}, which is not installed here; install it or map it with a model "
+             "alias (models: {{{model}: <package or path>}})")
+    SP030 = "raised {error}, as declared"
+    SP031 = "'{name}' is not defined because the block at line {line} failed"
+    SP032 = "'{name}' is not defined because the block at line {line} could not run here"
+    SP033 = "expected {expected}, got {got}"
+    SP034 = ("no earlier block or setup defines '{name}'; define it in a block before, or in "
+             "the deck's 'setup:' front matter")
+    SP035 = "expected {expected} to be raised, but the block ran without error"
+    SP036 = "the output differs from the ```out block at line {line}"
+    SP037 = ("the output differs from the ```out block at line {line} (the block at line "
+             "{first} failed earlier, which may be why)")
+    # hints for known spaCy 2 -> 3 breaks whose own messages do not say what to write instead
+    SP040 = ("spaCy 3's Matcher.add takes (name, [patterns]) with on_match= as a keyword: "
+             "write matcher.add(\"NAME\", [pattern])")
+    SP041 = "pass a batch size: spacy.util.minibatch(items, size=8)"
+    SP042 = "spaCy 3 renamed nlp.begin_training() to nlp.initialize()"
+    # the signal that ended a deck's process
+    SP050 = "the process crashed with a segmentation fault"
+    SP051 = "the process aborted"
+    SP052 = "the process was killed (out of memory, or a resource limit)"
+    SP053 = "the process used up its CPU-time limit"
+    SP054 = "the process wrote a file larger than the file-size limit"
+    SP055 = "the process crashed with a bus error"
+    SP056 = "the process crashed with a floating-point exception"
+    SP057 = "the process was killed by {signal}"
+    # what an example did to its own session, told where the error says too little
+    SP060 = "the example called sys.exit({code!r}), which would end the session"
+    SP061 = "the example raised KeyboardInterrupt"
+    SP062 = "infinite recursion?"
+    SP063 = "the example ran out of memory"
+    SP064 = "the example ran out of memory (the limit is {limit} of address space per deck)"
+    SP065 = "a file may not grow past the file-size limit of {limit}"
+    SP066 = ("the run's temporary folder, the only writable place, holds at most {limit} for "
+             "all decks together")
+    SP067 = "the block ran longer than its timeout of {timeout:g} s"
+    SP068 = "the block printed more than the output limit of {cap} characters"
+    SP069 = ("a thread started here is still running ({name}); what it prints after this "
+             "block is not recorded")
+    # the example runner (the process that runs the decks) failing
+    SP070 = "the example runner did not start: {log}"
+    SP071 = "the example runner wrote a line that is not JSON"
+    SP072 = "the example runner wrote something other than an event"
+    SP073 = ("the deck did not finish within its deadline of {seconds:g} s (its blocks' "
+             "timeouts plus a grace); the example runner was stopped and killed")
+    SP074 = ("the cache folder {folder} cannot be written ({problem}); running without "
+             "cache")
+
+    # -- the adapters: CLI, pytest plugin, MkDocs plugin (SP150-SP199) --------------------
+    SP150 = ("Cannot read the report {path}: {problem}. Give the JSON reports written by "
+             "'slideproof check --json'.")
+    SP151 = "interrupted: the report is marked incomplete"
+    SP152 = "interrupted: nothing was written"
+    SP153 = "interrupted: nothing was exported"
+    SP160 = ("slideproof could not run the deck: {problem}. The deck's blocks are not "
+             "verified; run 'slideproof check' on the deck to see more.")
+    SP161 = ("raised at line {line}, outside this block: in the deck's setup or an earlier "
+             "block")
+    SP170 = ("Cannot write the notebook {path}: {problem}. The deck page is built without "
+             "its notebook; check that the site folder can be written.")
+    SP171 = ("Cannot write {path}: {problem}. Check that the site folder can be written.")
 
     # -- configuration, missing packages, causes and `slideproof new` (SP200–SP249) --------
     SP200 = "Unknown option '{key}'. Known options: {known}."
@@ -115,9 +188,10 @@ class Errors:
              "to values, not {kind}.")
 
 
-def coded(name: str, **values) -> str:
-    """The message ``name`` filled in and prefixed with its code, as spaCy shows its own."""
-    return f"[{name}] " + getattr(Errors, name).format(**values)
+def coded(code: str, /, **values) -> str:
+    """The message ``code`` filled in and prefixed with its code, as spaCy shows its own
+    (positional-only: templates have a ``{name}`` field of their own)."""
+    return f"[{code}] " + getattr(Errors, code).format(**values)
 
 
 def shorten(value: object, limit: int = 80) -> str:

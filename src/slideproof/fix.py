@@ -19,7 +19,7 @@ from pathlib import Path
 from . import judge
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
-from .errors import Errors
+from .errors import coded
 from .judge import BlockResult, DeckResult
 from .rules import MODERNISATION, REPAIR, Rule, deck_context, rewrite
 from .verify import Verifier
@@ -258,14 +258,14 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
     try:
         now = Path(path).read_bytes()
     except OSError as err:
-        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
+        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
     if now != raw:
-        raise FixError(Errors.SP301.format(path=path))
+        raise FixError(coded("SP301", path=path))
     out = list(lines)
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         index = edit.start - 1
         if out[index:index + len(edit.old)] != edit.old:
-            raise FixError(Errors.SP301.format(path=path))
+            raise FixError(coded("SP301", path=path))
         out[index:index + len(edit.old)] = edit.new
     text = "\n".join(out)
     if b"\r\n" in raw:
@@ -275,7 +275,7 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
     try:
         write_atomic(path, text)
     except OSError as err:
-        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
+        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
 
 
 def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:

@@ -93,14 +93,9 @@ def problem_code(error: dict | None, warnings: Iterable[dict] = ()) -> str:
         (w["code"] for w in warnings if w.get("code")), "") or ""
 
 
-SIGNALS = {
-    "SIGSEGV": "the process crashed with a segmentation fault",
-    "SIGABRT": "the process aborted",
-    "SIGKILL": "the process was killed (out of memory, or a resource limit)",
-    "SIGXCPU": "the process used up its CPU-time limit",
-    "SIGXFSZ": "the process wrote a file larger than the file-size limit",
-    "SIGBUS": "the process crashed with a bus error",
-    "SIGFPE": "the process crashed with a floating-point exception",
+SIGNALS = {  # the signal that ended a deck's process → the code of what that means
+    "SIGSEGV": "SP050", "SIGABRT": "SP051", "SIGKILL": "SP052", "SIGXCPU": "SP053",
+    "SIGXFSZ": "SP054", "SIGBUS": "SP055", "SIGFPE": "SP056",
 }
 
 
@@ -252,13 +247,10 @@ def defined_names(code: str) -> set[str]:
 
 # Known spaCy 2 → 3 breaks whose messages do not say what to write instead.
 HINTS = [
-    (re.compile(r"add\(\) takes exactly 2 positional arguments"),
-     "spaCy 3's Matcher.add takes (name, [patterns]) with on_match= as a keyword: "
-     "write matcher.add(\"NAME\", [pattern])"),
+    (re.compile(r"add\(\) takes exactly 2 positional arguments"), coded("SP040")),
     (re.compile(r"minibatch\(\) missing 1 required positional argument: 'size'"),
-     "pass a batch size: spacy.util.minibatch(items, size=8)"),
-    (re.compile(r"has no attribute 'begin_training'"),
-     "spaCy 3 renamed nlp.begin_training() to nlp.initialize()"),
+     coded("SP041")),
+    (re.compile(r"has no attribute 'begin_training'"), coded("SP042")),
     (re.compile(r"\[E090\]"), coded("SP222")),
 ]
 
@@ -304,8 +296,8 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             unverified = coded("SP212", source=setup_failed["source"],
                                why=_needs(err["missing"]))
         else:
-            deck_error = (f"the setup code ({setup_failed['source']}) failed at line "
-                          f"{err.get('line')}: {_error_message(err)}")
+            deck_error = coded("SP020", source=setup_failed["source"], line=err.get("line"),
+                               error=_error_message(err))
     for spec, block in zip(plan["blocks"], blocks):
         index = spec["index"]
         event = events.get(index)
@@ -314,7 +306,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
                 setup_failed["error"], line=None)))
             continue
         if setup_failed:
-            results.append(BlockResult(block, BLOCKED, f"not run: {deck_error}"))
+            results.append(BlockResult(block, BLOCKED, coded("SP021", why=deck_error)))
             continue
         if event is None:
             results.append(_unfinished(block, index, done, ended_at))
@@ -330,7 +322,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
                 broken.setdefault(name, block.line)
     if done.get("protocol") and len(events) == len(results):
         # every block reported, then the deck wrote something else: still a broken deck
-        deck_error = deck_error or f"the deck broke the result protocol: {done['protocol']}"
+        deck_error = deck_error or coded("SP022", problem=done["protocol"])
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
                       error=deck_error)
 
@@ -338,13 +330,11 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
 def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> BlockResult:
     """A block with no result: the deck's process ended while running it, or before it."""
     if ended_at is not None:
-        return BlockResult(block, BLOCKED, f"not run: the deck's session ended at line "
-                           f"{ended_at}", blocked_by=ended_at)
+        return BlockResult(block, BLOCKED, coded("SP023", line=ended_at), blocked_by=ended_at)
     if done.get("worker_died"):
-        return BlockResult(block, CRASHED, "the example runner itself died: "
-                           f"{done['worker_died']}")
+        return BlockResult(block, CRASHED, coded("SP025", why=done["worker_died"]))
     if done.get("protocol"):
-        why = f"the deck broke the result protocol: {done['protocol']}"
+        why = coded("SP022", problem=done["protocol"])
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
     if done.get("watchdog"):
@@ -353,18 +343,17 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
             "line": block.line})
     if done.get("running") == index or done.get("hard_timeout") == index:
         if done.get("hard_timeout") == index:
-            return BlockResult(block, TIMED_OUT, "the block did not finish within its timeout "
-                               "and its process group was killed",
+            return BlockResult(block, TIMED_OUT, coded("SP026"),
                                error={"type": "Timeout", "message": "killed after timeout",
                                       "code": None, "line": block.line})
         if "signal" in done:
-            why = SIGNALS.get(done["signal"], f"the process was killed by {done['signal']}")
+            why = coded(SIGNALS[done["signal"]]) if done["signal"] in SIGNALS \
+                else coded("SP057", signal=done["signal"])
         else:
-            why = (f"the process exited with status {done.get('exit_code')} "
-                   "(os._exit or a closed result channel)")
+            why = coded("SP027", status=done.get("exit_code"))
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
-    return BlockResult(block, BLOCKED, "not run: the deck's session ended before this block")
+    return BlockResult(block, BLOCKED, coded("SP024"))
 
 
 def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
@@ -375,15 +364,13 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                          warnings=event.get("warnings") or [],
                          seconds=float(event.get("seconds") or 0.0))
     if event.get("skipped"):
-        reason = spec.get("skip") or "skipped by the author"
+        reason = spec.get("skip") or coded("SP028")
         result.status, result.message = SKIPPED, reason
         return result
     if event.get("missing_models"):
-        names = ", ".join(event["missing_models"])
         result.status = UNVERIFIED
-        result.message = (f"needs {names}, which is not installed here; install it or map it "
-                          f"with a model alias (models: {{{event['missing_models'][0]}: "
-                          f"<package or path>}})")
+        result.message = coded("SP029", names=", ".join(event["missing_models"]),
+                               model=event["missing_models"][0])
         return result
     error = result.error
     expected_raise = block.attrs.get("raises")
@@ -393,7 +380,7 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
             result.status, result.message = TIMED_OUT, error["message"]
         elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
             result.status = EXPECTED_ERROR
-            result.message = f"raised {_error_message(error)}, as declared"
+            result.message = coded("SP030", error=_error_message(error))
         elif error.get("missing"):
             result.status = UNVERIFIED
             result.message = f"{_error_message(error)} — {_needs(error['missing'])}"
@@ -401,23 +388,19 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
             result.blocked_by = broken[error["name"]]
             # A name the environment kept from being defined: as unverified as its block.
             result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
-            result.message = (f"'{error['name']}' is not defined because the block at line "
-                              f"{result.blocked_by} "
-                              + ("could not run here" if result.blocked_by in lacking
-                                 else "failed"))
+            result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
+                                   name=error["name"], line=result.blocked_by)
         else:
             result.status = FAILED
             result.message = _error_message(error) + _hint(error.get("message", ""))
             if expected_raise:
-                result.message = f"expected {expected_raise}, got {result.message}"
+                result.message = coded("SP033", expected=expected_raise, got=result.message)
             elif kind == "NameError" and error.get("name"):
-                result.message += (f" — no earlier block or setup defines '{error['name']}'; "
-                                   "define it in a block before, or in the deck's "
-                                   "'setup:' front matter")
+                result.message += " — " + coded("SP034", name=error["name"])
         return result
     if expected_raise:
         result.status = FAILED
-        result.message = f"expected {expected_raise} to be raised, but the block ran without error"
+        result.message = coded("SP035", expected=expected_raise)
         result.error = {"type": "NotRaised", "message": result.message, "code": None,
                         "line": block.line}
         return result
@@ -425,10 +408,8 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                                                          result.shown_output):
         result.status = OUTPUT_DIFFERS
         result.diff = output_diff(block.expected.code, result.shown_output, block.expected.line)
-        result.message = f"the output differs from the ```out block at line {block.expected.line}"
-        if first_failure:
-            result.message += (f" (the block at line {first_failure} failed earlier, "
-                               "which may be why)")
+        result.message = coded("SP037", line=block.expected.line, first=first_failure) \
+            if first_failure else coded("SP036", line=block.expected.line)
         return result
     deprecations = [w for w in result.warnings if w.get("deprecation")]
     if deprecations:

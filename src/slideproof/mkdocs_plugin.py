@@ -291,7 +291,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, "utf-8")
         except OSError as err:
-            log.warning(f"slideproof: cannot write the notebook {path}: {err.strerror}")
+            log.warning("slideproof: " + coded("SP170", path=path, problem=err.strerror or err))
             return {}
         cls = _NotebookPage if rendered else File
         nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
@@ -398,7 +398,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         try:
             write_json(to_json(verification, self.policy), target)
         except OSError as err:
-            log.warning(f"slideproof: cannot write {target}: {err.strerror}")
+            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
 
 
     def _language_sitemap(self, config) -> None:
@@ -413,7 +413,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if source.is_file() and not target.is_file():
                 shutil.copyfile(source, target)
         except OSError as err:
-            log.warning(f"slideproof: cannot write {target}: {err.strerror}")
+            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
 
 
 class _NotebookPage(File):

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from .deck import looks_like_deck
+from .errors import coded
 from .judge import Kind, Status, problem_code
 
 
@@ -216,7 +217,7 @@ class BlockItem(pytest.Item):
                 "tbstyle", "auto") == "long"
             return BlockRepr(excinfo.value.result, self.nodeid, self.parent.deck.path, verbose)
         if isinstance(excinfo.value, RunnerFailed):
-            return f"slideproof could not run the deck: {excinfo.value}"
+            return coded("SP160", problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -262,8 +263,7 @@ class BlockRepr:
                 out.append((f"  {number:>{width}} {text}", {}))
         out.append((f"  {block.line + len(code_lines) + 1:>{width}} {block.fence}", {}))
         if marked and not block.line < marked <= block.line + len(code_lines):
-            out.append((f"(raised at line {marked}, outside this block: in the deck's "
-                        "setup or an earlier block)", {}))
+            out.append((coded("SP161", line=marked), {}))
         out.append(("", {}))
         for i, text in enumerate((r.message or r.status).split("\n")):
             out.append((("E   " if i == 0 else "    ") + text, {"red": True, "bold": i == 0}))

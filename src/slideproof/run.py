@@ -26,6 +26,7 @@ from pathlib import Path
 from . import sandbox
 from .cache import models_loaded
 from .deck import Deck
+from .errors import coded
 from .protocol import (
     DECK_EVENTS,
     HARD_KILL_GRACE,
@@ -318,7 +319,7 @@ class Pool:
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
         if not isinstance(ready, dict) or ready.get("event") != "ready":
             self.close()
-            raise WorkerDied(f"the example runner did not start: {self._log_tail()}")
+            raise WorkerDied(coded("SP070", log=self._log_tail()))
         self.info = {**ready, "sandbox": self.sandbox}
         return self.info
 
@@ -349,9 +350,9 @@ class Pool:
         try:
             message = json.loads(line)
         except ValueError:
-            raise WorkerDied("the example runner wrote a line that is not JSON") from None
+            raise WorkerDied(coded("SP071")) from None
         if not isinstance(message, dict):
-            raise WorkerDied("the example runner wrote something other than an event")
+            raise WorkerDied(coded("SP072"))
         return message
 
     def _log_tail(self) -> str:
@@ -447,9 +448,7 @@ class Pool:
                 seconds = deck_deadline(waiting[deck_id], self.options)
                 self._finish(deck_id, {
                     "event": "deck-done", "running": running.get(deck_id),
-                    "watchdog": f"the deck did not finish within its deadline of "
-                                f"{seconds:g} s (its blocks' timeouts plus a grace); the "
-                                f"example runner was stopped and killed"},
+                    "watchdog": coded("SP073", seconds=seconds)},
                     results, waiting, on_event)
 
     @staticmethod

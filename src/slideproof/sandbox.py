@@ -18,6 +18,8 @@ import os
 import shutil
 import subprocess
 
+from .errors import coded
+
 KINDS = ("bwrap", "unshare", "none")
 
 # Variables a deck may see; everything else (tokens, CI secrets…) is dropped.
@@ -76,8 +78,7 @@ def choose(wanted: str = "auto") -> str:
     if wanted == "auto":
         return kinds[0]
     if wanted not in kinds:
-        raise ValueError(f"sandbox '{wanted}' is not available here (available: "
-                         f"{', '.join(kinds)}); install bubblewrap or use sandbox: auto")
+        raise ValueError(coded("SP015", wanted=wanted, available=", ".join(kinds)))
     return wanted
 
 

@@ -38,6 +38,8 @@ from .protocol import (
     WarningRecord,
 )
 
+from .errors import coded
+
 SPACY_CODE = re.compile(r"\[([EW]\d{3,4})\]")
 CUT = "\n[… output cut at the limit …]"
 
@@ -191,22 +193,19 @@ def _error_record(err: BaseException, path: str, block_line: int,
     limits = limits or {}
     message = str(err)
     if isinstance(err, SystemExit):
-        message = f"the example called sys.exit({err.code!r}), which would end the session"
+        message = coded("SP060", code=err.code)
     elif isinstance(err, KeyboardInterrupt):
-        message = "the example raised KeyboardInterrupt"
+        message = coded("SP061")
     elif isinstance(err, RecursionError):
-        message = f"{message} (infinite recursion?)"
+        message = f"{message} ({coded('SP062')})"
     elif isinstance(err, MemoryError):
         limit = limits.get("memory")
-        message = ("the example ran out of memory" + (
-            f" (the limit is {_size(int(limit))} of address space per deck)" if limit else "")
-            + (f": {message}" if message else ""))
+        message = (coded("SP064", limit=_size(int(limit))) if limit else coded("SP063")) \
+            + (f": {message}" if message else "")
     elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
-        message = (f"{message} (a file may not grow past the file-size limit of "
-                   f"{_size(int(limits['file_size']))})")
+        message = f"{message} ({coded('SP065', limit=_size(int(limits['file_size'])))})"
     elif isinstance(err, OSError) and err.errno == errno.ENOSPC and limits.get("tmp"):
-        message = (f"{message} (the run's temporary folder, the only writable place, holds "
-                   f"at most {_size(int(limits['tmp']))} for all decks together)")
+        message = f"{message} ({coded('SP066', limit=_size(int(limits['tmp'])))})"
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
@@ -307,8 +306,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         result: BlockEvent = {"output": "", "display": None, "warnings": [], "error": None}
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
-        timed_out = {"type": "Timeout", "message": f"the block ran longer than its timeout "
-                     f"of {timeout:g} s", "code": None, "line": block_line, "timed_out": True}
+        timed_out = {"type": "Timeout", "message": coded("SP067", timeout=timeout),
+                     "code": None, "line": block_line, "timed_out": True}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _alarm.update(armed=True, fired=False)
@@ -324,8 +323,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
                 except BlockTimeout:
                     result["error"] = timed_out
                 except OutputLimit:
-                    result["error"] = {"type": "OutputLimit", "message": f"the block printed "
-                                       f"more than the output limit of {cap} characters",
+                    result["error"] = {"type": "OutputLimit",
+                                       "message": coded("SP068", cap=cap),
                                        "code": None, "line": block_line, "output_limit": True}
                 except BaseException as err:  # the example's own failure, whatever it is
                     result["error"] = _error_record(err, path, block_line, limits)
@@ -356,8 +355,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
             result["warnings"].append({
                 "category": "RuntimeWarning", "code": None, "deprecation": False,
                 "line": block_line, "filename": path,
-                "message": f"a thread started here is still running ({left[0].name}); what "
-                           "it prints after this block is not recorded"})
+                "message": coded("SP069", name=left[0].name)})
         result["seconds"] = round(time.perf_counter() - started, 4)
         return result
 
