@@ -71,7 +71,7 @@ def built(course: Path, name: str, argv: list[str]) -> Path:
             if not (root / "site" / "index.html").is_file():
                 shutil.rmtree(root, ignore_errors=True)
                 shutil.copytree(course / "out", root)
-                done = subprocess.run(argv + ["-f", str(root / "mkdocs.yml")], cwd=root,
+                done = subprocess.run([*argv, "-f", str(root / "mkdocs.yml")], cwd=root,
                                       env=ENV, capture_output=True, text=True,
                                       timeout=900, check=False)
                 (root / "build.log").write_text(done.stdout + done.stderr, "utf-8")
@@ -359,5 +359,5 @@ def test_presentation_mode_works_in_the_built_export(builder, request):
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass

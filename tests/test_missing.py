@@ -88,12 +88,12 @@ def test_cli_exit_codes_for_unverified_and_for_a_bug_in_setup(tmp_path):
     done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["unverified"] == 2
-    done = subprocess.run(argv + ["--fail-on-unverified"], cwd=tmp_path, capture_output=True,
+    done = subprocess.run([*argv, "--fail-on-unverified"], cwd=tmp_path, capture_output=True,
                           text=True)
     assert done.returncode == 1
 
     write_deck(tmp_path, "bug.md", BLOCKS, front="type: slides\nsetup: |\n  nlp = spacy\n")
-    done = subprocess.run(argv[:4] + ["bug.md", "--no-cache", "-q", "--json", "r.json"],
+    done = subprocess.run([*argv[:4], "bug.md", "--no-cache", "-q", "--json", "r.json"],
                           cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1
     data = json.loads((tmp_path / "r.json").read_text())

@@ -144,7 +144,7 @@ def test_pytest_plugin_reads_pyproject_and_its_flags_override(tmp_path):
     done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
-    done = subprocess.run(argv + ["--slideproof-timeout", "0"], cwd=tmp_path,
+    done = subprocess.run([*argv, "--slideproof-timeout", "0"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode != 0
     assert "--slideproof-timeout: [SP201]" in " ".join(done.stderr.split())

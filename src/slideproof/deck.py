@@ -325,8 +325,8 @@ class _Short:
         return shorten(repr(self.value))
 
 
-_DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*(?:m|min|minutes?)?)?\s*$",
-                       re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?"
+                       r"\s*(?:(?P<m>\d+(?:\.\d+)?)\s*(?:m|min|minutes?)?)?\s*$", re.IGNORECASE)
 
 
 def duration_minutes(value: object) -> float | None:
@@ -335,7 +335,8 @@ def duration_minutes(value: object) -> float | None:
         return None
     if isinstance(value, (int, float)):
         minutes = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)) and (match["h"] or match["m"]):
+    elif isinstance(value, str) and (match := _DURATION.match(value)) and (
+            match["h"] or match["m"]):
         minutes = float(match["h"] or 0) * 60 + float(match["m"] or 0)
     else:
         return None

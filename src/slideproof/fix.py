@@ -143,7 +143,7 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
         if not trials:
             break
         outcomes = verifier.verify([deck for deck, _ in trials.values()])
-        for (path, (deck, tries)), trial in zip(trials.items(), outcomes):
+        for (path, (_deck, tries)), trial in zip(trials.items(), outcomes):
             st = states[path]
             good = {i for i in tries if improved(st["current"].blocks[i], trial.blocks[i])}
             fine = not trial.error and all(

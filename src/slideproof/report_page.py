@@ -115,7 +115,7 @@ class _Page:
             out.append(f"| {s['models']} | {listed} |")
         else:
             out.append(f"| {s['models']} | {s['none']} |")
-        return out + [""]
+        return [*out, ""]
 
     def summary(self, results: list[DeckResult]) -> list[str]:
         s = self.s
@@ -125,7 +125,7 @@ class _Page:
             if n:
                 out.append(f'| {_status(status)} | <a href="#{_anchor(status)}">{n}</a> |')
         out.append(f"| **{s['total']}** | **{sum(counts.values())}** |")
-        return out + [""]
+        return [*out, ""]
 
     def causes(self, results: list[DeckResult]) -> list[str]:
         """What most blocks fail for, before the blocks themselves."""
@@ -152,11 +152,11 @@ class _Page:
             rows.append((s["unreadable"], _cell(e.message), f"{_code(e.path)}:{e.line}", "—"))
         out = [f"## {s['problems']}", ""]
         if not rows:
-            return out + [s["no_problems"], ""]
+            return [*out, s["no_problems"], ""]
         out += [f"| {s['status']} | {s['cause']} | {s['deck']} | {s['slide']} |",
                 "|---|---|---|--:|"]
         out += [f"| {' | '.join(row)} |" for row in rows]
-        return out + [""]
+        return [*out, ""]
 
     def note(self, r) -> str:
         note = _cell(_summary(r.message))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import libcst as cst
 import libcst.matchers as m
@@ -169,7 +170,7 @@ class _FunctionComponent(cst.CSTTransformer):
         if name is None:
             return updated
         self.ctx.imports.add("from spacy.language import Language")
-        args = [cst.Arg(cst.SimpleString(f'"{name}"'))] + list(updated.args[1:])
+        args = [cst.Arg(cst.SimpleString(f'"{name}"')), *list(updated.args[1:])]
         if name in self.local:
             self.decorate.add(name)
         return updated.with_changes(args=_clean(args))
@@ -238,7 +239,8 @@ class _Update(cst.CSTTransformer):
         texts, annotations = pos[0].value, pos[1].value
         if isinstance(texts, cst.List) and isinstance(annotations, cst.List) and \
                 len(texts.elements) == len(annotations.elements) and not any(
-                    isinstance(e, cst.StarredElement) for e in texts.elements + annotations.elements):
+                    isinstance(e, cst.StarredElement)
+                    for e in (*texts.elements, *annotations.elements)):
             pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_code(t.value)}), "
                               f"{_code(a.value)})"
                               for t, a in zip(texts.elements, annotations.elements))
@@ -294,8 +296,8 @@ class _MatcherAdd(cst.CSTTransformer):
 
 
 class _Merge(cst.CSTTransformer):
-    ATTRS = {"tag": "TAG", "lemma": "LEMMA", "ent_type": "ENT_TYPE", "label": "ENT_TYPE",
-             "pos": "POS", "norm": "NORM"}
+    ATTRS: ClassVar[dict[str, str]] = {"tag": "TAG", "lemma": "LEMMA", "ent_type": "ENT_TYPE",
+                                       "label": "ENT_TYPE", "pos": "POS", "norm": "NORM"}
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -324,7 +326,7 @@ class _Merge(cst.CSTTransformer):
 
 
 class _Gold(cst.CSTTransformer):
-    RENAMED = {"biluo_tags_from_offsets": "offsets_to_biluo_tags",
+    RENAMED: ClassVar[dict[str, str]] = {"biluo_tags_from_offsets": "offsets_to_biluo_tags",
                "offsets_from_biluo_tags": "biluo_tags_to_offsets",
                "spans_from_biluo_tags": "biluo_tags_to_spans"}
 
@@ -374,8 +376,8 @@ class _Renamer(cst.CSTTransformer):
 
 
 class _HasAnnotation(cst.CSTTransformer):
-    PROPS = {"is_tagged": "TAG", "is_parsed": "DEP", "is_nered": "ENT_IOB",
-             "is_sentenced": "SENT_START"}
+    PROPS: ClassVar[dict[str, str]] = {"is_tagged": "TAG", "is_parsed": "DEP",
+                                       "is_nered": "ENT_IOB", "is_sentenced": "SENT_START"}
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -490,7 +492,7 @@ def rewrite(code: str, ctx: Context, rules: tuple[Rule, ...] = RULES) -> tuple[s
                 AttributeError, RecursionError):
             continue  # a rule that cannot handle this code proposes nothing
         if changed.code != before:
-            module, used = changed, used + [rule]
+            module, used = changed, [*used, rule]
     if used:
         module = _add_imports(module, ctx.imports)
     return module.code, used

@@ -53,7 +53,7 @@ def _bwrap_user_flags() -> tuple[str, ...]:
     one; otherwise (a setuid bubblewrap without user namespaces) only the capability drop."""
     probe = ["bwrap", "--ro-bind", "/", "/", "--unshare-user", "--uid", str(SANDBOX_UID),
              "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
-    if _works(probe + ["--disable-userns"]):  # no nested namespace to regain privileges in
+    if _works([*probe, "--disable-userns"]):  # no nested namespace to regain privileges in
         return ("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
                 "--cap-drop", "ALL", "--disable-userns")
     if _works(probe):

@@ -28,6 +28,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 
+from .errors import coded
 from .protocol import (
     BlockEvent,
     DeckEvent,
@@ -37,8 +38,6 @@ from .protocol import (
     RunRequest,
     WarningRecord,
 )
-
-from .errors import coded
 
 SPACY_CODE = re.compile(r"\[([EW]\d{3,4})\]")
 CUT = "\n[… output cut at the limit …]"

@@ -36,3 +36,19 @@ def browser(chromium):
                                     headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -208,22 +208,6 @@ def base_url(site):
     server.server_close()
 
 
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    yield page
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 def shot(page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
@@ -503,8 +487,9 @@ def test_console_is_clean_on_every_kind_of_page(context, base_url):
                  "/tiny/notebook/"):
         page = context.new_page()
         failed: list[str] = []
-        page.on("console", lambda m: m.type == "error" and failed.append(m.text))
-        page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+        page.on("console", lambda m, failed=failed: m.type == "error" and failed.append(m.text))
+        page.on("response", lambda r, failed=failed: r.status >= 400
+                and failed.append(f"{r.status} {r.url}"))
         page.goto(f"{base_url}{path}")
         page.wait_for_load_state("networkidle")
         assert not failed, f"{path}: {failed}"

@@ -22,7 +22,8 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from .test_site import REPO, _QuietHandler, context, page, presented, shot  # noqa: F401  (shared fixtures)
+
+from .test_site import REPO, _QuietHandler, presented, shot
 
 pytestmark = pytest.mark.browser
 
