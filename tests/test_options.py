@@ -250,3 +250,33 @@ def test_corpus_decks_same_statuses_from_check_pytest_and_mkdocs(corpus, tmp_pat
     fold = {"passed": "passed", "expected-error": "passed", "unverified": "skipped",
             "skipped": "skipped"}
     assert outcome == {k: fold.get(v, "failed") for k, v in by_check.items()}
+
+
+def test_a_model_path_is_relative_to_the_file_that_names_it(tmp_path):
+    """Decks run in a temporary folder: a model alias written as a path in pyproject.toml
+    is found next to that file, wherever the check is started."""
+    import spacy
+
+    (tmp_path / "models").mkdir()
+    spacy.blank("pt").to_disk(tmp_path / "models" / "pt_blank")
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.slideproof]
+        cache = false
+        [tool.slideproof.models]
+        pt_core_news_sm = "models/pt_blank"
+        """), "utf-8")
+    write_deck(tmp_path / "docs", "deck.md", """\
+        # Load
+
+        ```python
+        import spacy
+        print(spacy.load("pt_core_news_sm").lang)
+        ```
+        """)
+    (tmp_path / "docs" / "sub").mkdir()
+    done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "..", "-q",
+                           "--json", "r.json"], cwd=tmp_path / "docs" / "sub",
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "docs" / "sub" / "r.json").read_text("utf-8"))
+    assert [b["output"].strip() for b in data["decks"][0]["blocks"]] == ["pt"]

@@ -169,7 +169,7 @@ def check(key: str, value: object, layer: Layer) -> object:
         for name, target in value.items():
             if not isinstance(target, str) or not target:
                 raise wrong("a package name or a path", target, sub=str(name))
-        return {str(k): v for k, v in value.items()}
+        return {str(k): _model_target(v, layer.base) for k, v in value.items()}
     if kind == "prelude":
         table = value if isinstance(value, dict) else {"*": value}
         out = {}
@@ -179,6 +179,14 @@ def check(key: str, value: object, layer: Layer) -> object:
             out[str(lang)] = _prelude(code, str(lang), layer)
         return out
     raise AssertionError(kind)  # a Spec kind without a check
+
+
+def _model_target(target: str, base: Path) -> str:
+    """A package name stays as it is; a path (one that exists next to the file that names it,
+    or one written as a path) is made absolute: decks run in a temporary folder."""
+    if "/" in target or target.startswith(".") or (base / target).is_dir():
+        return str((base / target).resolve())
+    return target
 
 
 def _prelude(text: str, lang: str, layer: Layer) -> tuple[str, str]:
