@@ -4,7 +4,6 @@ slideproof not importable) and by real Zensical; plus the export's own rules."""
 from __future__ import annotations
 
 import fcntl
-import functools
 import hashlib
 import html
 import json
@@ -14,15 +13,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from slideproof.export import load_config, relink
 
-from conftest import REPO, write_deck
+from conftest import REPO, static_server, write_deck
 
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
 # MkDocs started so that `import slideproof` fails: the export must not need the plugin.
@@ -322,42 +319,18 @@ def test_export_reads_the_options_the_plugin_declares(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("builder", ["mkdocs_site", "zensical_site"])
-def test_presentation_mode_works_in_the_built_export(builder, request):
+def test_presentation_mode_works_in_the_built_export(builder, request, page):
     """The deck theme's script runs on pages no slideproof plugin built."""
-    chromium = os.environ.get("SLIDEPROOF_CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).is_file():
-        pytest.skip(f"no Chromium at {chromium}; browser tests never download one")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     site = request.getfixturevalue(builder)
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = """() => { const d = document.querySelector('.sp-present');
         const s = d && !d.hidden && d.querySelector('.sp-present__frame > section.sp-slide');
         return s ? Number(s.dataset.slide) : null; }"""
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            try:
-                page = browser.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda err: errors.append(str(err)))
-                page.goto(f"http://127.0.0.1:{server.server_port}/pt/chapter1/01-basics/")
-                page.keyboard.press("p")
-                page.wait_for_function(f"({shown})() === 1")
-                page.keyboard.press("ArrowRight")
-                page.wait_for_function(f"({shown})() === 2")
-                assert page.locator(".sp-present__counter").inner_text().startswith(
-                    "Slide 2 de 8")
-                page.keyboard.press("Escape")
-                page.wait_for_function(f"({shown})() === null")
-                assert errors == []
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
+    with static_server(site) as base:
+        page.goto(f"{base}/pt/chapter1/01-basics/")
+        page.keyboard.press("p")
+        page.wait_for_function(f"({shown})() === 1")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"({shown})() === 2")
+        assert page.locator(".sp-present__counter").inner_text().startswith("Slide 2 de 8")
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"({shown})() === null")

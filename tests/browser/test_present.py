@@ -12,18 +12,17 @@ Never downloads a browser: without /usr/bin/chromium (or $SLIDEPROOF_CHROMIUM) t
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 from datetime import datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from conftest import static_server
 
 pytestmark = pytest.mark.browser
 
@@ -146,16 +145,6 @@ def _shared_build(tmp_path_factory, name: str, build) -> Path:
     return root / "site"
 
 
-def _serve(directory: Path):
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def course_decks() -> list[str]:
     """URL paths of every deck of the bundled course, in both languages."""
     decks = []
@@ -172,10 +161,8 @@ def course_decks() -> list[str]:
 def course_url(chromium, tmp_path_factory):
     site = _shared_build(tmp_path_factory, "slideproof-course-site",
                          lambda root: _mkdocs_build(REPO, root / "site"))
-    server = _serve(site)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -188,10 +175,8 @@ def demo_url(chromium, tmp_path_factory):
             cache=json.dumps(str(root / ".slideproof-cache"))), "utf-8")
         _mkdocs_build(root, root / "site")
 
-    server = _serve(_shared_build(tmp_path_factory, "slideproof-demo-site", build))
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(_shared_build(tmp_path_factory, "slideproof-demo-site", build)) as url:
+        yield url
 
 
 def new_page(browser, width=1280, height=720, **options):

@@ -13,19 +13,18 @@ shared temporary folder, and each worker serves it on its own free port.
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from slideproof.render import strings
+
+from conftest import static_server
 
 pytestmark = pytest.mark.browser
 
@@ -192,20 +191,10 @@ def site(chromium, tmp_path_factory) -> Path:
     return root / "site"
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def base_url(site):
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(site) as url:
+        yield url
 
 
 def shot(page, name: str, full_page: bool = False) -> None:

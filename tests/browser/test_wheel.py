@@ -11,19 +11,17 @@ virtualenv sees this interpreter's packages (MkDocs, Material, spaCy) but not sl
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from .test_site import REPO, _QuietHandler, presented, shot
+from .test_site import REPO, presented, shot
+from conftest import static_server
 
 pytestmark = pytest.mark.browser
 
@@ -95,13 +93,8 @@ def stranger_site(chromium, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def stranger_url(stranger_site):
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(_QuietHandler, directory=str(stranger_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(stranger_site) as url:
+        yield url
 
 
 def test_a_wheel_installed_slideproof_presents_a_strangers_deck(page, context, stranger_url):
