@@ -99,6 +99,9 @@ def stranger_url(stranger_site):
 
 def test_a_wheel_installed_slideproof_presents_a_strangers_deck(page, context, stranger_url):
     page.goto(f"{stranger_url}/deck/")
+    # the deck's title names it in the navigation and the window, not its file name
+    assert page.title().startswith("A stranger's deck")
+    assert page.locator("nav.md-nav--primary").get_by_text("A stranger's deck").count() > 0
     toolbar = page.locator(".sp-toolbar")
     assert toolbar.get_by_role("link", name="Verification report").is_visible()
     config = json.loads(page.locator("#sp-config").text_content())
