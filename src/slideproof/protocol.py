@@ -109,28 +109,27 @@ class StartEvent(TypedDict):
     id: NotRequired[str]
 
 
-class BlockEvent(TypedDict, total=False):
+class _Ran(TypedDict, total=False):
+    """What running one piece of code (a block, or a setup source) recorded."""
+
+    output: str
+    display: str | None
+    warnings: list[WarningRecord]
+    error: ErrorRecord | None
+    seconds: float
+    id: str
+
+
+class BlockEvent(_Ran, total=False):
     event: Literal["block"]
     index: int
     skipped: bool
     missing_models: list[str]
-    output: str
-    display: str | None
-    warnings: list[WarningRecord]
-    error: ErrorRecord | None
-    seconds: float
-    id: str
 
 
-class SetupFailed(TypedDict, total=False):
+class SetupFailed(_Ran, total=False):
     event: Literal["setup-failed"]
     source: str  # the setup source's name
-    output: str
-    display: str | None
-    warnings: list[WarningRecord]
-    error: ErrorRecord | None
-    seconds: float
-    id: str
 
 
 DeckEvent = StartEvent | BlockEvent | SetupFailed
