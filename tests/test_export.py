@@ -308,9 +308,9 @@ def test_export_reads_the_options_the_plugin_declares(tmp_path):
     [tool.slideproof] under both."""
     from slideproof.export import slideproof_settings
     from slideproof.mkdocs_plugin import SlideproofConfig
-    from slideproof.options import SPECS
+    from slideproof.options import OPTION_TABLE
 
-    assert {name for name, _ in SlideproofConfig._schema} == set(SPECS)
+    assert {name for name, _ in SlideproofConfig._schema} == set(OPTION_TABLE)
     (tmp_path / "pyproject.toml").write_text("[tool.slideproof]\ntimeout = 7\njobs = 3\n")
     (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
     settings = slideproof_settings({"jobs": 2}, tmp_path / "mkdocs.yml")

@@ -49,14 +49,14 @@ def _flag_type(parse):
 
 
 def _help(key: str, extra: str = "") -> str:
-    spec = options.SPECS[key]
+    spec = options.OPTION_TABLE[key]
     default = "" if spec.default in (None, {}) else f" (default {spec.default})"
     return f"{spec.help}{default}{extra}"
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs decks. Each is an option of the core
-    (``options.SPECS``); unset flags leave [tool.slideproof] or the default in charge."""
+    (``options.OPTION_TABLE``); unset flags leave [tool.slideproof] or the default in charge."""
     g = parser.add_argument_group("running (flags override [tool.slideproof] in pyproject.toml)")
     g.add_argument("-j", "--jobs", type=int, help=_help("jobs"))
     g.add_argument("--timeout", type=float, help=_help("timeout"))
@@ -66,7 +66,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                    metavar="[LANG=]FILE",
                    help="Python file run before every deck, or before the decks of LANG "
                         "(repeatable)")
-    g.add_argument("--sandbox", choices=options.SPECS["sandbox"].choices,
+    g.add_argument("--sandbox", choices=options.OPTION_TABLE["sandbox"].choices,
                    help=_help("sandbox"))
     g.add_argument("--output-limit", type=int, help=_help("output_limit"))
     g.add_argument("--memory-limit", type=int, help=_help("memory_limit"))
@@ -125,9 +125,10 @@ def settings_from(args) -> options.Settings:
                                       flag_prefix="--"), start=cwd)
 
 
-def options_from(args) -> tuple[Options, Policy, Cache]:
+def options_from(args) -> tuple[options.Settings, Options, Policy, Cache]:
+    """The settings and what a run of decks is made with, for every command that runs them."""
     settings = settings_from(args)
-    return settings.options(), settings.policy(), settings.cache()
+    return settings, settings.options(), settings.policy(), settings.cache()
 
 
 def policy_from(args) -> Policy:
@@ -182,8 +183,7 @@ def check(args) -> int:
             console.print(f"slideproof: {problem}", style="red", highlight=False,
                           markup=False, soft_wrap=True)
             return 2
-    settings = settings_from(args)
-    options, policy, cache = settings.options(), settings.policy(), settings.cache()
+    settings, options, policy, cache = options_from(args)
     try:
         sandbox.choose(options.sandbox)  # an explicit --sandbox that is missing: say so
     except ValueError as err:
@@ -366,8 +366,7 @@ def display_path(path: str) -> str:
 def render(args) -> int:
     """Decks → plain Markdown files (with their verified outputs), for any other engine."""
     console = Console(stderr=True)
-    settings = settings_from(args)
-    options, policy, cache = settings.options(), settings.policy(), settings.cache()
+    settings, options, policy, cache = options_from(args)
     decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
     for err in errors:
         console.print(f"[red]{err}", highlight=False)
@@ -422,8 +421,7 @@ def fix(args) -> int:
         console.print(f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red",
                       highlight=False, markup=False)
         return 2
-    settings = settings_from(args)
-    options, policy, cache = settings.options(), settings.policy(), settings.cache()
+    settings, options, policy, cache = options_from(args)
     try:
         sandbox.choose(options.sandbox)
     except ValueError as err:

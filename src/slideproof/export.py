@@ -537,6 +537,7 @@ class _Writer:
     def write_deck(self, e: Entry, target: Path) -> None:
         deck = self.decks[e.src_uri]
         result = self.results.get(e.src_uri)
+        # per entry: a language without its own copy of a page shows the default's deck
         lang = deck_lang(deck.meta, e.src_uri, e.lang or self.site_lang)
         here = posixpath.dirname(e.out_uri) or "."
         mode = "serve" if self.options["show_all"] else "build"

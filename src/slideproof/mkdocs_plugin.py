@@ -25,7 +25,7 @@ from .deck import decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, coded
 from .judge import DeckResult
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
-from .options import SPECS
+from .options import OPTION_TABLE
 from .render import Renderer
 from .report import to_json, write_json
 from .report_page import report_markdown
@@ -47,10 +47,10 @@ from .verify import Verification, Verifier
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
 
-# The options are the core's (options.SPECS): MkDocs only hands them over as written (None:
+# The options are the core's (options.OPTION_TABLE): MkDocs only hands them over as written (None:
 # not given), and options.resolve checks them, over [tool.slideproof] and the defaults.
 SlideproofConfig = type("SlideproofConfig", (Config,),
-                        {name: c.Optional(c.Type(object)) for name in SPECS})
+                        {name: c.Optional(c.Type(object)) for name in OPTION_TABLE})
 
 
 class SlideproofPlugin(BasePlugin[SlideproofConfig]):
@@ -131,7 +131,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 self.errors[file.src_uri] = err
                 self.say(logging.ERROR, str(err))
                 continue
-            deck.lang = self.deck_lang(deck, file.src_uri, config)  # picks its prelude
+            # once per deck: it picks the prelude, the page's words and the notebook's
+            deck.lang = deck_lang(deck.meta, file.src_uri, config.theme.get("language"))
             self.decks[file.src_uri] = deck
         if self.settings["execute"] and self.decks:
             self.verify(config)
@@ -185,7 +186,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             page.meta["title"] = deck.written_title
         if "template" not in page.meta and self._has_template(config, "slides.html"):
             page.meta["template"] = "slides.html"  # the deck page layout in the packaged theme
-        lang = self.deck_lang(deck, uri, config)
+        lang = deck.language
         result = self.results.get(uri)
         static = self.settings["static_dir"].strip("/")
 
@@ -202,10 +203,6 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     @staticmethod
     def _has_template(config, name: str) -> bool:
         return any((Path(d) / name).is_file() for d in config.theme.dirs)
-
-    @staticmethod
-    def deck_lang(deck, uri: str, config) -> str:
-        return deck_lang(deck.meta, uri, config.theme.get("language"))
 
     # -- the reader's site: report page, notebooks, JSON report ---------------------------
     # These run after mkdocs-static-i18n's on_files (priority -100), which keeps only this
@@ -276,7 +273,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         static = self.settings["static_dir"].strip("/")
         nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest).url
-        nb = deck_notebook(deck, result, lang=self.deck_lang(deck, uri, config),
+        nb = deck_notebook(deck, result, lang=deck.language,
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
                                                                     nb_url),

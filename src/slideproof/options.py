@@ -35,7 +35,7 @@ class Spec:
     choices: tuple[str, ...] = ()
 
 
-SPECS: dict[str, Spec] = {
+OPTION_TABLE: dict[str, Spec] = {
     "execute": Spec("bool", True, "run the examples (false: publish the decks as written)"),
     "jobs": Spec("count", None, "decks run in parallel (default: the number of cores)"),
     "timeout": Spec("seconds", 60.0, "seconds per block"),
@@ -127,9 +127,9 @@ def _key_line(text: str, table: str, key: str, sub: str | None) -> int | None:
 
 def check(key: str, value: object, layer: Layer) -> object:
     """A value of ``key`` as ``Options`` wants it, or a ConfigError naming key and place."""
-    spec = SPECS.get(key)
+    spec = OPTION_TABLE.get(key)
     if spec is None:
-        raise ConfigError(coded("SP200", key=key, known=", ".join(SPECS)), layer.where(key))
+        raise ConfigError(coded("SP200", key=key, known=", ".join(OPTION_TABLE)), layer.where(key))
 
     def wrong(expected: str | None = None, got: object = value,
               sub: str | None = None) -> ConfigError:
@@ -275,14 +275,14 @@ class Settings:
 def resolve(*layers: Layer | None, base: Path | None = None) -> Settings:
     """Defaults, then each layer in turn (later ones win). ``base``: where a default
     relative cache folder lives (the current folder, or mkdocs.yml's)."""
-    settings = Settings(values={k: s.default for k, s in SPECS.items()},
+    settings = Settings(values={k: s.default for k, s in OPTION_TABLE.items()},
                         cache_base=base or Path.cwd())
     for layer in layers:
         if layer is None:
             continue
         for key, value in layer.values.items():
             checked = check(str(key), value, layer)
-            if SPECS[key].kind in ("models", "prelude"):
+            if OPTION_TABLE[key].kind in ("models", "prelude"):
                 checked = {**settings.values[key], **checked}
             settings.values[key] = checked
             if key == "cache_dir":

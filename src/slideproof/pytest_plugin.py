@@ -50,25 +50,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--slideproof", action="store_true", default=False,
                     help="collect slide decks (*.md with 'type: slides') and run their "
                          "python blocks as tests")
-    from .options import SPECS
+    from .options import OPTION_TABLE
 
     group.addoption("--slideproof-timeout", type=float, metavar="SECONDS",
-                    help=SPECS["timeout"].help)
+                    help=OPTION_TABLE["timeout"].help)
     group.addoption("--slideproof-model", action="append", metavar="NAME=TARGET",
-                    help=SPECS["models"].help + " (repeatable)")
+                    help=OPTION_TABLE["models"].help + " (repeatable)")
     group.addoption("--slideproof-prelude", action="append", metavar="[LANG=]FILE",
                     help="Python file run before every deck, or before the decks of LANG "
                          "(repeatable)")
     group.addoption("--slideproof-jobs", type=int, metavar="N",
                     help="decks run in parallel by each pytest process (default: cores)")
-    group.addoption("--slideproof-sandbox", choices=SPECS["sandbox"].choices,
-                    help=SPECS["sandbox"].help)
+    group.addoption("--slideproof-sandbox", choices=OPTION_TABLE["sandbox"].choices,
+                    help=OPTION_TABLE["sandbox"].help)
     group.addoption("--slideproof-output-limit", type=int, metavar="CHARS",
-                    help=SPECS["output_limit"].help)
+                    help=OPTION_TABLE["output_limit"].help)
     group.addoption("--slideproof-memory-limit", type=int, metavar="MIB",
-                    help=SPECS["memory_limit"].help)
+                    help=OPTION_TABLE["memory_limit"].help)
     group.addoption("--slideproof-cpu-limit", type=int, metavar="SECONDS",
-                    help=SPECS["cpu_limit"].help)
+                    help=OPTION_TABLE["cpu_limit"].help)
     group.addoption("--slideproof-no-cache", action="store_true", default=None,
                     help="neither read nor write the results cache")
     group.addoption("--slideproof-cache-dir", metavar="DIR",
@@ -78,7 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an output that differs from its ```out block is a warning, "
                          "not a failure")
     group.addoption("--slideproof-fail-on-deprecated", action="store_true", default=None,
-                    help=SPECS["fail_on_deprecated"].help)
+                    help=OPTION_TABLE["fail_on_deprecated"].help)
     group.addoption("--slideproof-fail-on-unverified", action="store_true", default=None,
                     help="a block that needs a missing model or package fails instead of "
                          "being skipped")
