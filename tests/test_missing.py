@@ -98,7 +98,8 @@ def test_cli_exit_codes_for_unverified_and_for_a_bug_in_setup(tmp_path):
     assert done.returncode == 1
     data = json.loads((tmp_path / "r.json").read_text())
     assert "NameError" in data["decks"][0]["error"]
-    assert {b["status"] for b in data["decks"][0]["blocks"]} == {"blocked"}
+    assert {b["status"] for b in data["decks"][0]["blocks"]} == {"failed"}
+    assert all("setup is broken" in b["message"] for b in data["decks"][0]["blocks"])
 
 
 def test_e090_gets_a_hint(tmp_path, verify):

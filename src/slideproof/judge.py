@@ -305,8 +305,8 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             results.append(BlockResult(block, UNVERIFIED, unverified, error=dict(
                 setup_failed["error"], line=None)))
             continue
-        if setup_failed:
-            results.append(BlockResult(block, BLOCKED, coded("SP021", why=deck_error)))
+        if setup_failed:  # a bug in the code every block stands on fails them all
+            results.append(BlockResult(block, FAILED, coded("SP021", why=deck_error)))
             continue
         if event is None:
             results.append(_unfinished(block, index, done, ended_at))

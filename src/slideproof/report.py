@@ -126,7 +126,7 @@ def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]
         kind = "model" if missing.get("model") else "package"
         return (("missing", what), f"the {kind} '{what}' is not installed here",
                 f"install it with `{missing['install']}`")
-    if deck_error and r.status is Status.BLOCKED and not r.blocked_by:
+    if deck_error and r.status is Status.FAILED and not r.error:  # its deck's setup broke
         first = deck_error.split(": ", 1)[-1]
         return ("setup", first), f"a deck's setup fails: {first}", ""
     kind = error.get("type", "")
