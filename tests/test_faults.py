@@ -35,8 +35,10 @@ from conftest import SECRET, check_env, cli_argv, run_cli, survivors, write_deck
 
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
-TRUST = ["forge.md", "victim.md", "privileges.md", "fs-view.md", "tmp-quota.md",
-         "threads.md", "ok.md"]
+# In this order, with two jobs: neighbour.md starts while victim.md sleeps, in the other
+# runner, and leftovers.md follows neighbour.md in its runner.
+TRUST = ["forge.md", "victim.md", "neighbour.md", "leftovers.md", "privileges.md",
+         "fs-view.md", "tmp-quota.md", "threads.md", "ok.md"]
 SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md", "freeze-runner.md",
             "bomb.md", *TRUST} - {"ok.md"}  # a check of their own
 EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
@@ -496,6 +498,21 @@ def test_a_deck_cannot_speak_for_another_deck(hostile):
     assert hostile["returncode"] == 1 and "Traceback" not in hostile["stderr"]
 
 
+def test_a_deck_cannot_reach_the_decks_beside_it_or_after_it(hostile):
+    """Each deck runs alone in its runner's sandbox: the decks running beside it are in
+    other PID namespaces, and what it leaves behind (files, a daemon) is gone before the
+    next deck of its runner starts."""
+    [neighbour] = deck(hostile, "neighbour.md")
+    assert neighbour["status"] == "passed"
+    assert neighbour["output"] == "0 other processes seen\n"
+    [victim] = deck(hostile, "victim.md")  # it slept while neighbour.md was killing
+    assert victim["status"] == "failed"
+    assert victim["message"] == "ValueError: this example is broken"
+    [leftovers] = deck(hostile, "leftovers.md")
+    assert leftovers["status"] == "passed"
+    assert leftovers["output"] == "nothing left\n"
+
+
 def test_no_privileges_inside_the_sandbox(hostile):
     [block] = deck(hostile, "privileges.md")
     assert block["status"] == "passed"
@@ -523,8 +540,8 @@ def test_the_temp_folder_has_a_quota(hostile):
     blocks = deck(hostile, "tmp-quota.md")
     assert [b["status"] for b in blocks] == ["failed", "passed"]
     assert blocks[0]["message"] == (
-        "OSError: [Errno 28] No space left on device ([SP066] the run's temporary folder, the "
-        "only writable place, holds at most 16 MiB for all decks together)")
+        "OSError: [Errno 28] No space left on device ([SP066] the deck's temporary folder, the "
+        "only writable place, holds at most 16 MiB)")
     assert blocks[1]["output"] == "space again\n"
 
 

@@ -19,7 +19,7 @@ from conftest import write_deck
 
 CHANGED = re.compile(r"Detected file changes")
 VERIFIED = re.compile(r"slideproof: (\d+) decks verified \((\d+) run, (\d+) from cache\).*?"
-                      r"(?:runner pid (\d+))?$")
+                      r"(?:runner pids ([\d, ]+))?$")
 
 
 def _free_port() -> int:
@@ -60,12 +60,12 @@ class Serve:
             return None
         pytest.fail(f"mkdocs serve never logged {pattern.pattern!r}:\n" + "\n".join(seen[-30:]))
 
-    def next_build(self) -> tuple[int, int, int | None]:
+    def next_build(self) -> tuple[int, int, set[str]]:
         """Counts of the next build, once it is served (the watcher runs from the first
         "Serving on" to the end)."""
         match = self.wait_for(VERIFIED)
         self.wait_for(re.compile(r"Serving on|Reloading browsers"))
-        return int(match[2]), int(match[3]), int(match[4]) if match[4] else None
+        return int(match[2]), int(match[3]), set((match[4] or "").split(", ")) - {""}
 
     def edit(self, path, old: str, new: str) -> None:
         """Change ``path`` and wait until the server has seen the change. The watcher polls
@@ -108,13 +108,13 @@ def test_serve_reruns_only_what_changed_and_keeps_its_pool(tmp_path):
         """))
     serve = Serve(tmp_path)
     try:
-        ran, cached, pid = serve.next_build()
-        assert (ran, cached) == (2, 0) and pid is not None
+        ran, cached, pids = serve.next_build()
+        assert (ran, cached) == (2, 0) and pids
         serve.edit(decks[0], "first wording", "second, longer\n\nwording")
         assert serve.next_build()[:2] == (0, 2)
         serve.edit(decks[1], "value = 2", "value = 20")
-        ran, cached, same_pid = serve.next_build()
+        ran, cached, same_pids = serve.next_build()
         assert (ran, cached) == (1, 1)
-        assert same_pid == pid
+        assert same_pids == pids  # the same warm runners
     finally:
         serve.stop()

@@ -34,7 +34,7 @@ class Errors:
     SP015 = ("The sandbox '{wanted}' is not available here (available: {available}); "
              "install bubblewrap or use sandbox: auto.")
     SP020 = "the setup code ({source}) failed at line {line}: {error}"
-    SP021 = "not run: {why}"
+    SP021 = "failed without running, its deck's setup is broken: {why}"
     SP022 = "the deck broke the result protocol: {problem}"
     SP023 = "not run: the deck's session ended at line {line}"
     SP024 = "not run: the deck's session ended before this block"
@@ -75,8 +75,7 @@ class Errors:
     SP063 = "the example ran out of memory"
     SP064 = "the example ran out of memory (the limit is {limit} of address space per deck)"
     SP065 = "a file may not grow past the file-size limit of {limit}"
-    SP066 = ("the run's temporary folder, the only writable place, holds at most {limit} for "
-             "all decks together")
+    SP066 = "the deck's temporary folder, the only writable place, holds at most {limit}"
     SP067 = "the block ran longer than its timeout of {timeout:g} s"
     SP068 = "the block printed more than the output limit of {cap} characters"
     SP069 = ("a thread started here is still running ({name}); what it prints after this "

@@ -172,7 +172,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         pool = self.verifier.pool
         self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
                  f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')}"
-                 + (f"; runner pid {pool.proc.pid}" if pool and pool.alive else ""))
+                 + (f"; runner pids {', '.join(map(str, pool.pids))}" if pool and pool.pids
+                    else ""))
 
     # -- pages ----------------------------------------------------------------------------
     def on_page_markdown(self, markdown, *, page, config, files):

@@ -57,8 +57,8 @@ OPTION_TABLE: dict[str, Spec] = {
                                "package fails"),
     "max_deck_size": Spec("count", DECK_SIZE_LIMIT >> 20, "MiB: a deck file larger than this "
                           "is refused"),
-    "tmp_limit": Spec("count", 512, "MiB the run's temp folder may hold, all decks together "
-                      "(a size-limited tmpfs under bubblewrap)"),
+    "tmp_limit": Spec("count", 512, "MiB a deck's temp folder may hold (under bubblewrap a "
+                      "size-limited tmpfs per runner, emptied between decks)"),
     "data_paths": Spec("paths", [], "files or folders examples may read, besides the decks' "
                        "own folders (read-only, without .git)"),
     "static_dir": Spec("str", "static", "site folder of the decks' images"),

@@ -61,11 +61,11 @@ class Plan(TypedDict):
 
 # -- pool → worker -------------------------------------------------------------------------
 class WorkerConfig(TypedDict, total=False):
-    jobs: int
     preload: list[str]
     preimport: list[str]
     tmp_root: str
     tmp_quota: int
+    wipe: list[str]  # folders emptied after each deck: the sandbox's own writable places
 
 
 class RunRequest(TypedDict):
@@ -178,6 +178,7 @@ class DeckDone(TypedDict, total=False):
     protocol: str
     worker_died: str
     watchdog: str
+    left_files: bool  # the worker could not empty its temp folders: it is replaced
 
 
 class Bye(TypedDict):

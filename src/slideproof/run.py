@@ -1,9 +1,11 @@
-"""Decks → raw per-block results, through a pool of one warm, sandboxed worker.
+"""Decks → raw per-block results, through a pool of warm, sandboxed workers.
 
 ``plan_for`` turns a Deck into what the worker needs (code, deck lines, attributes,
-limits); ``Pool`` starts ``slideproof.worker`` once, keeps it alive (across ``mkdocs
-serve`` rebuilds too) and streams each deck's events back. This process never runs an
-example and never imports spaCy.
+limits); a ``Runner`` starts ``slideproof.worker`` once in its own sandbox, keeps it alive
+(across ``mkdocs serve`` rebuilds too) and streams each deck's events back; the ``Pool``
+runs decks side by side in as many runners as it has jobs, one deck at a time in each, so
+that no deck ever shares a sandbox with another deck still running. This process never
+runs an example and never imports spaCy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +84,7 @@ class Options:
         if preload is None:
             preload = sorted({plan["models"][name] for plan in plans.values()
                               for name in models_loaded(plan) if name in plan["models"]})
-        return {"jobs": self.jobs, "preload": preload}
+        return {"preload": preload}
 
 
 def _front_matter_line(deck: Deck, key: str) -> int:
@@ -250,8 +254,8 @@ def _block_shape(event: dict) -> str | None:
 STARTUP_TIMEOUT = 600.0  # importing spaCy and loading the models to preload
 
 
-class Pool:
-    """One warm worker (spaCy imported once) that forks a sandboxed child per deck.
+class Runner:
+    """One warm worker (spaCy imported once) in its own sandbox, forking a child per deck.
 
     The parent is the watchdog: each deck gets a wall-clock deadline (``deck_deadline``);
     past it the runner's whole process group is killed — whatever state a deck put it in
@@ -267,6 +271,8 @@ class Pool:
         self._log = None
         self._buffer = b""
         self._lock = threading.Lock()
+        self.stopped = False  # closed for good: no worker starts again
+        self.soiled = False  # a deck left files the worker could not remove
 
     @property
     def alive(self) -> bool:
@@ -292,12 +298,17 @@ class Pool:
         return sandbox.View(code=python, course=course, tmp_size=self.options.tmp_limit)
 
     def start(self, plans: dict[str, Plan] | None = None) -> dict:
+        """Start the worker (unless one is running that shows the decks' folders); what it
+        shows and preloads is made for every deck in ``plans``."""
         plans = plans or {}
-        if self.alive and self.view is not None and self.view.covers(
+        if self.stopped:
+            raise WorkerDied("the run was stopped")
+        if self.alive and not self.soiled and self.view is not None and self.view.covers(
                 [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]):
             return self.info
-        if self.alive:  # decks from a folder the running sandbox does not show
+        if self.alive:  # decks from a folder the running sandbox does not show, or leftovers
             self.close()
+        self.soiled = False
         self.tmp_root = tempfile.mkdtemp(prefix="slideproof-run-")
         self._log = tempfile.TemporaryFile(prefix="slideproof-worker-")
         self._buffer = b""
@@ -314,7 +325,8 @@ class Pool:
                                      start_new_session=True)
         config = {**self.options.worker_config(plans), "tmp_root": inner,
                   "preimport": modules_used(plans),
-                  "tmp_quota": self.options.tmp_limit if self.sandbox == "bwrap" else 0}
+                  "tmp_quota": self.options.tmp_limit if self.sandbox == "bwrap" else 0,
+                  "wipe": list(sandbox.WRITABLE) if self.sandbox == "bwrap" else []}
         self._send(config)
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
         if not isinstance(ready, dict) or ready.get("event") != "ready":
@@ -362,8 +374,10 @@ class Pool:
         return self._log.read().decode("utf-8", "replace")[-2000:].strip() or "no message"
 
     def run(self, plans: dict[str, Plan],
-            on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
-        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
+            on_event: Callable[[str, dict], None] | None = None,
+            among: dict[str, Plan] | None = None) -> dict[str, dict]:
+        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}.
+        ``among``: every deck of the check, for what a (re)started worker shows and loads."""
         with self._lock:
             results = {deck_id: {"events": [], "done": None} for deck_id in plans}
             waiting = dict(plans)
@@ -374,7 +388,7 @@ class Pool:
                 protocols = {deck_id: Protocol(plan) for deck_id, plan in waiting.items()}
                 broken: dict[str, str] = {}
                 try:
-                    self.start(waiting)
+                    self.start({**(among or {}), **waiting})
                     for deck_id, plan in waiting.items():
                         self._send({"op": "run", "id": deck_id, "plan": plan})
                     while waiting:
@@ -395,6 +409,7 @@ class Pool:
                                 waiting[deck_id], self.options)
                             continue
                         if kind == "deck-done":
+                            self.soiled = self.soiled or bool(event.get("left_files"))
                             if deck_id in broken:
                                 event = {"event": "deck-done", "protocol": broken[deck_id],
                                          "running": running.get(deck_id),
@@ -416,6 +431,8 @@ class Pool:
                         if on_event:
                             on_event(deck_id, event)
                 except WorkerDied as err:
+                    if self.stopped:
+                        raise
                     # A deck can kill the worker (os.kill(os.getppid(), …)): the decks that
                     # were running are reported; the others run again in a fresh worker.
                     self.close()
@@ -483,6 +500,82 @@ class Pool:
         if self._log:
             self._log.close()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Pool:
+    """Decks side by side, each alone in its runner: as many runners as jobs (never more
+    than there are decks), each taking the next deck when it is done with one. The runners
+    stay warm between runs (``mkdocs serve``)."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self.sandbox = sandbox.choose(options.sandbox)
+        # A runner and the one thread that starts and reads its worker, for as long as the
+        # runner lives: bubblewrap's --die-with-parent ends the worker when the thread that
+        # started it ends, not only the process.
+        self.runners: list[tuple[Runner, ThreadPoolExecutor]] = []
+        self._events = threading.Lock()  # callers' callbacks are called one at a time
+        self._stopped = threading.Event()
+
+    @property
+    def info(self) -> dict:
+        return next((r.info for r, _ in self.runners if r.info), {})
+
+    @property
+    def pids(self) -> list[int]:
+        return [r.proc.pid for r, _ in self.runners if r.proc is not None and r.alive]
+
+    def run(self, plans: dict[str, Plan],
+            on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
+        queue = list(plans)
+        taking = threading.Lock()
+        stopped = self._stopped  # close() sets it; the next run gets a fresh one
+        results: dict[str, dict] = {}
+
+        def forward(deck_id: str, event: dict) -> None:
+            with self._events:
+                if on_event and not stopped.is_set():
+                    on_event(deck_id, event)
+
+        def serve(runner: Runner) -> None:
+            while not stopped.is_set():
+                with taking:
+                    if not queue:
+                        return
+                    deck_id = queue.pop(0)
+                results.update(runner.run({deck_id: plans[deck_id]}, forward, plans))
+
+        while len(self.runners) < min(max(1, self.options.jobs), len(plans)):
+            thread = ThreadPoolExecutor(1, f"slideproof-runner-{len(self.runners)}")
+            self.runners.append((Runner(self.options), thread))
+        try:
+            serving = [thread.submit(serve, runner)
+                       for runner, thread in self.runners[:len(plans)]]
+            pending = set(serving)
+            while pending:  # short waits: Ctrl-C reaches this thread
+                _, pending = futures_wait(pending, timeout=0.2)
+            for future in serving:
+                future.result()  # a runner's own failure is raised here
+        except BaseException:
+            self.close()  # Ctrl-C: no deck, no grandchild survives us
+            raise
+        return results
+
+    def close(self) -> None:
+        self._stopped.set()
+        for runner, thread in self.runners:
+            runner.stopped = True
+            runner.close()
+            thread.shutdown(wait=False, cancel_futures=True)
+        self.runners = []
+        self._stopped = threading.Event()
 
     def __enter__(self) -> Pool:
         return self

@@ -44,6 +44,9 @@ TMP_INSIDE = "/tmp"  # the run's temp folder as the sandbox sees it (a fresh tmp
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
              "nsswitch.conf", "passwd", "group", "hosts", "alternatives", "mime.types",
              "os-release", "locale.alias", "locale.conf", "default/locale")
+# The only places a deck can write to, fresh for each runner; emptied after each deck, so
+# that nothing one deck leaves there is found by the next deck of the same runner.
+WRITABLE = (TMP_INSIDE, "/dev/shm")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -168,7 +171,7 @@ def _git_entries(folder: str, deep: bool, limit: int = 20_000) -> list[str]:
 def _bwrap_prefix(view: View) -> list[str]:
     size = ["--size", str(view.tmp_size)] if view.tmp_size else []
     return ["bwrap", *_bwrap_user_flags(), *view.args(), "--dev", "/dev", "--proc", "/proc",
-            *size, "--tmpfs", "/dev/shm",
+            *size, "--tmpfs", WRITABLE[1],
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--as-pid-1", "--die-with-parent", "--new-session",
             "--chdir", TMP_INSIDE]

@@ -1,17 +1,19 @@
-"""The warm worker: imports spaCy (and preloads models) once, then forks one child per deck.
+"""The warm worker: imports spaCy (and preloads models) once, then forks one child per deck,
+one deck at a time.
 
-Started by ``run.Pool`` as ``python -m slideproof.worker`` inside the sandbox (see
-``sandbox``). It speaks JSON lines (``protocol``): requests on stdin, events on its
+Started by ``run.Runner`` as ``python -m slideproof.worker`` inside a sandbox of its own
+(see ``sandbox``). It speaks JSON lines (``protocol``): requests on stdin, events on its
 original stdout. Each deck's child gets its own process group, temp working directory,
 resource limits and a result pipe (``session.enter_deck``); the worker enforces the
 per-block deadline, kills the whole group when a deck ends or overruns, reaps orphans (it
-is their subreaper) and removes the temp directory.
+is their subreaper), and empties the sandbox's writable folders before the next deck.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -47,7 +49,6 @@ class Worker:
     def __init__(self, config: WorkerConfig, out: TextIO):
         self.config = config
         self.out = out
-        self.jobs = max(1, int(config.get("jobs") or 1))
         self.queue: list[RunRequest] = []
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
@@ -55,6 +56,12 @@ class Worker:
         self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
         self.stdin_open = True
         self.inbuf = b""
+        self.mounts = _mount_points()
+        self.above_mounts = {os.path.dirname(m) for m in self.mounts}
+        for path in list(self.above_mounts):
+            while path not in ("/", ""):
+                self.above_mounts.add(path)
+                path = os.path.dirname(path)
 
     def emit(self, message: WorkerEvent) -> None:
         self.out.write(json.dumps(message) + "\n")
@@ -91,7 +98,7 @@ class Worker:
         self.selector.register(0, selectors.EVENT_READ, "stdin")
         self.take_requests()
         while self.stdin_open or self.queue or self.children:
-            while self.queue and len(self.children) < self.jobs:
+            while self.queue and not self.children:  # one deck at a time in a sandbox
                 self.start(self.queue.pop(0))
             timeout = self.next_timeout()
             for key, _ in self.selector.select(timeout):
@@ -238,9 +245,12 @@ class Worker:
             self.kill_orphans()
             shutil.rmtree(child.tmp, ignore_errors=True)
             del self.children[pid]
+            clean = self.wipe() if not self.children else True
             exit_info = {"event": "deck-done", "id": child.deck_id,
                          "seconds": round(time.perf_counter() - child.started, 4),
                          "running": child.running, "hard_timeout": child.hard_timeout}
+            if not clean:
+                exit_info["left_files"] = True
             if os.WIFSIGNALED(status):
                 exit_info["signal"] = signal.Signals(os.WTERMSIG(status)).name
             else:
@@ -275,12 +285,62 @@ class Worker:
             if not killed:
                 break
 
+    def wipe(self, folders: list[str] | None = None) -> bool:
+        """Empty the sandbox's writable folders between decks (their owner is the uid the
+        decks run as, so nothing a deck made there is out of reach, whatever its mode), but
+        for the folders the sandbox mounted there (a course folder shown under /tmp) and
+        the path down to them, which are emptied of everything else. False if something
+        is left: the runner is then replaced before the next deck."""
+        clean = True
+        for folder in self.config.get("wipe") or [] if folders is None else folders:
+            for entry in _entries(folder):
+                if entry.path in self.mounts:
+                    continue
+                if entry.path in self.above_mounts:
+                    clean = self.wipe([entry.path]) and clean
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        os.chmod(entry.path, 0o700)
+                        shutil.rmtree(entry.path, onerror=_open_then_retry)
+                    else:
+                        os.unlink(entry.path)
+                except (OSError, RecursionError):
+                    pass
+                clean = clean and not os.path.lexists(entry.path)
+        return clean
+
     def shutdown(self, *_args) -> None:
         for pid in list(self.children):
             kill_group(pid)
         self.kill_orphans()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
         os._exit(0)
+
+
+def _mount_points() -> set[str]:
+    """Where something is mounted in this process's view (/proc/self/mountinfo)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return set()
+    # The fifth field, with spaces, tabs, newlines and backslashes escaped in octal.
+    return {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+            for line in lines if len(line.split()) > 4}
+
+
+def _entries(folder: str) -> list[os.DirEntry]:
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []
+
+
+def _open_then_retry(function, path: str, _error) -> None:
+    """rmtree's answer to a folder a deck made unreadable: open it up, remove it again."""
+    os.chmod(path, 0o700)
+    shutil.rmtree(path, onerror=_open_then_retry)
 
 
 def kill_group(pid: int) -> None:
