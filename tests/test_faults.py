@@ -658,3 +658,14 @@ def test_a_deck_that_reports_its_own_block_twice_is_a_broken_deck(tmp_path, veri
     [result] = verify(path)
     assert result.error == ("[SP022] the deck broke the result protocol: a result for block 0: "
                             "a duplicate (every block was reported)")
+
+
+def test_the_temp_folder_on_the_import_path_does_not_hide_the_sandboxs_own(tmp_path):
+    """PYTHONPATH=/tmp (or "/") is not shown read-only over the fresh temp folder decks
+    write to: the deck still runs."""
+    bwrap_needed()
+    [path] = materialise(["ok.md"], tmp_path / "decks", "unused", 0, tmp_path / "docs")
+    env = {**check_env(tmp_path / "tmp"), "PYTHONPATH": os.pathsep.join(["/tmp", "/"])}
+    run = cli_check([path], "--json", str(tmp_path / "report.json"), "--no-cache",
+                    "--sandbox", "bwrap", env=env)
+    assert statuses(run, "ok.md") == ["passed"], run["stderr"]

@@ -92,8 +92,10 @@ class View:
     place."""
 
     def __init__(self, code: list[str] = (), course: list[str] = (), tmp_size: int = 0):
-        self.code = _existing(code)  # Python prefixes, import path, models: shown as they are
-        self.course = _existing(course)  # course folders: searched for .git to hide
+        # Never the temp folder itself nor a folder above it (an import path entry "/tmp"):
+        # shown read-only, it would cover the fresh one decks write to.
+        self.code = [p for p in _existing(code) if not _inside(TMP_INSIDE, p)]
+        self.course = [p for p in _existing(course) if not _inside(TMP_INSIDE, p)]
         self.tmp_size = tmp_size
 
     def covers(self, paths: list[str]) -> bool:
