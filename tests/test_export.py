@@ -106,6 +106,7 @@ def check_site(site: Path) -> None:
                                 ("pt", "pt/", "verificada com spaCy")):
         page = site / prefix / "chapter1" / "01-basics" / "index.html"
         text = page.read_text("utf-8")
+        assert f'<html lang="{lang}"' in text  # each page in its own language
         assert len(re.findall(r'<section class="sp-slide"', text)) >= 5
         assert 'class="sp-notes"' in text
         assert words in text and 'class="sp-output"' in text
@@ -127,6 +128,8 @@ def check_site(site: Path) -> None:
         assert image and resolves(site, deck, image[1])
     pt_home = (site / "pt" / "index.html").read_text("utf-8")
     assert "Capítulo 1" in pt_home  # the Portuguese nav, translated
+    assert '<html lang="pt"' in pt_home and '<html lang="en"' in (
+        site / "index.html").read_text("utf-8")
 
 
 def test_export_writes_a_complete_site_source(course):

@@ -18,6 +18,7 @@ The output depends only on the sources and the cache: the same inputs give the s
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -25,6 +26,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
@@ -476,6 +478,7 @@ def export(config_file: Path, out: Path,
                          options, run, site_lang, built, use_dirs, static)
         writer.write()
         _write_overrides(out, base, theme)
+        _write_page_language(out, built)
         (out / "mkdocs.yml").write_text(_site_config(config, built), "utf-8")
     except OSError as err:
         raise ConfigError(coded("SP512", out=out, problem=err.strerror or err)) from None
@@ -597,6 +600,41 @@ def _write_overrides(out: Path, base: Path, theme: dict) -> None:
         if path.is_file() and not dest.exists() and "__pycache__" not in path.parts:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
+
+
+# Each page speaks its own language (its front matter `lang`): <html lang>, the theme's
+# words (search, navigation). mkdocs-static-i18n did that by building the site once per
+# language; the export builds once. Same shape as the theme's own partial, which it
+# replaces; kept to the Jinja that both Jinja2 and MiniJinja (Zensical) accept.
+PAGE_LANGUAGE = """\
+{#- Written by `slideproof export`: a page in one of the site's languages (front matter
+    `lang`) gets the theme's words and <html lang> in that language. -#}
+{% set language = page.meta.lang if (page and page.meta and page.meta.lang in KNOWN)
+   else (config.theme.language | d("en", true)) %}
+{% import "partials/languages/" ~ language ~ ".html" as lang %}
+{% import "partials/languages/en.html" as fallback %}
+{% macro t(key) %}{{ lang.t(key) or fallback.t(key) or key }}{% endmacro %}
+"""
+
+
+def _write_page_language(out: Path, langs: list[Language]) -> None:
+    """The partial that gives each page its language, for the languages the theme knows;
+    not over a partial of the site's own."""
+    target = out / "overrides" / "partials" / "language.html"
+    known = [lang.locale for lang in langs if _theme_speaks(lang.locale)]
+    if len(langs) < 2 or target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(PAGE_LANGUAGE.replace("KNOWN", json.dumps(known)), "utf-8")
+
+
+def _theme_speaks(locale: str) -> bool:
+    """Whether Material has its words in ``locale`` (a partial per language)."""
+    try:
+        words = files("material") / "templates" / "partials" / "languages" / f"{locale}.html"
+        return words.is_file()
+    except (ImportError, OSError):
+        return False
 
 
 def _site_config(config: dict, langs: list[Language]) -> str:
