@@ -501,12 +501,6 @@ class Runner:
             self._log.close()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
 
-    def __enter__(self) -> Pool:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
 
 class Pool:
     """Decks side by side, each alone in its runner: as many runners as jobs (never more
