@@ -217,6 +217,26 @@ def test_tags_of_the_configuration_are_kept(tmp_path):
     assert "slideproof" not in load_config(root / "out" / "mkdocs.yml")["plugins"]
 
 
+def test_hooks_are_found_from_the_exported_configuration(tmp_path):
+    root = small_site(tmp_path / "site", """\
+        hooks:
+          - hooks/stamp.py
+        """)
+    (root / "hooks").mkdir()
+    (root / "hooks" / "stamp.py").write_text(
+        "def on_page_markdown(markdown, **kwargs):\n"
+        "    return markdown + '\\n\\nstamped by a hook\\n'\n", "utf-8")
+    write_deck(root / "docs", "deck.md", "# A deck\n\nText.\n")
+    done = slideproof("export", "-q", "-o", str(tmp_path / "out"), cwd=root)
+    assert done.returncode == 0, done.stderr
+    built = subprocess.run([sys.executable, "-c", MKDOCS_WITHOUT_SLIDEPROOF, "build", "-q",
+                            "-f", str(tmp_path / "out" / "mkdocs.yml")],
+                           cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    page = tmp_path / "out" / "site" / "deck" / "index.html"
+    assert "stamped by a hook" in page.read_text("utf-8")
+
+
 def test_symlinks_out_of_the_docs_are_not_followed(tmp_path):
     root = small_site(tmp_path / "site")
     write_deck(root / "docs", "deck.md", "# A deck\n")

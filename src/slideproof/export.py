@@ -479,7 +479,7 @@ def export(config_file: Path, out: Path,
         writer.write()
         _write_overrides(out, base, theme)
         _write_page_language(out, built)
-        (out / "mkdocs.yml").write_text(_site_config(config, built), "utf-8")
+        (out / "mkdocs.yml").write_text(_site_config(config, built, base, out), "utf-8")
     except OSError as err:
         raise ConfigError(coded("SP512", out=out, problem=err.strerror or err)) from None
     return Export(verification, policy, ran, warnings)
@@ -637,8 +637,14 @@ def _theme_speaks(locale: str) -> bool:
         return False
 
 
-def _site_config(config: dict, langs: list[Language]) -> str:
+def _site_config(config: dict, langs: list[Language], base: Path, out: Path) -> str:
     config = dict(config)
+    for key in ("hooks", "watch"):  # paths relative to mkdocs.yml, which moved to OUT
+        paths = plain(config.get(key))
+        if isinstance(paths, list):
+            config[key] = [os.path.relpath(base / path, out)
+                           if isinstance(path, str) and not os.path.isabs(path) else path
+                           for path in paths]
     plugins = config.get("plugins")
     if isinstance(plugins, dict):
         config["plugins"] = {k: v for k, v in plugins.items() if k not in DROPPED_PLUGINS}
