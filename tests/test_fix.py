@@ -211,6 +211,31 @@ def test_each_rule_rewrites_its_api_change_and_the_rewrite_runs(rule_decks, name
     assert offered.outcome == "now passes"
 
 
+def test_a_second_check_takes_the_rewrites_from_the_cache(tmp_path, monkeypatch):
+    """The rules' rewrites depend on the code alone: kept in the cache, a check of an
+    unchanged course proposes the same fixes without parsing its blocks again."""
+    before, _, out, _ = CASES["matcher-add"]
+    deck = write_deck(tmp_path, "deck.md", deck_body(before, out))
+
+    def offered() -> list[tuple[str, list[str]]]:
+        verifier = Verifier(Options(jobs=1), Cache(tmp_path / "cache"))
+        try:
+            found = fix.propose(verifier, verifier.verify([read_deck(deck)]))
+        finally:
+            verifier.close()
+        return [(f.code, [r.name for r in f.rules]) for f in found[str(deck)].fixes]
+
+    first = offered()
+    assert first and first[0][1] == ["matcher-add"]
+
+    def no_parsing(*_args, **_kwargs):
+        raise AssertionError("the rules ran again")
+
+    monkeypatch.setattr(fix, "rewrite", no_parsing)
+    monkeypatch.setattr(fix, "deck_context", no_parsing)
+    assert offered() == first
+
+
 def test_repairs_and_modernisations_are_told_apart(rule_decks):
     paths, _, found = rule_decks
     kinds = {name: found[str(paths[name])].fixes[0].kind for name in CASES}

@@ -119,6 +119,16 @@ class Cache:
         return self.folder / key[:2] / f"{key}.json"
 
     def get(self, key: str, plan: dict) -> dict | None:
+        body = self.recall(key)
+        return _rebase(body, plan, to_relative=False) if isinstance(body, dict) else None
+
+    def put(self, key: str, plan: dict, raw: dict) -> None:
+        if (raw.get("done") or {}).get("worker_died"):
+            return
+        self.remember(key, _rebase(raw, plan, to_relative=True))
+
+    def recall(self, key: str) -> object | None:
+        """What was remembered under ``key``; None if nothing, or not whole."""
         if not self.enabled:
             return None
         try:
@@ -128,12 +138,13 @@ class Cache:
                 return None  # torn or tampered: recompute
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return _rebase(body, plan, to_relative=False)
+        return body
 
-    def put(self, key: str, plan: dict, raw: dict) -> None:
-        if not self.enabled or (raw.get("done") or {}).get("worker_died"):
+    def remember(self, key: str, body: object) -> None:
+        """Keep ``body`` (JSON) under ``key``: a deck's raw result, or anything computed
+        from a deck's text alone, such as the rewrites the fix rules propose."""
+        if not self.enabled:
             return
-        body = _rebase(raw, plan, to_relative=True)
         data = {"key": key, "sha256": _checksum(body), "raw": body}
         target = self._path(key)
         try:
@@ -150,5 +161,5 @@ class Cache:
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
 
 
-def _checksum(body: dict) -> str:
+def _checksum(body: object) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import judge
+from . import rules as rules_module
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
 from .errors import coded
 from .judge import BlockResult, DeckResult
-from .rules import MODERNISATION, REPAIR, Rule, deck_context, rewrite
+from .rules import BY_NAME, MODERNISATION, REPAIR, Rule, deck_context, rewrite
 from .verify import Verifier
 
 MAX_ROUNDS = 4
@@ -115,6 +118,24 @@ def variant(deck: Deck, codes: dict[int, str]) -> Deck:
     return new
 
 
+_RULES_SOURCE = hashlib.sha256(Path(rules_module.__file__).read_bytes()).hexdigest()
+
+
+def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, list[Rule]]:
+    """The rules' rewrite of block ``index`` in the context of the blocks up to it. It
+    depends on that code and on the rules alone, so it is kept in the cache: a check of
+    an unchanged course does not parse its failing blocks again."""
+    key = hashlib.sha256(json.dumps(["rewrite", _RULES_SOURCE, codes[:index + 1]])
+                         .encode()).hexdigest()
+    known = verifier.cache.recall(key)
+    if isinstance(known, dict) and isinstance(known.get("code"), str) and all(
+            name in BY_NAME for name in known.get("rules") or []):
+        return known["code"], [BY_NAME[name] for name in known.get("rules") or []]
+    code, used = rewrite(codes[index], deck_context(codes[:index + 1]))
+    verifier.cache.remember(key, {"code": code, "rules": [rule.name for rule in used]})
+    return code, used
+
+
 def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
     """Verified fixes for every deck with a fixable block a rule matches (path → DeckFix)."""
     states = {}
@@ -123,9 +144,7 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
             continue
         codes = [b.code for b in result.deck.python_blocks]
         states[result.deck.path] = {"base": result, "current": result, "accepted": {},
-                                    "rejected": set(), "tried": {},
-                                    "ctx": [deck_context(codes[:i + 1])
-                                            for i in range(len(codes))]}
+                                    "rejected": set(), "tried": {}, "codes": codes}
     for _ in range(MAX_ROUNDS):
         trials = {}
         for path, st in states.items():
@@ -133,7 +152,7 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
             for index, r in enumerate(st["current"].blocks):
                 if index in st["accepted"] or not fixable(r):
                     continue
-                code, used = rewrite(r.block.code, st["ctx"][index])
+                code, used = _rewrite(verifier, st["codes"], index)
                 if used and (index, code) not in st["rejected"]:
                     tries[index] = (code, used)
             if tries:
