@@ -38,7 +38,7 @@ FAULTS = Path(__file__).resolve().parent / "faults"
 # In this order, with two jobs: neighbour.md starts while victim.md sleeps, in the other
 # runner, and leftovers.md follows neighbour.md in its runner.
 TRUST = ["forge.md", "victim.md", "neighbour.md", "leftovers.md", "privileges.md",
-         "fs-view.md", "tmp-quota.md", "threads.md", "ok.md"]
+         "fs-view.md", "tmp-quota.md", "threads.md", "fork-bomb.md", "memory-fan.md", "ok.md"]
 SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md", "freeze-runner.md",
             "bomb.md", *TRUST} - {"ok.md"}  # a check of their own
 EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
@@ -458,10 +458,11 @@ def run_hostile(work: Path) -> dict:
                         DECKS=str(decks), HOSTSOCK=str(host / "agent.sock"))
     cache = ["--cache-dir", str(work / "cache")]
     try:
-        first = cli_check(paths, "--json", str(work / "report.json"), "-j", "2",
-                          "--tmp-limit", "16", *cache, env=check_env(work / "tmp"))
-        again = cli_check([str(decks / "victim.md")], "--json", str(work / "again.json"),
+        limits = ["--tmp-limit", "16", "--memory-limit", "1024"]  # part of the cache key
+        first = cli_check(paths, "--json", str(work / "report.json"), "-j", "2", *limits,
                           *cache, env=check_env(work / "tmp"))
+        again = cli_check([str(decks / "victim.md")], "--json", str(work / "again.json"),
+                          *limits, *cache, env=check_env(work / "tmp"))
         try:
             listener.accept()[0].close()
             reached = True
@@ -511,6 +512,24 @@ def test_a_deck_cannot_reach_the_decks_beside_it_or_after_it(hostile):
     [leftovers] = deck(hostile, "leftovers.md")
     assert leftovers["status"] == "passed"
     assert leftovers["output"] == "nothing left\n"
+
+
+def test_a_fork_bomb_is_ended_by_the_runner(hostile):
+    """The process rlimit does not hold for a uid mapped onto root; the runner, init of the
+    sandbox's PID namespace, counts the deck's processes and ends them all past the limit."""
+    blocks = deck(hostile, "fork-bomb.md")
+    assert [b["status"] for b in blocks] == ["crashed", "blocked"]
+    assert blocks[0]["message"] == ("[SP058] the deck had more than 256 processes at once (a "
+                                    "fork bomb?): the runner killed them all")
+    [ok] = deck(hostile, "ok.md")
+    assert ok["status"] == "passed"
+
+
+def test_memory_spread_over_processes_counts_together(hostile):
+    [block] = deck(hostile, "memory-fan.md")
+    assert block["status"] == "crashed"
+    assert block["message"] == ("[SP059] the deck's processes held more than 2 GiB of memory "
+                                "together: the runner killed them all")
 
 
 def test_no_privileges_inside_the_sandbox(hostile):

@@ -68,6 +68,10 @@ class Errors:
     SP055 = "the process crashed with a bus error"
     SP056 = "the process crashed with a floating-point exception"
     SP057 = "the process was killed by {signal}"
+    SP058 = ("the deck had more than {limit} processes at once (a fork bomb?): the runner "
+             "killed them all")
+    SP059 = ("the deck's processes held more than {limit} of memory together: the runner "
+             "killed them all")
     # what an example did to its own session, told where the error says too little
     SP060 = "the example called sys.exit({code!r}), which would end the session"
     SP061 = "the example raised KeyboardInterrupt"

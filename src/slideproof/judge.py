@@ -342,6 +342,10 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
             "type": "Timeout", "message": done["watchdog"], "code": None,
             "line": block.line})
     if done.get("running") == index or done.get("hard_timeout") == index:
+        if isinstance(done.get("flooded"), str):
+            why = done["flooded"]
+            return BlockResult(block, CRASHED, why, error={
+                "type": "Crash", "message": why, "code": None, "line": block.line})
         if done.get("hard_timeout") == index:
             return BlockResult(block, TIMED_OUT, coded("SP026"),
                                error={"type": "Timeout", "message": "killed after timeout",

@@ -179,6 +179,7 @@ class DeckDone(TypedDict, total=False):
     worker_died: str
     watchdog: str
     left_files: bool  # the worker could not empty its temp folders: it is replaced
+    flooded: str  # why the worker killed all the deck's processes (too many, too big)
 
 
 class Bye(TypedDict):

@@ -134,7 +134,7 @@ def _warning_record(w: warnings.WarningMessage) -> WarningRecord | None:
             "line": w.lineno if w.filename else None, "filename": w.filename}
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size and n % size == 0:
             return f"{n // size} {unit}"
@@ -199,12 +199,12 @@ def _error_record(err: BaseException, path: str, block_line: int,
         message = f"{message} ({coded('SP062')})"
     elif isinstance(err, MemoryError):
         limit = limits.get("memory")
-        message = (coded("SP064", limit=_size(int(limit))) if limit else coded("SP063")) \
+        message = (coded("SP064", limit=human_size(int(limit))) if limit else coded("SP063")) \
             + (f": {message}" if message else "")
     elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
-        message = f"{message} ({coded('SP065', limit=_size(int(limits['file_size'])))})"
+        message = f"{message} ({coded('SP065', limit=human_size(int(limits['file_size'])))})"
     elif isinstance(err, OSError) and err.errno == errno.ENOSPC and limits.get("tmp"):
-        message = f"{message} ({coded('SP066', limit=_size(int(limits['tmp'])))})"
+        message = f"{message} ({coded('SP066', limit=human_size(int(limits['tmp'])))})"
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno

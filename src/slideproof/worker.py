@@ -23,12 +23,14 @@ import time
 import traceback
 from typing import TextIO
 
+from .errors import coded
 from .protocol import DECK_EVENTS, HARD_KILL_GRACE, RunRequest, WorkerConfig, WorkerEvent
 from .session import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
     PR_SET_PDEATHSIG,
     enter_deck,
+    human_size,
     prctl,
 )
 
@@ -42,6 +44,9 @@ class Child:
         self.hard_timeout: int | None = None
         self.eof = False
         self.eof_at = 0.0
+        self.limits: dict = {}  # the deck's limits (processes, memory), for all its processes
+        self.flooded = ""  # why the worker killed all its processes
+        self.inherited = 0  # anonymous memory the deck's process shares with the worker
         self.started = time.perf_counter()
 
 
@@ -107,6 +112,7 @@ class Worker:
                 else:
                     self.read_child(key.data)
             self.check_deadlines()
+            self.check_processes()
             self.reap()
         self.emit({"event": "bye"})
 
@@ -116,6 +122,8 @@ class Worker:
             return 0.005  # its result pipe closed: the process is exiting, reap it soon
         deadlines = [c.deadline - now for c in self.children.values() if c.deadline]
         soonest = min(deadlines, default=0.5)
+        if self.children and self.counts_processes:
+            soonest = min(soonest, 0.05)  # a fork bomb doubles fast: look often
         return max(0.01, min(0.5, soonest))
 
     def read_requests(self, fd: int) -> None:
@@ -155,6 +163,10 @@ class Worker:
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         child = Child(request["id"], pid, read_fd, tmp)
+        child.inherited = _anonymous_memory(os.getpid())
+        limits = request["plan"].get("limits") or {}
+        child.limits = {k: int(limits[k]) for k in ("processes", "memory")
+                        if isinstance(limits.get(k), int) and limits[k] > 0}
         self.children[pid] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         self.emit({"event": "deck-start", "id": request["id"]})  # the pool's restart logic
@@ -223,6 +235,36 @@ class Worker:
                 child.hard_timeout = child.running
                 kill_group(child.pid)
 
+    @property
+    def counts_processes(self) -> bool:
+        """As the init of its sandbox's PID namespace, the worker sees every process a deck
+        has in /proc, and can end them all (kill -1 spares init). The process rlimit alone
+        is not enough: the kernel does not apply it to a uid mapped onto root."""
+        return os.getpid() == 1
+
+    def check_processes(self) -> None:
+        """End a deck whose processes, together, are too many or hold too much memory: the
+        per-process limits do not add up (256 processes of 4 GiB each)."""
+        if not self.counts_processes:
+            return
+        for child in self.children.values():
+            if child.flooded:
+                continue
+            pids = _pids()
+            processes, memory = child.limits.get("processes"), child.limits.get("memory")
+            if processes and len(pids) > processes:
+                child.flooded = coded("SP058", limit=processes)
+            elif memory and len(pids) > 1 and sum(
+                    max(0, _anonymous_memory(pid) - child.inherited) for pid in pids
+            ) > MEMORY_TOGETHER * memory:
+                child.flooded = coded("SP059", limit=human_size(MEMORY_TOGETHER * memory))
+            if child.flooded:
+                for _ in range(1000):  # processes forked while the signals go out
+                    try:
+                        os.kill(-1, signal.SIGKILL)  # all but init: all the deck's
+                    except ProcessLookupError:
+                        break
+
     def reap(self) -> None:
         for pid, child in list(self.children.items()):
             try:
@@ -251,6 +293,8 @@ class Worker:
                          "running": child.running, "hard_timeout": child.hard_timeout}
             if not clean:
                 exit_info["left_files"] = True
+            if child.flooded:
+                exit_info["flooded"] = child.flooded
             if os.WIFSIGNALED(status):
                 exit_info["signal"] = signal.Signals(os.WTERMSIG(status)).name
             else:
@@ -316,6 +360,34 @@ class Worker:
         self.kill_orphans()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
         os._exit(0)
+
+
+def _pids() -> list[int]:
+    """The processes of this PID namespace (zombies included) but this one, its init."""
+    try:
+        return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
+    except OSError:
+        return []
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# A deck's processes together may hold this many times the per-process memory limit. They
+# are counted without what they inherit from the worker, but a page the deck's process
+# shares with the processes it forked (a model it loaded before nlp.pipe(n_process=4)) is
+# counted once per process: the margin keeps such a deck running, and still stops a deck
+# that spreads its memory over many processes well before it starves the machine.
+MEMORY_TOGETHER = 2
+
+
+def _anonymous_memory(pid: int) -> int:
+    """Bytes of anonymous memory resident in a process (statm: resident minus file-backed),
+    readable without ptrace rights, unlike the kernel's proportional figures."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            fields = f.read().split()
+        return (int(fields[1]) - int(fields[2])) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _mount_points() -> set[str]:
