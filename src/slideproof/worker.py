@@ -409,10 +409,16 @@ def _entries(folder: str) -> list[os.DirEntry]:
         return []
 
 
-def _open_then_retry(function, path: str, _error) -> None:
-    """rmtree's answer to a folder a deck made unreadable: open it up, remove it again."""
-    os.chmod(path, 0o700)
-    shutil.rmtree(path, onerror=_open_then_retry)
+def _open_then_retry(_function, path: str, _error) -> None:
+    """rmtree's answer to what a deck made unreadable or read-only: open up the folder it is
+    in (and itself, if a folder), then remove it again. Only a folder recurses, one level
+    deeper each time; any other failure goes up to ``wipe``."""
+    os.chmod(os.path.dirname(path), 0o700)
+    if os.path.isdir(path) and not os.path.islink(path):
+        os.chmod(path, 0o700)
+        shutil.rmtree(path, onerror=_open_then_retry)
+    else:
+        os.unlink(path)
 
 
 def kill_group(pid: int) -> None:
