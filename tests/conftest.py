@@ -5,6 +5,7 @@ processes a deck left behind."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import os
 import subprocess
@@ -30,6 +31,7 @@ SEED_SETUP = ('setup: |\n  import random, spacy\n  nlp = spacy.blank("en")\n'
               '  path_to_model = "model"\n')
 SEED_SHIFT = SEED_SETUP.count("\n")  # lines the setup adds above the seed deck's blocks
 SECRET = "s3cr3t-value-that-must-not-leak"  # in a check's environment; decks must not see it
+ARTIFACTS = REPO / "test-artifacts"  # screenshots and figures the browser tests leave
 
 
 def corpus_or_skip() -> Path:
@@ -119,6 +121,39 @@ def survivors(marker: str) -> dict[int, str]:
         if marker.encode() in cmdline:
             found[int(entry)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return found
+
+
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name``, filled by ``make(folder)`` once per test run: pytest-xdist
+    workers share it through a lock, and the one that comes first fills it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, shared by its workers
+    root = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".done").is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            make(root)
+            (root / ".done").write_text("ok")
+    return root
+
+
+def mkdocs_build(root: Path, site_dir: Path) -> None:
+    """``mkdocs build`` of ``root/mkdocs.yml`` into ``site_dir``; its output is kept in
+    ``build.log`` beside ``site_dir``."""
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", "mkdocs.yml",
+                           "-d", str(site_dir)], cwd=root, capture_output=True, text=True,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), timeout=900)
+    (site_dir.parent / "build.log").write_text(done.stdout + done.stderr, "utf-8")
+    if done.returncode != 0:
+        raise RuntimeError(f"mkdocs build failed:\n{done.stderr[-4000:]}")
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    """A screenshot of the page, kept in test-artifacts/ to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 @contextlib.contextmanager

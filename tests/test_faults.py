@@ -13,7 +13,6 @@ One check runs all the decks once per sandbox kind; its outcome is shared betwee
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -31,7 +30,7 @@ import pytest
 
 from slideproof import sandbox
 
-from conftest import SECRET, check_env, cli_argv, run_cli, survivors, write_deck
+from conftest import SECRET, check_env, cli_argv, once_per_run, run_cli, survivors, write_deck
 
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
@@ -108,15 +107,9 @@ def run_check(work: Path, kind: str, names: list[str], *options: str) -> dict:
 
 def shared(tmp_path_factory, name: str, compute) -> dict:
     """``compute(folder)`` once per test session, even across pytest-xdist workers."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    result = root / f"{name}.json"
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not result.exists():
-            result.write_text(json.dumps(compute(tmp_path_factory.mktemp(name))))
-    return json.loads(result.read_text())
+    root = once_per_run(tmp_path_factory, name, lambda folder: (
+        folder / "result.json").write_text(json.dumps(compute(folder))))
+    return json.loads((root / "result.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,16 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from conftest import static_server
+from conftest import ARTIFACTS, REPO, mkdocs_build, once_per_run, shot, static_server
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 
 DEMO_YML = """\
 site_name: slideproof presentation demo
@@ -118,33 +113,6 @@ FIT_PROBLEMS = """() => {
 }"""
 
 
-def _mkdocs_build(cwd: Path, site_dir: Path) -> None:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", "mkdocs.yml",
-                           "-d", str(site_dir)], cwd=cwd, env=env, capture_output=True, check=False,
-                          text=True, timeout=900)
-    if done.returncode != 0:
-        raise RuntimeError(f"mkdocs build failed:\n{done.stderr[-4000:]}")
-
-
-def _shared_build(tmp_path_factory, name: str, build) -> Path:
-    """Build once per run; xdist workers share the result through a lock."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    root = shared / name
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not (root / "done").is_file():
-                root.mkdir(parents=True, exist_ok=True)
-                build(root)
-                (root / "done").write_text("ok")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return root / "site"
-
-
 def course_decks() -> list[str]:
     """URL paths of every deck of the bundled course, in both languages."""
     decks = []
@@ -159,8 +127,8 @@ def course_decks() -> list[str]:
 
 @pytest.fixture(scope="session")
 def course_url(chromium, tmp_path_factory):
-    site = _shared_build(tmp_path_factory, "slideproof-course-site",
-                         lambda root: _mkdocs_build(REPO, root / "site"))
+    site = once_per_run(tmp_path_factory, "slideproof-course-site",
+                        lambda root: mkdocs_build(REPO, root / "site")) / "site"
     with static_server(site) as url:
         yield url
 
@@ -173,9 +141,10 @@ def demo_url(chromium, tmp_path_factory):
         (root / "docs" / "demo.md").write_text(DEMO_DECK, "utf-8")
         (root / "mkdocs.yml").write_text(DEMO_YML.format(
             cache=json.dumps(str(root / ".slideproof-cache"))), "utf-8")
-        _mkdocs_build(root, root / "site")
+        mkdocs_build(root, root / "site")
 
-    with static_server(_shared_build(tmp_path_factory, "slideproof-demo-site", build)) as url:
+    site = once_per_run(tmp_path_factory, "slideproof-demo-site", build) / "site"
+    with static_server(site) as url:
         yield url
 
 
@@ -193,11 +162,6 @@ def page(browser):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def record(name: str, key: str, value) -> None:

@@ -12,24 +12,18 @@ shared temporary folder, and each worker serves it on its own free port.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from slideproof.render import strings
 
-from conftest import static_server
+from conftest import mkdocs_build, once_per_run, shot, static_server
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 
 MKDOCS_YML = """\
 site_name: slideproof browser test
@@ -156,7 +150,7 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" viewBox
        'fill="white">pipeline</text></svg>\n')
 
 
-def _build(root: Path) -> Path:
+def _build(root: Path) -> None:
     (root / "docs" / "en").mkdir(parents=True, exist_ok=True)
     (root / "docs" / "pt").mkdir(parents=True, exist_ok=True)
     (root / "docs" / "static").mkdir(parents=True, exist_ok=True)
@@ -165,41 +159,19 @@ def _build(root: Path) -> Path:
     (root / "docs" / "static" / "pipeline.svg").write_text(SVG, "utf-8")
     (root / "mkdocs.yml").write_text(MKDOCS_YML.format(
         cache=json.dumps(str(root / ".slideproof-cache"))), "utf-8")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
-    (root / "build.log").write_text(done.stdout + done.stderr, "utf-8")
-    if done.returncode != 0:
-        raise RuntimeError(f"mkdocs build failed:\n{done.stderr[-4000:]}")
-    return root / "site"
+    mkdocs_build(root, root / "site")
 
 
 @pytest.fixture(scope="session")
 def site(chromium, tmp_path_factory) -> Path:
-    """The built site, once per run (xdist workers share it through a lock)."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the run's folder, shared by its workers
-    root = shared / "slideproof-browser-site"
-    with open(shared / "slideproof-browser-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not (root / "site" / "tiny" / "index.html").is_file():
-                _build(root)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return root / "site"
+    """The built site, once per run (xdist workers share it)."""
+    return once_per_run(tmp_path_factory, "slideproof-browser-site", _build) / "site"
 
 
 @pytest.fixture(scope="session")
 def base_url(site):
     with static_server(site) as url:
         yield url
-
-
-def shot(page, name: str, full_page: bool = False) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def presented(page) -> int | None:

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .test_site import REPO, presented, shot
-from conftest import static_server
+from .test_site import presented
+from conftest import REPO, shot, static_server
 
 pytestmark = pytest.mark.browser
 
