@@ -621,9 +621,9 @@ def _write_page_language(out: Path, langs: list[Language]) -> None:
     """The partial that gives each page its language, for the languages the theme knows;
     not over a partial of the site's own."""
     target = out / "overrides" / "partials" / "language.html"
-    known = [lang.locale for lang in langs if _theme_speaks(lang.locale)]
     if len(langs) < 2 or target.exists():
         return
+    known = [lang.locale for lang in langs if _theme_speaks(lang.locale)]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(PAGE_LANGUAGE.replace("KNOWN", json.dumps(known)), "utf-8")
 

@@ -509,7 +509,7 @@ class Pool:
 
     def __init__(self, options: Options):
         self.options = options
-        self.sandbox = sandbox.choose(options.sandbox)
+        sandbox.choose(options.sandbox)  # a sandbox asked for and missing: an error now
         # A runner and the one thread that starts and reads its worker, for as long as the
         # runner lives: bubblewrap's --die-with-parent ends the worker when the thread that
         # started it ends, not only the process.

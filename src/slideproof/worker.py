@@ -336,7 +336,9 @@ class Worker:
         the path down to them, which are emptied of everything else. False if something
         is left: the runner is then replaced before the next deck."""
         clean = True
-        for folder in self.config.get("wipe") or [] if folders is None else folders:
+        if folders is None:
+            folders = self.config.get("wipe") or []
+        for folder in folders:
             for entry in _entries(folder):
                 if entry.path in self.mounts:
                     continue
