@@ -34,6 +34,14 @@ SECRET = "s3cr3t-value-that-must-not-leak"  # in a check's environment; decks mu
 ARTIFACTS = REPO / "test-artifacts"  # screenshots and figures the browser tests leave
 
 
+def signals_scoped() -> bool:
+    """Whether each deck's Landlock domain keeps its signals to itself (ABI >= 6): a deck's
+    kill() of its runner or its init is then refused, not merely void."""
+    import landlockpy
+
+    return landlockpy.abi_version() >= 6
+
+
 def corpus_or_skip() -> Path:
     if not (CORPUS / "spacy-course").is_dir() or not (CORPUS / SEED).is_file():
         pytest.skip(f"the corpus is not here ({CORPUS}); set SLIDEPROOF_CORPUS to run this test")

@@ -26,7 +26,7 @@ def test_the_docs_list_exactly_the_codes_errors_defines():
 
 
 def test_every_code_is_used_by_the_code():
-    sources = "\n".join(p.read_text("utf-8") for p in (ROOT / "src" / "slideproof").glob("*.py")
+    sources = "\n".join(p.read_text("utf-8") for p in (ROOT / "src" / "slideproof").rglob("*.py")
                         if p.name != "errors.py")
     unused = [code for code in CODES if not re.search(rf"\b{code}\b", sources)]
     assert not unused

@@ -30,7 +30,16 @@ import pytest
 
 from slideproof import sandbox
 
-from conftest import SECRET, check_env, cli_argv, once_per_run, run_cli, survivors, write_deck
+from conftest import (
+    SECRET,
+    check_env,
+    cli_argv,
+    once_per_run,
+    run_cli,
+    signals_scoped,
+    survivors,
+    write_deck,
+)
 
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
@@ -159,8 +168,13 @@ def test_the_cpu_time_limit_ends_the_deck(alone):
 
 def test_a_deck_that_kills_the_runner_does_not_take_the_other_decks_down(alone):
     [block] = deck(alone, "kill-runner.md")
-    if alone["report"]["environment"]["sandbox"] in ("bwrap", "unshare"):
-        # the runner is the init of the sandbox's PID namespace: a kill from inside is void
+    env = alone["report"]["environment"]
+    if signals_scoped():  # its Landlock domain keeps its signals to itself
+        assert block["status"] == "failed"
+        assert block["message"] == "PermissionError: [Errno 1] Operation not permitted"
+    elif env.get("walls") == "deck" or env["sandbox"] in ("bwrap", "unshare"):
+        # its parent is the init of its own PID namespace (or the runner is the init of the
+        # sandbox's): a kill from inside is void
         assert block["status"] == "passed"
     else:
         assert block["status"] == "crashed"
@@ -223,23 +237,30 @@ def test_each_sandbox_kind_contains_the_faults(kind, tmp_path_factory):
     else:
         run = shared(tmp_path_factory, f"faults-{kind}",
                      lambda work: run_check(work, kind, SANDBOX_DECKS))
-    assert run["report"]["environment"]["sandbox"] == kind
+    env = run["report"]["environment"]
+    assert env["sandbox"] == kind
     build_went_on(run)
     assert statuses(run, "alarm-blocked.md") == ["timed-out", "blocked"]  # the hard kill
     assert statuses(run, "background.md") == ["passed"] * 3
     assert run["survivors"] == []
     assert deck(run, "secret-env.md")[0]["output"] == "None\n"
+    walled = kind == "bwrap" or env.get("landlock")  # each deck's Landlock domain
     network = deck(run, "network.md")[0]
-    if kind != "none":
+    if kind != "none" or walled:
         assert network["status"] == "failed" and run["accepted"] == 0
-        assert network["message"].startswith(("ConnectionRefusedError", "OSError"))
-    if kind == "bwrap":
+        assert network["message"].startswith(NO_NETWORK)
+    if walled:
         assert statuses(run, "write-docs.md") == ["failed", "failed", "failed", "passed"]
         assert run["docs_after"] == run["docs_before"]
         assert deck(run, "secret-env.md")[1]["output"] == "[]\n"
 
 
 # -- the faults ---------------------------------------------------------------------------
+# What a deck that connects anywhere gets: no route (its own network namespace), refused,
+# or denied (Landlock, ABI >= 4).
+NO_NETWORK = ("ConnectionRefusedError", "OSError", "PermissionError")
+
+
 def test_the_strongest_sandbox_is_used(faults):
     expected = sandbox.available()[0]
     assert faults["report"]["environment"]["sandbox"] == expected
@@ -355,18 +376,20 @@ def test_no_background_process_survives_the_check(faults):
 def test_the_parents_environment_is_not_visible(faults):
     blocks = deck(faults, "secret-env.md")
     assert blocks[0]["status"] == "passed" and blocks[0]["output"] == "None\n"
-    if faults["report"]["environment"]["sandbox"] == "bwrap":
-        # nor through /proc: the deck sees only the processes of its sandbox
+    env = faults["report"]["environment"]
+    if env["sandbox"] == "bwrap" or env.get("landlock"):
+        # nor through /proc: the deck sees no other process there
         assert blocks[1]["output"] == "[]\n"
     build_went_on(faults)
 
 
 def test_the_network_is_unreachable(faults):
     blocks = deck(faults, "network.md")
-    if faults["report"]["environment"]["sandbox"] == "none":
+    env = faults["report"]["environment"]
+    if env["sandbox"] == "none" and env.get("walls") != "deck" and env.get("landlock", 0) < 4:
         pytest.skip("no network sandbox on this machine (sandbox: none)")
     assert blocks[0]["status"] == "failed"
-    assert blocks[0]["message"].startswith(("ConnectionRefusedError", "OSError"))
+    assert blocks[0]["message"].startswith(NO_NETWORK)
     assert faults["accepted"] == 0
     assert blocks[1]["status"] == "passed"
     build_went_on(faults)
@@ -374,12 +397,15 @@ def test_the_network_is_unreachable(faults):
 
 def test_the_sites_sources_cannot_be_written(faults):
     blocks = deck(faults, "write-docs.md")
-    if faults["report"]["environment"]["sandbox"] != "bwrap":
-        pytest.skip("only bubblewrap makes the file system read-only; it is not usable here")
+    env = faults["report"]["environment"]
+    if env["sandbox"] != "bwrap" and not env.get("landlock"):
+        pytest.skip("neither bubblewrap nor Landlock is usable here")
     assert [b["status"] for b in blocks] == ["failed", "failed", "failed", "passed"]
-    for b in blocks[:3]:  # overwrite, delete, create: a folder the sandbox does not show
-        # (one it shows, the decks' own, is read-only: test_the_sandbox_shows_only_what…)
-        assert b["message"].startswith("FileNotFoundError: [Errno 2] No such file")
+    for b in blocks[:3]:  # overwrite, delete, create: a folder the sandbox does not show,
+        # or that the deck's Landlock domain does not let it touch (one it shows, the decks'
+        # own, is read-only: test_the_sandbox_shows_only_what…)
+        assert b["message"].startswith(("FileNotFoundError: [Errno 2] No such file",
+                                        "PermissionError: [Errno 13]"))
     assert blocks[3]["output"] == "fine\n"  # the deck's own working folder is writable
     assert faults["docs_after"] == faults["docs_before"]
     build_went_on(faults)
@@ -480,8 +506,8 @@ def test_a_deck_cannot_speak_for_another_deck(hostile):
     assert forge[0]["output"] == "0 descriptors of other processes opened\n"
     # its own channel, with the victim's id inside: taken as its own, out of order
     assert forge[1]["status"] == "crashed"
-    assert forge[1]["message"] == ("[SP022] the deck broke the result protocol: a result for "
-                                   "block 0: a duplicate (expected 1)")
+    assert forge[1]["message"] == ("[SP022] the deck broke the result protocol: a 'block' "
+                                   "event with an unknown field 'id'")
     [victim] = deck(hostile, "victim.md")
     assert victim["status"] == "failed"
     assert victim["message"] == "ValueError: this example is broken"
@@ -592,7 +618,12 @@ def test_a_stopped_runner_does_not_stop_the_check(kind, tmp_path):
     run = cli_check(paths, "--json", str(tmp_path / "report.json"), "--no-cache", "-j", "1",
                     "--sandbox", kind, env=check_env(tmp_path / "tmp"))
     blocks = deck(run, "freeze-runner.md")
-    if kind == "bwrap":  # the runner is the init of its PID namespace: SIGSTOP is void
+    if signals_scoped():  # refused: its Landlock domain keeps its signals to itself
+        assert [b["status"] for b in blocks] == ["failed", "passed"]
+        assert blocks[0]["message"] == "PermissionError: [Errno 1] Operation not permitted"
+    elif kind == "bwrap" or run["report"]["environment"].get("walls") == "deck":
+        # its parent is the init of a PID namespace (the deck's own, or the sandbox's, where
+        # the runner is init): SIGSTOP from inside is void
         assert [b["status"] for b in blocks] == ["passed", "passed"]
     else:  # the runner stops; the parent's watchdog kills it at the deck's deadline
         assert [b["status"] for b in blocks] == ["timed-out", "blocked"]

@@ -4,16 +4,21 @@ A deck's entry is keyed on its run plan (setup, prelude, blocks' code and attrib
 aliases, limits) with deck lines made relative, plus the environment fingerprint: Python,
 spaCy, thinc and every model the deck may load. Notes and prose are not in the key, and
 moving a block down the file re-uses its result with the lines shifted. Entries are written
-atomically (temp file + rename), carry their own checksum, and one that fails to read or
-verify is ignored and recomputed. Nothing here imports spaCy.
+atomically (temp file + rename) and signed with a key of the cache folder's own (an HMAC:
+the folder is hidden from every deck, so no deck can make an entry that verifies, even one
+that can compute the checksum of what it wants to plant); one that fails to read or verify
+is ignored and recomputed. Nothing here imports spaCy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import platform
 import re
+import secrets
 import sys
 import warnings
 from importlib import metadata
@@ -23,7 +28,8 @@ from . import __version__
 from .atomic import write_atomic
 from .errors import coded
 
-FORMAT = 1
+FORMAT = 2  # 2: entries signed with the folder's key
+KEY_FILE = ".key"
 _LOAD = re.compile(r"""spacy\.load\(\s*['"]([^'"]+)['"]""")
 
 
@@ -114,9 +120,40 @@ class Cache:
         self.folder = Path(folder)
         self.enabled = enabled
         self.warning: str | None = None
+        self._key: bytes | None = None
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
+
+    def has_entries(self) -> bool:
+        """Whether anything was ever kept here (a cold cache answers for nothing)."""
+        try:
+            return any(len(entry.name) == 2 and entry.is_dir()
+                       for entry in os.scandir(self.folder))
+        except OSError:
+            return False
+
+    def _secret(self, create: bool) -> bytes | None:
+        """The folder's signing key, made on first use (readable by its owner only)."""
+        if self._key is not None:
+            return self._key
+        path = self.folder / KEY_FILE
+        try:
+            self._key = path.read_bytes()
+        except FileNotFoundError:
+            if not create:
+                return None
+            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another build made it first
+                self._key = path.read_bytes()
+            else:
+                key = secrets.token_bytes(32)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(key)
+                self._key = key
+        return self._key
 
     def get(self, key: str, plan: dict) -> dict | None:
         body = self.recall(key)
@@ -132,9 +169,13 @@ class Cache:
         if not self.enabled:
             return None
         try:
+            secret = self._secret(create=False)
+            if not secret:
+                return None
             data = json.loads(self._path(key).read_text("utf-8"))
             body = data["raw"]
-            if data.get("key") != key or data.get("sha256") != _checksum(body):
+            if data.get("key") != key or not hmac.compare_digest(
+                    str(data.get("hmac")), _signature(secret, key, body)):
                 return None  # torn or tampered: recompute
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -145,9 +186,10 @@ class Cache:
         from a deck's text alone, such as the rewrites the fix rules propose."""
         if not self.enabled:
             return
-        data = {"key": key, "sha256": _checksum(body), "raw": body}
         target = self._path(key)
         try:
+            data = {"key": key, "hmac": _signature(self._secret(create=True), key, body),
+                    "raw": body}
             target.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
@@ -161,5 +203,6 @@ class Cache:
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
 
 
-def _checksum(body: object) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+def _signature(secret: bytes | None, key: str, body: object) -> str:
+    payload = key.encode() + b"\0" + json.dumps(body, sort_keys=True).encode()
+    return hmac.new(secret or b"", payload, hashlib.sha256).hexdigest()

@@ -11,12 +11,14 @@ JUnit file as a single run. Nothing here runs code or imports spaCy.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .atomic import write_atomic
 from .judge import Policy, Status, problem_code
+from .terminal import inert
 
 
 # -- problems, shared by JUnit and GitHub --------------------------------------------------
@@ -45,8 +47,18 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def _xml(text) -> str:
-    """Text XML 1.0 may contain: control characters (ANSI colours…) become visible escapes."""
-    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """Text XML 1.0 may contain, inert: control characters (ANSI colours…) become visible
+    escapes."""
+    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", inert(text))
+
+
+def _time(seconds) -> str:
+    """A JUnit time: a finite number of seconds (a report read back may say otherwise)."""
+    try:
+        value = float(seconds or 0.0)
+    except (TypeError, ValueError):
+        value = 0.0
+    return f"{value if math.isfinite(value) and value >= 0 else 0.0:.3f}"
 
 
 def junit_xml(data: dict, policy: Policy | None = None) -> str:
@@ -56,9 +68,9 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
     totals = dict(tests=0, failures=0, errors=0, skipped=0)
 
     def suite_for(path: str, seconds: float) -> ET.Element:
-        suite = ET.SubElement(root, "testsuite", name=_xml(path), time=f"{seconds:.3f}")
+        suite = ET.SubElement(root, "testsuite", name=_xml(path), time=_time(seconds))
         props = ET.SubElement(suite, "properties")
-        for key in ("python", "spacy", "thinc", "sandbox", "slideproof"):
+        for key in ("python", "spacy", "thinc", "sandbox", "walls", "slideproof"):
             if env.get(key):
                 ET.SubElement(props, "property", name=key, value=_xml(env[key]))
         return suite
@@ -77,14 +89,14 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
         err.text = _xml(f"{e['path']}:{e.get('line')}: {e['message']}")
         close(suite, dict(tests=1, failures=0, errors=1, skipped=0))
     for d in data.get("decks") or []:
-        suite = suite_for(d["path"], float(d.get("seconds") or 0.0))
+        suite = suite_for(d["path"], d.get("seconds"))
         counts = dict(tests=0, failures=0, errors=0, skipped=0)
         for b in d["blocks"]:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=_xml(d["path"]),
                                  name=f"L{b['line']}", file=_xml(d["path"]),
                                  line=str(b["line"]),
-                                 time=f"{float(b.get('seconds') or 0.0):.3f}")
+                                 time=_time(b.get("seconds")))
             status, text = b["status"], block_text(b)
             code = block_code(b)
             headline = (b.get("message") or status).split("\n", 1)[0]
@@ -103,7 +115,7 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
         close(suite, counts)
     for key, n in totals.items():
         root.set(key, str(n))
-    root.set("time", f"{float(data.get('seconds') or 0.0):.3f}")
+    root.set("time", _time(data.get("seconds")))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -134,9 +146,9 @@ def _github_path(path: str) -> str:
 
 
 def command(level: str, path: str, line: int, title: str, message: str) -> str:
-    props = ",".join(f"{k}={escape_property(v)}" for k, v in
+    props = ",".join(f"{k}={escape_property(inert(v))}" for k, v in
                      (("file", _github_path(path)), ("line", line), ("title", title)))
-    return f"::{level} {props}::{escape_data(message)}"
+    return f"::{level} {props}::{escape_data(inert(message))}"
 
 
 def github_commands(data: dict, policy: Policy | None = None) -> list[str]:

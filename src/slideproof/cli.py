@@ -20,15 +20,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import __version__, ci_formats, options, report, sandbox
+from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
 from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
-from .errors import ConfigError, DeckError, coded
+from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import Kind, Policy, Status, summary
 from .render import render_markdown
 from .run import Options
 from .shard import parse_shard, select_shard
+from .terminal import cell, say
 from .verify import Verification, Verifier
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
@@ -152,6 +153,13 @@ def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
     return decks, errors
 
 
+def course_folders(paths: list[str]) -> list[str]:
+    """The folders the decks under ``paths`` are in, as far as the paths tell (the runner
+    started before the decks are read shows these)."""
+    return sorted({str(Path(p).resolve() if Path(p).is_dir() else Path(p).resolve().parent)
+                   for p in paths})
+
+
 def unwritable(path: str | None) -> str | None:
     """Why a report cannot be written to ``path`` (found before anything runs), or None."""
     if not path:
@@ -174,21 +182,23 @@ def check(args) -> int:
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        console.print(f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red",
-                      highlight=False, markup=False, soft_wrap=True)
+        say(console, f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red")
         return 2
     for report_path in (args.json, args.junit):
         problem = unwritable(report_path)
         if problem:
-            console.print(f"slideproof: {problem}", style="red", highlight=False,
-                          markup=False, soft_wrap=True)
+            say(console, f"slideproof: {problem}", style="red")
             return 2
     settings, options, policy, cache = options_from(args)
-    try:
-        sandbox.choose(options.sandbox)  # an explicit --sandbox that is missing: say so
-    except ValueError as err:
-        console.print(f"[red]slideproof: {err}", highlight=False)
+    verifier = Verifier(options, cache)
+    try:  # a --sandbox that is missing, or a weaker one under CI: say so before anything
+        choice = verifier.sandbox_choice()
+    except SandboxError as err:
+        say(console, f"slideproof: {err}", style="red")
         return 2
+    if choice.warning:
+        say(console, f"warning: {choice.warning}", style="yellow")
+    verifier.warm_up(course_folders(args.paths))  # spaCy's import overlaps the reading
     limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
@@ -200,11 +210,13 @@ def check(args) -> int:
     else:
         decks, errors = load_decks(args.paths, limit)
         if not decks and not errors:
-            console.print(f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
-                          style="red", highlight=False, markup=False, soft_wrap=True)
+            verifier.close()
+            say(console, f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
+                style="red")
             return 2
     verification = Verification(environment={}, decks=[], errors=errors)
-    verifier = Verifier(options, cache)
+    if choice.warning:
+        verification.warnings.append(choice.warning)
     started = time.perf_counter()
     interrupted = False
     progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
@@ -232,7 +244,7 @@ def check(args) -> int:
     verification.seconds = time.perf_counter() - started
     if cache.warning:
         verification.warnings.append(cache.warning)
-        console.print(f"[yellow]warning: {cache.warning}")
+        say(console, f"warning: {cache.warning}", style="yellow")
     data = report.to_json(verification, policy)
     if shard:
         data["shard"] = shard
@@ -240,13 +252,12 @@ def check(args) -> int:
         write_outputs(data, args, policy, json_path=args.json)
     except OSError as err:  # it could be written when the check started; not any more
         why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
-        console.print(f"slideproof: {why}", style="red", highlight=False, markup=False,
-                      soft_wrap=True)
+        say(console, f"slideproof: {why}", style="red")
         return 2
     if not args.quiet:
         print_summary(console, verification, policy)
     if interrupted:
-        console.print(coded("SP151"), style="red", highlight=False, markup=False)
+        say(console, coded("SP151"), style="red")
         return 130
     return 0 if data["ok"] else 1
 
@@ -259,8 +270,8 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
         counts = summary(r.status for r in d.blocks)
         ok = sum(n for s, n in counts.items() if s.kind is Kind.OK)
         problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n and s.problem)
-        decks.add_row(display_path(d.deck.path), str(len(d.blocks)), str(ok),
-                      f"[red]{problems}" if d.failures(policy) else problems,
+        decks.add_row(cell(display_path(d.deck.path)), str(len(d.blocks)), str(ok),
+                      cell(problems, "red" if d.failures(policy) else ""),
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
     print_causes(console, verification.decks)
@@ -269,20 +280,20 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
         console.print("[bold]Problems")
     for where, status, message, code in rows:
         style = STATUS_STYLE.get(status) or KIND_STYLE[status.kind]
-        console.print(f"[{style}]{status.upper():>14}[/] {where}"
-                      + (f"  [bold]{code}[/]" if code else ""), highlight=False,
-                      soft_wrap=True)  # file:line stays whole for editors and CI logs
+        # file:line stays whole for editors and CI logs
+        say(console, (f"{status.upper():>14}", style), f" {where}",
+            (f"  {code}" if code else "", "bold"))
         for line in message.splitlines():
-            console.print(f"{'':>15} {line}", highlight=False, markup=False, soft_wrap=True)
+            say(console, f"{'':>15} {line}")
     counts = report.summary(verification.decks)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
     cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
-    console.print(f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
-                  f"{cached} cached), {line or 'no blocks'}"
-                  f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
-                  f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
-                  f"spaCy {env.get('spacy')}, sandbox {env.get('sandbox')}")
+    say(console, f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
+        f"{cached} cached), {line or 'no blocks'}"
+        f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
+        f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
+        f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
 
 
 def print_causes(console: Console, decks, limit: int = 10) -> None:
@@ -292,11 +303,10 @@ def print_causes(console: Console, decks, limit: int = 10) -> None:
         return
     console.print("[bold]Causes[/] (most blocks first)")
     for cause in found[:limit]:
-        console.print(f"  • {cause.line()}", highlight=False, markup=False, soft_wrap=True)
+        say(console, f"  • {cause.line()}")
         where = ", ".join(f"{display_path(p)}:{n}" for p, n in cause.blocks[:3])
         more = len(cause.blocks) - 3
-        console.print(f"    {where}{f' and {more} more' if more > 0 else ''}",
-                      highlight=False, markup=False, soft_wrap=True)
+        say(console, f"    {where}{f' and {more} more' if more > 0 else ''}")
     if len(found) > limit:
         console.print(f"  … and {len(found) - limit} more causes", highlight=False)
 
@@ -320,25 +330,23 @@ def merge(args) -> int:
         try:
             parts.append(json.loads(Path(name).read_text("utf-8")))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            console.print(f"slideproof: {coded('SP150', path=name, problem=err)}", style="red",
-                          highlight=False, markup=False, soft_wrap=True)
+            say(console, f"slideproof: {coded('SP150', path=name, problem=err)}", style="red")
             return 2
     policy = policy_from(args)
     try:
         data = report.merge_reports(parts, policy)
     except report.MergeError as err:
-        console.print(f"[red]slideproof: {err}", highlight=False)
+        say(console, f"slideproof: {err}", style="red")
         return 2
     write_outputs(data, args, policy, json_path=args.output)
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning: {warning}", highlight=False)
+        say(console, f"warning: {warning}", style="yellow")
     if not args.quiet:
         line = ", ".join(f"{n} {s}" for s, n in data["summary"].items() if n)
         invalid = f", {len(data['errors'])} invalid decks" if data["errors"] else ""
-        console.print(f"{len(data['decks'])} decks from {len(parts)} reports, "
-                      f"{line or 'no blocks'}{invalid}"
-                      f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}",
-                      highlight=False)
+        say(console, f"{len(data['decks'])} decks from {len(parts)} reports, "
+            f"{line or 'no blocks'}{invalid}"
+            f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}")
     return 0 if data["ok"] else 1
 
 
@@ -369,7 +377,7 @@ def render(args) -> int:
     settings, options, policy, cache = options_from(args)
     decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
     for err in errors:
-        console.print(f"[red]{err}", highlight=False)
+        say(console, err, style="red")
     results = {}
     if decks and not args.no_execute:
         verifier = Verifier(options, cache)
@@ -393,8 +401,7 @@ def render(args) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, "utf-8")
         if not args.quiet:
-            console.print(f"{display_path(deck.path)} → {display_path(str(target))}",
-                          highlight=False)
+            say(console, f"{display_path(deck.path)} → {display_path(str(target))}")
     failing = any(r.failures(policy) or r.error for r in results.values())
     return 1 if errors or failing else 0
 
@@ -405,8 +412,8 @@ def new_course(args) -> int:
     written = create(Path(args.folder), parse_langs(args.lang), args.name)
     console = Console(stderr=True)
     for path in written:
-        console.print(f"created {display_path(str(path))}", highlight=False)
-    console.print(f"next: cd {args.folder} && mkdocs serve", highlight=False)
+        say(console, f"created {display_path(str(path))}")
+    say(console, f"next: cd {args.folder} && mkdocs serve")
     return 0
 
 
@@ -418,25 +425,26 @@ def fix(args) -> int:
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        console.print(f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red",
-                      highlight=False, markup=False)
+        say(console, f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red")
         return 2
     settings, options, policy, cache = options_from(args)
+    verifier = Verifier(options, cache)
     try:
-        sandbox.choose(options.sandbox)
-    except ValueError as err:
-        console.print(f"[red]slideproof: {err}", highlight=False)
+        choice = verifier.sandbox_choice()
+    except SandboxError as err:
+        say(console, f"slideproof: {err}", style="red")
         return 2
+    if choice.warning:
+        say(console, f"warning: {choice.warning}", style="yellow")
     decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
     for err in errors:
-        console.print(f"[red]{err}", highlight=False, soft_wrap=True)
-    verifier = Verifier(options, cache)
+        say(console, err, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
             results = verifier.verify(decks)
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
-        console.print(coded("SP152"), style="red", highlight=False, markup=False)
+        say(console, coded("SP152"), style="red")
         return 130
     finally:
         verifier.close()
@@ -474,12 +482,12 @@ def fix(args) -> int:
         lines, raw = fix_mod.read_lines(path)
         edits = fix_mod.edits_for(deck_fix, lines, args.update_output)
         for line in fix_mod.unified(display_path(path), edits).splitlines():
-            out.print(line, style=DIFF_STYLE.get(line[:1], ""), markup=False)
+            say(out, line, style=DIFF_STYLE.get(line[:1], ""))
         if args.write:
             try:
                 fix_mod.apply(path, raw, lines, edits)
             except fix_mod.FixError as err:
-                console.print(f"[red]slideproof: {err}", highlight=False, soft_wrap=True)
+                say(console, f"slideproof: {err}", style="red")
                 left = True
         else:
             left = True
@@ -487,14 +495,12 @@ def fix(args) -> int:
         rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
         verb = "written" if args.write else "offered"
         decks_fixed = sum(1 for d in found.values() if d.fixes)
-        console.print(f"{offered} verified fixes {verb} in {decks_fixed} of {len(results)} decks"
-                      + (f" (rules: {rules})" if rules else ""), highlight=False, soft_wrap=True)
+        say(console, f"{offered} verified fixes {verb} in {decks_fixed} of {len(results)} decks"
+            + (f" (rules: {rules})" if rules else ""))
         if uncovered:
-            console.print(f"{len(uncovered)} failing blocks no rule fixes:", highlight=False,
-                          soft_wrap=True)
+            say(console, f"{len(uncovered)} failing blocks no rule fixes:")
             for where, status, message in uncovered:
-                console.print(f"  {where} {status}: {message}", highlight=False, markup=False,
-                              soft_wrap=True)
+                say(console, f"  {where} {status}: {message}")
     return 1 if left else 0
 
 
@@ -517,23 +523,22 @@ def export_site(args) -> int:
 
             done = export(config, Path(args.output), on_deck=advance)
     except ConfigError as err:
-        console.print(f"[red]{err}", highlight=False, soft_wrap=True)
+        say(console, err, style="red")
         return 2
     except KeyboardInterrupt:
-        console.print(coded("SP153"), style="red", highlight=False, markup=False)
+        say(console, coded("SP153"), style="red")
         return 130
     verification = done.verification
     verification.seconds = time.perf_counter() - started
     for warning in done.warnings:
-        console.print(f"[yellow]warning: {warning}", highlight=False, soft_wrap=True)
+        say(console, f"warning: {warning}", style="yellow")
     data = report.to_json(verification, done.policy)
     write_outputs(data, args, done.policy, json_path=args.json)
     if not args.quiet:
         print_summary(console, verification, done.policy)
-        console.print(f"exported to {display_path(args.output)}: build it with "
-                      f"'zensical build -f {Path(args.output) / 'mkdocs.yml'}' or "
-                      f"'mkdocs build -f {Path(args.output) / 'mkdocs.yml'}'", highlight=False,
-                      soft_wrap=True)
+        say(console, f"exported to {display_path(args.output)}: build it with "
+            f"'zensical build -f {Path(args.output) / 'mkdocs.yml'}' or "
+            f"'mkdocs build -f {Path(args.output) / 'mkdocs.yml'}'")
     return 0 if data["ok"] else 1
 
 
@@ -611,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as err:
-        Console(stderr=True).print(f"[red]slideproof: {err}", highlight=False, soft_wrap=True)
+        say(Console(stderr=True), f"slideproof: {err}", style="red")
         return 2
     except BrokenPipeError:
         return 1

@@ -9,6 +9,7 @@ included), which is what authors, MkDocs warnings and CI annotations point at.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shlex
@@ -136,10 +137,12 @@ class Deck:
 
     @property
     def written_title(self) -> str | None:
-        """Front matter ``title``, else the first slide's title, else None."""
+        """Front matter ``title``, else the first slide's title as plain text (its Markdown
+        and HTML taken out, as MkDocs does for a page's title), else None."""
         if isinstance(self.meta.get("title"), str):
             return self.meta["title"]
-        return next((slide.title for slide in self.slides if slide.title), None)
+        heading = next((slide.title for slide in self.slides if slide.title), None)
+        return plain_text(heading) or None if heading else None
 
     @property
     def title(self) -> str:
@@ -160,6 +163,18 @@ class Deck:
     @property
     def setup_code(self) -> str:
         return self.meta.get("setup") or ""
+
+
+_TAG = re.compile(r"</?[A-Za-z!][^>]*>")
+_INLINE_MARKS = re.compile(r"(\*\*|__|`+|(?<!\w)[*_]|[*_](?!\w))")
+
+
+def plain_text(markdown: str) -> str:
+    """A heading's text without its HTML tags, emphasis and code marks, entities read:
+    ``Basics <img src=x onerror=…> of `Doc` `` → ``Basics of Doc``."""
+    text = _INLINE_MARKS.sub("", _TAG.sub("", markdown))
+    text = _TAG.sub("", html.unescape(text))  # an escaped tag is no tag either
+    return " ".join(text.split())
 
 
 def language_of_path(path: str) -> str | None:

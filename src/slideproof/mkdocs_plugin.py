@@ -8,6 +8,7 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import shutil
@@ -22,7 +23,7 @@ from mkdocs.utils import get_relative_url
 
 from . import fix as fix_mod
 from .deck import decode, looks_like_deck, parse_deck, read_source
-from .errors import ConfigError, DeckError, coded
+from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import DeckResult
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
@@ -96,6 +97,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             self.verifier = Verifier(options, self.cache)
         else:
             self.verifier.cache = self.cache
+        if self.settings["execute"]:
+            try:  # a sandbox that is missing, or weaker than bubblewrap under CI: no build
+                choice = self.verifier.sandbox_choice()
+            except SandboxError as err:
+                raise PluginError(f"slideproof: {err}") from None
+            if choice.warning:  # a MkDocs warning: --strict fails on it
+                self.say(logging.WARNING, f"slideproof: {choice.warning}")
+            # spaCy's import overlaps MkDocs' own reading of the site
+            self.verifier.warm_up([str(Path(config.docs_dir).resolve())])
         show_all = self.settings["show_all"]
         self.show_all = show_all if show_all is not None else self.command == "serve"
         return config
@@ -184,7 +194,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if deck is None:
             return markdown
         if deck.written_title and "title" not in page.meta:  # nav, <title>, search
-            page.meta["title"] = deck.written_title
+            # The first slide's heading as text: the theme writes a page title as it is.
+            page.meta["title"] = html.escape(deck.written_title, quote=False)
         if "template" not in page.meta and self._has_template(config, "slides.html"):
             page.meta["template"] = "slides.html"  # the deck page layout in the packaged theme
         lang = deck.language
@@ -221,6 +232,14 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.lang_prefix = self._lang_prefix(config)
         report_uri = self.lang_prefix + self.REPORT_PAGE
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
+        taken = files.get_file_from_path(report_uri)
+        if self.settings["execute"] and taken is not None and not taken.generated_by:
+            # A page of the site at the report's path: the report page stays the report.
+            self.say(logging.ERROR, f"slideproof: {taken.src_uri}: " + coded(
+                "SP401", path=taken.src_uri, report=report_uri))
+            files.remove(taken)
+            self.decks.pop(taken.src_uri, None)
+            decks.pop(taken.src_uri, None)
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             lang = config.theme.get("language") or "en"
             content = report_markdown(

@@ -1,35 +1,49 @@
-"""The messages between the pool (``run``), the warm worker (``worker``) and a deck's session
-(``session``): JSON lines, typed here once so the three sides agree on their fields.
+"""The messages between the pool (``run``), the warm worker (``sandboxed.worker``) and a deck's
+session (``sandboxed.session``): JSON lines, typed here once so the three sides agree on their
+fields.
 
-- pool → worker, on the worker's stdin: a ``WorkerConfig`` line, then ``RunRequest`` and
-  ``ExitRequest`` lines;
+- pool → worker, on the worker's stdin: a ``WorkerConfig`` line, then ``RunRequest`` lines;
 - a deck → worker, on the deck's own result pipe: ``DeckEvent`` lines (``DECK_EVENTS``);
-  the worker tags each with the deck's id (the pipe's, never one the deck wrote) and passes
-  it on;
-- worker → pool, on the worker's stdout: ``Ready``, ``DeckStart``, the decks' events,
-  ``ProtocolBreach``, ``DeckDone`` and ``Bye``.
+- worker → pool, on the worker's stdout: ``Ready``, ``DeckStart``, ``DeckLine`` (a deck's
+  line, passed on as the bytes the deck wrote and tagged with the deck of its pipe, never
+  with an id the deck wrote), ``ProtocolBreach`` and ``DeckDone``.
 
-A deck's events are untrusted: ``run.Protocol`` checks each one against these shapes and
-the plan before anything reads it. Nothing here runs code.
+A deck's events are untrusted: the pool validates each one against these types (``channel``
+derives its validator from them) and against the plan before anything reads it. Nothing here
+runs code. The TypedDicts come from ``typing_extensions`` because the validator builds on
+pydantic, which needs them on Python 3.11.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 DECK_EVENTS = ("start", "block", "setup-failed")  # what a deck may write on its channel
 HARD_KILL_GRACE = 2.0  # seconds past the soft timeout before the group is killed
+TRACEBACK_LIMIT = 8000  # characters of a traceback kept (its end, where the error is)
+WARNINGS_LIMIT = 100  # warnings recorded per block
+# Bytes one event may take on a deck's channel, for a block whose output and displayed value
+# may each hold ``output`` characters: at most 6 bytes a character (a control character
+# written as \\u001b), plus the message, traceback and warnings. The worker ends a deck that
+# sends more, so no deck can fill the runner's or the parent's memory through its channel.
+EVENT_OVERHEAD = 1 << 20
+
+
+def event_bytes_limit(output: int) -> int:
+    return 6 * (3 * output + TRACEBACK_LIMIT) + EVENT_OVERHEAD
 
 
 # -- the plan: what a deck's session runs (also what the cache key is made of) -------------
 class Limits(TypedDict):
-    output: int  # characters per block
+    output: int  # characters per block (output, displayed value and error message each)
     memory: int  # bytes of address space
     cpu: int  # CPU seconds
     file_size: int
     processes: int
     open_files: int
-    tmp: NotRequired[int]  # bytes of the run's temp folder; added by the worker
+    tmp: NotRequired[int]  # bytes of the deck's temp folder; added by the worker
 
 
 class SetupSource(TypedDict):
@@ -60,12 +74,23 @@ class Plan(TypedDict):
 
 
 # -- pool → worker -------------------------------------------------------------------------
+class Walls(TypedDict):
+    """What each deck's process is shut in, besides the runner's sandbox."""
+
+    readable: list[str]  # what a deck may read (and run): the view, without its hidden parts
+    hidden: list[str]  # inside ``readable`` and never readable: .git, the cache folder
+    landlock: bool  # apply Landlock where the kernel has it
+
+
 class WorkerConfig(TypedDict, total=False):
-    preload: list[str]
+    preload: list[str]  # models loaded once, handed to the first deck that loads each
+    blank: list[str]  # languages whose blank pipeline is built once, likewise
     preimport: list[str]
     tmp_root: str
     tmp_quota: int
+    parallel: int  # decks at once: >1 only where each deck gets namespaces of its own
     wipe: list[str]  # folders emptied after each deck: the sandbox's own writable places
+    walls: Walls
 
 
 class RunRequest(TypedDict):
@@ -74,21 +99,27 @@ class RunRequest(TypedDict):
     plan: Plan
 
 
-class ExitRequest(TypedDict):
-    op: Literal["exit"]
-
-
 # -- a deck → worker (and on, tagged with ``id``, to the pool) ----------------------------
+class MissingPackage(TypedDict):
+    package: str
+    install: str
+
+
+class MissingModel(TypedDict):
+    model: str
+    install: str
+
+
 class ErrorRecord(TypedDict, total=False):
     type: str
     bases: list[str]
     module: str
     message: str
     code: str | None  # spaCy's [E…] code
-    line: int  # deck line
+    line: int | None  # deck line
     traceback: str
     name: str | None  # NameError's name
-    missing: dict[str, str]  # a package or model not installed here, and its install command
+    missing: MissingPackage | MissingModel  # not installed here, and its install command
     timed_out: bool
     output_limit: bool
 
@@ -106,30 +137,28 @@ class StartEvent(TypedDict):
     event: Literal["start"]
     index: int  # -1: a setup source
     timeout: float
-    id: NotRequired[str]
 
 
-class _Ran(TypedDict, total=False):
-    """What running one piece of code (a block, or a setup source) recorded."""
-
-    output: str
-    display: str | None
-    warnings: list[WarningRecord]
-    error: ErrorRecord | None
-    seconds: float
-    id: str
-
-
-class BlockEvent(_Ran, total=False):
+class BlockEvent(TypedDict):
     event: Literal["block"]
     index: int
-    skipped: bool
-    missing_models: list[str]
+    output: NotRequired[str]
+    display: NotRequired[str | None]
+    warnings: NotRequired[list[WarningRecord]]
+    error: NotRequired[ErrorRecord | None]
+    seconds: NotRequired[float]
+    skipped: NotRequired[bool]
+    missing_models: NotRequired[list[str]]
 
 
-class SetupFailed(_Ran, total=False):
+class SetupFailed(TypedDict):
     event: Literal["setup-failed"]
     source: str  # the setup source's name
+    error: ErrorRecord
+    output: NotRequired[str]
+    display: NotRequired[str | None]
+    warnings: NotRequired[list[WarningRecord]]
+    seconds: NotRequired[float]
 
 
 DeckEvent = StartEvent | BlockEvent | SetupFailed
@@ -150,11 +179,24 @@ class Ready(TypedDict):
     spacy: str
     thinc: str
     models: dict[str, ModelInfo]
+    walls: str  # "deck": each deck in namespaces of its own; "runner": one deck at a time
+    why: str  # why not "deck", when not
+    landlock: int  # the kernel's Landlock ABI, 0 without
+    seccomp: bool
 
 
 class DeckStart(TypedDict):
     event: Literal["deck-start"]
     id: str
+
+
+class DeckLine(TypedDict):
+    """Announces ``bytes`` bytes (and a newline) that follow on the stream, as the deck wrote
+    them: the worker passes a deck's line on without reading it for the pool."""
+
+    event: Literal["deck-line"]
+    id: str
+    bytes: int
 
 
 class ProtocolBreach(TypedDict):
@@ -182,8 +224,4 @@ class DeckDone(TypedDict, total=False):
     flooded: str  # why the worker killed all the deck's processes (too many, too big)
 
 
-class Bye(TypedDict):
-    event: Literal["bye"]
-
-
-WorkerEvent = Ready | DeckStart | DeckEvent | ProtocolBreach | DeckDone | Bye
+WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone

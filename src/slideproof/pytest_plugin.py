@@ -29,6 +29,7 @@ import pytest
 from .deck import looks_like_deck
 from .errors import coded
 from .judge import Kind, Status, problem_code
+from .terminal import inert
 
 
 class DeckWarning(UserWarning):
@@ -194,21 +195,21 @@ class BlockItem(pytest.Item):
         result = next(r for r in deck_result.blocks if r.block.line == self.block.line)
         self.result = result
         if result.shown_output:
-            self.add_report_section("call", "deck output", result.shown_output)
+            self.add_report_section("call", "deck output", inert(result.shown_output))
         policy, status = runner.policy, result.status
         if status.kind is Kind.OK:
             return
         if policy.fails(status):
             raise BlockProblem(result, str(self.path))
         if status is Status.SKIPPED:
-            _skip(f"skipped by the author: {result.message}")
+            _skip(inert(f"skipped by the author: {result.message}"))
         if status is Status.UNVERIFIED:
-            _skip(f"unverified: {result.message}")
+            _skip(inert(f"unverified: {result.message}"))
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
         line = next((w.get("line") for w in result.warnings if w.get("line") and
                      w.get("filename") == self.parent.deck.path), None) or self.block.line
-        warnings.warn_explicit(DeckWarning(f"{status}: {text}"), DeckWarning,
+        warnings.warn_explicit(DeckWarning(inert(f"{status}: {text}")), DeckWarning,
                                str(self.path), line)
 
     def repr_failure(self, excinfo, style=None):
@@ -283,14 +284,14 @@ class BlockRepr:
         return out
 
     def toterminal(self, tw) -> None:
-        for text, markup in self.lines():
-            tw.line(text, **{k: v for k, v in markup.items() if v})
+        for text, markup in self.lines():  # an example's text is shown, never acted on
+            tw.line(inert(text), **{k: v for k, v in markup.items() if v})
 
     def __str__(self) -> str:
         # The first line is what pytest's short summary shows (also under xdist, where a
         # report travels as text).
-        body = "\n".join(text for text, _ in self.lines())
-        return f"{self.reprcrash.message}\n{body}"
+        body = "\n".join(inert(text) for text, _ in self.lines())
+        return f"{inert(self.reprcrash.message)}\n{body}"
 
 
 class _Crash:
@@ -351,7 +352,22 @@ class Runner:
             raise pytest.UsageError(str(err)) from None
         overrides = {"jobs": 1} if hasattr(self.config, "workerinput") else {}
         # (an xdist worker verifies one deck at a time)
-        return settings.options(**overrides), settings.policy(), settings.cache()
+        run_options = settings.options(**overrides)
+        self._check_sandbox(run_options.sandbox)
+        return run_options, settings.policy(), settings.cache()
+
+    def _check_sandbox(self, wanted: str) -> None:
+        """A sandbox that is missing, or weaker than bubblewrap under CI: a usage error; a
+        weaker one chosen by 'auto': a warning in pytest's summary."""
+        from . import sandbox
+        from .errors import SandboxError
+
+        try:
+            choice = sandbox.choose(wanted)
+        except SandboxError as err:
+            raise pytest.UsageError(str(err)) from None
+        if choice.warning and not hasattr(self.config, "workerinput"):
+            self.config.issue_config_time_warning(DeckWarning(choice.warning), stacklevel=2)
 
     def result(self, deck_file: DeckFile):
         path = deck_file.deck.path

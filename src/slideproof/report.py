@@ -4,6 +4,7 @@ reports → one JSON report, the same as a single run's."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,24 @@ def deck_json(d: DeckResult) -> dict:
             "blocks": [block_json(r) for r in d.blocks]}
 
 
+def sandbox_summary(env: dict) -> str:
+    """Which sandbox ran the examples, which bubblewrap, and the walls each deck had, in one
+    line (the command line's summary, the report page)."""
+    bwrap = env.get("bwrap") or {}
+    kind = env.get("sandbox") or "?"
+    parts = [kind + (f" ({bwrap.get('source')}, {bwrap.get('version')})"
+                     if kind == "bwrap" and bwrap else "")]
+    if env.get("walls") == "deck":
+        parts.append("namespaces per deck")
+    elif env.get("walls") == "runner":
+        parts.append("one deck at a time per runner")
+    if env.get("landlock"):
+        parts.append(f"Landlock ABI {env['landlock']}")
+    if env.get("seccomp"):
+        parts.append("seccomp")
+    return " · ".join(parts)
+
+
 def summary(decks: list[DeckResult]) -> dict[str, int]:
     return judge.summary(r.status for d in decks for r in d.blocks)
 
@@ -75,9 +94,22 @@ def is_ok(verification, policy: Policy) -> bool:
                    policy)
 
 
+def finite(data):
+    """``data`` with every number JSON cannot hold (infinity, NaN: a merged report read back
+    may have them) as null: the report stays JSON for every reader."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {key: finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [finite(value) for value in data]
+    return data
+
+
 def write_json(data: dict, path: str | Path) -> None:
     """Written atomically: a report file is either whole or absent."""
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(finite(data), indent=2, ensure_ascii=False,
+                                  allow_nan=False) + "\n")
 
 
 def failure_rows(verification):

@@ -16,7 +16,7 @@ from .errors import DeckError
 from .i18n import words
 from .judge import DeckResult, Policy, Status
 from .render import literal
-from .report import causes
+from .report import causes, sandbox_summary
 from .report import summary as status_counts
 
 
@@ -101,9 +101,11 @@ class _Page:
         s = self.s
         out = [f"## {s['environment']}", "", f"| {s['component']} | {s['version']} |",
                "|---|---|"]
-        for key in ("python", "spacy", "thinc", "sandbox", "slideproof"):
+        for key in ("python", "spacy", "thinc", "slideproof"):
             if environment.get(key):
                 out.append(f"| {s[key]} | {_code(environment[key])} |")
+        if environment.get("sandbox"):
+            out.append(f"| {s['sandbox']} | {_cell(sandbox_summary(environment))} |")
         models = environment.get("models") or {}
         if models:
             listed = ", ".join(
@@ -115,7 +117,10 @@ class _Page:
             out.append(f"| {s['models']} | {listed} |")
         else:
             out.append(f"| {s['models']} | {s['none']} |")
-        return [*out, ""]
+        out.append("")
+        if environment.get("sandbox_warning"):  # weaker than bubblewrap: said where it shows
+            out += ['!!! warning ""', "", f"    {_cell(environment['sandbox_warning'])}", ""]
+        return out
 
     def summary(self, results: list[DeckResult]) -> list[str]:
         s = self.s

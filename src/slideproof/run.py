@@ -1,11 +1,11 @@
-"""Decks → raw per-block results, through a pool of warm, sandboxed workers.
+"""Decks → raw per-block results, through warm, sandboxed workers.
 
 ``plan_for`` turns a Deck into what the worker needs (code, deck lines, attributes,
-limits); a ``Runner`` starts ``slideproof.worker`` once in its own sandbox, keeps it alive
-(across ``mkdocs serve`` rebuilds too) and streams each deck's events back; the ``Pool``
-runs decks side by side in as many runners as it has jobs, one deck at a time in each, so
-that no deck ever shares a sandbox with another deck still running. This process never
-runs an example and never imports spaCy.
+limits); a ``Runner`` starts ``slideproof.sandboxed.worker`` once in its own sandbox, keeps
+it alive (across ``mkdocs serve`` rebuilds too) and streams each deck's events back, each
+checked by its ``channel.DeckChannel``; the ``Pool`` runs decks side by side: all in one
+runner where each deck gets namespaces of its own, else a runner per job, one deck at a time
+in each. This process never runs an example and never imports spaCy.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from pathlib import Path
 
 from . import sandbox
 from .cache import models_loaded
+from .channel import DeckChannel, worker_done
 from .deck import Deck
-from .errors import coded
+from .errors import DeckError, coded, shorten
 from .protocol import (
-    DECK_EVENTS,
     HARD_KILL_GRACE,
     BlockPlan,
     DeckDone,
@@ -64,6 +64,7 @@ class Options:
     sandbox: str = "auto"
     env_allow: tuple[str, ...] = ()
     data: tuple[str, ...] = ()  # course files examples may open, besides the decks' folders
+    hidden: tuple[str, ...] = ()  # never readable by a deck, even inside the course: the cache
     tmp_limit: int = 512 * (1 << 20)  # bytes in the run's temp folder (bubblewrap: a tmpfs)
     deadline_grace: float = 15.0  # seconds a deck gets past the sum of its blocks' timeouts
     deadline_cap: float = 4 * 3600.0  # the longest any one deck may run, whatever it says
@@ -99,6 +100,30 @@ def _front_matter_line(deck: Deck, key: str) -> int:
     return 2
 
 
+PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def deck_model_aliases(deck: Deck, options: Options) -> dict[str, str]:
+    """The deck's own model aliases: an installed package name, or a path (relative to the
+    deck) inside the course: its own folder or the site's data. Only the site configures the
+    sandbox: anything else is an error for this deck (SP013), never a wider view."""
+    aliases = deck.meta.get("models") or {}
+    folder = Path(deck.path).absolute().parent
+    roots = [folder.resolve(), *(Path(p).resolve() for p in options.data)]
+    checked = {}
+    for name, target in aliases.items():
+        if PACKAGE_NAME.fullmatch(target) and ".." not in target:
+            checked[str(name)] = target
+            continue
+        path = (folder / target).resolve()
+        if not any(path == root or root in path.parents for root in roots):
+            raise DeckError(deck.path, _front_matter_line(deck, "models"), coded(
+                "SP013", name=shorten(name, 60), target=shorten(target, 120),
+                roots=", ".join(str(r) for r in roots[:3])))
+        checked[str(name)] = str(path)
+    return checked
+
+
 def plan_for(deck: Deck, options: Options) -> Plan:
     """Everything the worker needs to run ``deck``; also what the cache key is made of."""
     setup: list[SetupSource] = []
@@ -111,7 +136,7 @@ def plan_for(deck: Deck, options: Options) -> Plan:
         setup.append({"name": f"{deck.path} (front matter setup)", "code": deck.setup_code,
                       "first_line": first + 1})
     models = dict(options.models)
-    models.update(deck.meta.get("models") or {})
+    models.update(deck_model_aliases(deck, options))
     deck_requires = list(deck.meta.get("requires") or [])
     blocks: list[BlockPlan] = []
     for index, block in enumerate(deck.python_blocks):
@@ -132,6 +157,16 @@ def plan_for(deck: Deck, options: Options) -> Plan:
 
 _LANG_USE = re.compile(r"""spacy\.blank\(\s*['"]([a-z]{2,3})['"]|spacy\.lang\.([a-z]{2,3})\b""")
 _SPACY_IMPORT = re.compile(r"^\s*(?:from|import)\s+(spacy(?:\.[a-z_]+)+)", re.MULTILINE)
+
+
+def blank_languages(plans: dict[str, Plan]) -> list[str]:
+    """Languages whose blank pipeline the decks build (``spacy.blank("en")``): the warm
+    worker builds each once and hands it to the first deck that asks."""
+    found: set[str] = set()
+    for plan in plans.values():
+        for source in plan["setup"] + plan["blocks"]:
+            found.update(m for m, _ in _LANG_USE.findall(source["code"]) if m)
+    return sorted(found)
 
 
 def modules_used(plans: dict[str, Plan]) -> list[str]:
@@ -161,111 +196,51 @@ def deck_deadline(plan: Plan, options: Options) -> float:
     return min(total, options.deadline_cap)
 
 
-class Protocol:
-    """What a deck may say, in what order: checked for every event of its channel, so a deck
-    that writes anything else is reported as having broken the protocol (and nothing it
-    wrote after that counts)."""
-
-    def __init__(self, plan: Plan):
-        self.order = [b["index"] for b in plan["blocks"]]
-        self.setups = len(plan["setup"])
-        self.setups_started = 0
-        self.pos = 0  # position in ``order`` of the next block to report
-        self.current: int | None = None  # index of the source started and not reported
-        self.ended = False
-
-    def check(self, event: dict) -> str | None:
-        """None if ``event`` may come now; otherwise what is wrong with it."""
-        kind = event.get("event")
-        if kind not in DECK_EVENTS:
-            return f"unknown event {_short(kind)}"
-        if self.ended:
-            return f"a '{kind}' event after the setup failed"
-        if kind == "setup-failed":  # names its source, not a block
-            if self.current != -1:
-                return "a setup failure with no setup running"
-            self.ended = True
-            return _block_shape(event)
-        index = event.get("index")
-        if isinstance(index, bool) or not isinstance(index, int):
-            return f"a '{kind}' event without a block index"
-        expected = self.order[self.pos] if self.pos < len(self.order) else None
-        if kind == "start":
-            if not _number(event.get("timeout")):
-                return "a 'start' event without a timeout"
-            if index == -1:
-                if self.pos or self.setups_started >= self.setups or self.current not in (
-                        None, -1):
-                    return "a setup started out of order"
-                self.setups_started += 1
-            elif index != expected or self.setups_started < self.setups or \
-                    self.current not in (None, -1):
-                return f"block {index} started out of order (expected {expected})"
-            self.current = index
-            return None
-        if index != expected:
-            what = "a duplicate" if index in self.order[:self.pos] else (
-                "an unknown block" if index not in self.order else "out of order")
-            after = (f"expected {expected}" if expected is not None
-                     else "every block was reported")
-            return f"a result for block {index}: {what} ({after})"
-        plain = event.get("skipped") or event.get("missing_models")
-        if self.setups_started < self.setups or (self.current != index and not plain):
-            return f"a result for block {index}, which was never started"
-        self.pos += 1
-        self.current = None
-        return _block_shape(event)
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        0 <= value < float("inf")
-
-
-def _short(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _block_shape(event: dict) -> str | None:
-    """The fields the judge reads have the types it expects."""
-    kinds = {"output": str, "display": (str, type(None)), "error": (dict, type(None)),
-             "warnings": list, "seconds": (int, float), "source": str,
-             "missing_models": list}
-    for key, kind in kinds.items():
-        if key in event and not isinstance(event[key], kind):
-            return f"the field '{key}' has the wrong type"
-    error = event.get("error")
-    if error is not None:
-        for key in ("type", "message"):
-            if not isinstance(error.get(key, ""), str):
-                return f"the error's '{key}' is not text"
-        if not isinstance(error.get("line"), (int, type(None))) or not isinstance(
-                error.get("bases", []), list):
-            return "the error has fields of the wrong type"
-    if not all(isinstance(w, dict) and isinstance(w.get("message", ""), str)
-               for w in event.get("warnings") or []):
-        return "a warning has the wrong shape"
-    if not all(isinstance(m, str) for m in event.get("missing_models") or []):
-        return "the missing models are not names"
-    return None
-
-
 STARTUP_TIMEOUT = 600.0  # importing spaCy and loading the models to preload
 
 
+@dataclass
+class Message:
+    """A message of the worker's own (ready, deck-start, deck-done, protocol)."""
+
+    body: dict
+
+
+@dataclass
+class DeckLine:
+    """A line a deck wrote on its result channel, as it wrote it."""
+
+    deck_id: str
+    data: bytes
+
+
+class Deadline:
+    """The deadline passed before the worker said anything."""
+
+
+class Ended:
+    """The worker ended (its output closed)."""
+
+
+Received = Message | DeckLine | Deadline | Ended
+WORKER = [sys.executable, "-P", "-m", "slideproof.sandboxed.worker"]
+
+
 class Runner:
-    """One warm worker (spaCy imported once) in its own sandbox, forking a child per deck.
+    """One warm worker (spaCy imported once) in its own sandbox, forking each deck into
+    walls of its own: ``parallel`` decks at once where each gets namespaces of its own, one
+    at a time otherwise (``info["walls"]``).
 
     The parent is the watchdog: each deck gets a wall-clock deadline (``deck_deadline``);
     past it the runner's whole process group is killed — whatever state a deck put it in
     (stopped, frozen) — the deck is reported, and the others go on in a fresh runner."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, choice: sandbox.Choice, parallel: int = 1):
         self.options = options
+        self.choice = choice
+        self.parallel = parallel
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
-        self.sandbox = sandbox.choose(options.sandbox)
         self.tmp_root = ""
         self.view: sandbox.View | None = None
         self._log = None
@@ -278,9 +253,10 @@ class Runner:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _view(self, plans: dict[str, Plan]) -> sandbox.View:
+    def _view(self, course: list[str]) -> sandbox.View:
         """What the sandbox shows: the Python installation and import path of the worker,
-        model folders given as aliases, the decks' own folders and the configured data."""
+        the site's model folders, the decks' own folders and the configured data; not the
+        cache folder, nor any .git."""
         here = str(Path(__file__).resolve().parent.parent)
         python = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
                   os.path.dirname(os.path.realpath(sys.executable)), here]
@@ -289,50 +265,73 @@ class Runner:
         cwd = os.path.realpath(os.getcwd())
         python += [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd]
         python += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        models = set(self.options.models.values())
-        for plan in plans.values():
-            models.update(plan["models"].values())
-        python += [os.path.abspath(m) for m in models if os.sep in m or m.startswith(".")]
-        course = list(self.options.data) + [os.path.dirname(os.path.abspath(plan["path"]))
-                                            for plan in plans.values()]
-        return sandbox.View(code=python, course=course, tmp_size=self.options.tmp_limit)
+        # Only the site's model paths: a deck's own aliases point inside the course (plan_for).
+        python += [m for m in self.options.models.values() if os.path.isabs(m)]
+        return sandbox.View(code=python, course=[*self.options.data, *course],
+                            tmp_size=self.options.tmp_limit, hidden=list(self.options.hidden))
 
-    def start(self, plans: dict[str, Plan] | None = None) -> dict:
-        """Start the worker (unless one is running that shows the decks' folders); what it
-        shows and preloads is made for every deck in ``plans``."""
-        plans = plans or {}
+    def launch(self, course: list[str]) -> None:
+        """Start the worker, showing ``course`` (folders): it imports spaCy at once and waits
+        for its config, which ``start`` sends once the decks are known."""
         if self.stopped:
             raise WorkerDied("the run was stopped")
-        if self.alive and not self.soiled and self.view is not None and self.view.covers(
-                [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]):
-            return self.info
-        if self.alive:  # decks from a folder the running sandbox does not show, or leftovers
+        if self.alive:
             self.close()
         self.soiled = False
+        self.info = {}
         self.tmp_root = tempfile.mkdtemp(prefix="slideproof-run-")
         self._log = tempfile.TemporaryFile(prefix="slideproof-worker-")
         self._buffer = b""
-        self.view = self._view(plans)
-        inner = sandbox.inner_tmp(self.sandbox, self.tmp_root)
-        # -P: the working folder (writable by every deck) is not on the import path
-        argv = sandbox.command(self.sandbox, [sys.executable, "-P", "-m", "slideproof.worker"],
-                               self.view)
+        self.view = self._view(course)
+        inner = sandbox.inner_tmp(self.choice.kind, self.tmp_root)
+        argv, bwrap_args = sandbox.command(self.choice, WORKER, self.view)
         env = sandbox.environment(inner, self.options.env_allow)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")] if p)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._log, env=env, cwd=self.tmp_root,
-                                     start_new_session=True)
-        config = {**self.options.worker_config(plans), "tmp_root": inner,
-                  "preimport": modules_used(plans),
-                  "tmp_quota": self.options.tmp_limit if self.sandbox == "bwrap" else 0,
-                  "wipe": list(sandbox.WRITABLE) if self.sandbox == "bwrap" else []}
+        pass_fds: tuple[int, ...] = ()
+        args_file = None
+        if bwrap_args:  # bubblewrap reads its arguments from a file: no length limit
+            args_file = tempfile.TemporaryFile()
+            args_file.write(b"\0".join(a.encode() for a in bwrap_args) + b"\0")
+            args_file.seek(0)
+            pass_fds = (args_file.fileno(),)
+            argv = [a.replace("{fd}", str(args_file.fileno())) for a in argv]
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._log, env=env, cwd=self.tmp_root,
+                                         start_new_session=True, pass_fds=pass_fds)
+        finally:
+            if args_file:
+                args_file.close()
+
+    def start(self, plans: dict[str, Plan]) -> dict:
+        """A ready worker for ``plans``: the one running if it shows their folders, else a
+        fresh one; what it preloads is made for every deck in ``plans``."""
+        if self.stopped:
+            raise WorkerDied("the run was stopped")
+        folders = [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]
+        if self.alive and not self.soiled and self.view is not None and self.view.covers(
+                folders):
+            if self.info:
+                return self.info
+        else:
+            self.launch(folders)
+        assert self.view is not None
+        inner = sandbox.inner_tmp(self.choice.kind, self.tmp_root)
+        config: WorkerConfig = {
+            **self.options.worker_config(plans), "tmp_root": inner,
+            "preimport": modules_used(plans), "blank": blank_languages(plans),
+            "tmp_quota": self.options.tmp_limit if self.choice.kind == "bwrap" else 0,
+            "wipe": list(sandbox.WRITABLE) if self.choice.kind == "bwrap" else [],
+            "parallel": self.parallel,
+            "walls": {"readable": self.view.readable(), "hidden": self.view.hidden,
+                      "landlock": True}}
         self._send(config)
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
-        if not isinstance(ready, dict) or ready.get("event") != "ready":
+        if not isinstance(ready, Message) or ready.body.get("event") != "ready":
             self.close()
             raise WorkerDied(coded("SP070", log=self._log_tail()))
-        self.info = {**ready, "sandbox": self.sandbox}
+        self.info = {**ready.body, "sandbox": self.choice.kind}
         return self.info
 
     def _send(self, message: dict) -> None:
@@ -343,11 +342,11 @@ class Runner:
         except (BrokenPipeError, ValueError) as err:  # the worker is gone
             raise WorkerDied(self._log_tail()) from err
 
-    def _receive(self, deadline: float) -> dict | bool | None:
-        """The worker's next message; None when it has ended; False at ``deadline``."""
+    def _fill(self, size: int, deadline: float) -> bool:
+        """Read until the buffer holds ``size`` bytes (False at ``deadline`` or the end)."""
         assert self.proc and self.proc.stdout
         fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
+        while len(self._buffer) < size:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 return False
@@ -356,7 +355,24 @@ class Runner:
                 continue
             data = os.read(fd, 1 << 20)
             if not data:
-                return None
+                raise WorkerDied(self._log_tail())
+            self._buffer += data
+        return True
+
+    def _receive(self, deadline: float) -> Received:
+        """The worker's next message or deck line."""
+        assert self.proc and self.proc.stdout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                return Deadline()
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                continue
+            data = os.read(fd, 1 << 20)
+            if not data:
+                return Ended()
             self._buffer += data
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
@@ -365,7 +381,16 @@ class Runner:
             raise WorkerDied(coded("SP071")) from None
         if not isinstance(message, dict):
             raise WorkerDied(coded("SP072"))
-        return message
+        if message.get("event") != "deck-line":
+            return Message(message)
+        size = message.get("bytes")
+        if not isinstance(size, int) or size < 0 or not isinstance(message.get("id"), str):
+            raise WorkerDied(coded("SP072"))
+        # The deck's bytes follow; the worker already ended any deck that sent too many.
+        if not self._fill(size + 1, time.monotonic() + STARTUP_TIMEOUT):
+            raise WorkerDied(coded("SP072"))
+        data, self._buffer = self._buffer[:size], self._buffer[size + 1:]
+        return DeckLine(message["id"], data)
 
     def _log_tail(self) -> str:
         if not self._log:
@@ -379,57 +404,29 @@ class Runner:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}.
         ``among``: every deck of the check, for what a (re)started worker shows and loads."""
         with self._lock:
-            results = {deck_id: {"events": [], "done": None} for deck_id in plans}
+            results: dict[str, dict] = {deck_id: {"events": [], "done": None}
+                                        for deck_id in plans}
             waiting = dict(plans)
             restarts = 0
             while waiting:
                 started: dict[str, float] = {}  # deck → its deadline, once it was forked
                 running: dict[str, int | None] = {}
-                protocols = {deck_id: Protocol(plan) for deck_id, plan in waiting.items()}
-                broken: dict[str, str] = {}
+                channels = {deck_id: DeckChannel(plan) for deck_id, plan in waiting.items()}
                 try:
                     self.start({**(among or {}), **waiting})
                     for deck_id, plan in waiting.items():
                         self._send({"op": "run", "id": deck_id, "plan": plan})
                     while waiting:
                         soonest = min(started.values(), default=time.monotonic() + 3600)
-                        event = self._receive(soonest)
-                        if event is False:
+                        received = self._receive(soonest)
+                        if isinstance(received, Deadline):
                             self._overran(started, running, results, waiting, on_event)
                             restarts += 1
                             break
-                        if event is None:
+                        if isinstance(received, Ended):
                             raise WorkerDied(self._log_tail())
-                        deck_id = event.get("id")
-                        if not isinstance(deck_id, str) or deck_id not in waiting:
-                            continue
-                        kind = event.get("event")
-                        if kind == "deck-start":
-                            started[deck_id] = time.monotonic() + deck_deadline(
-                                waiting[deck_id], self.options)
-                            continue
-                        if kind == "deck-done":
-                            self.soiled = self.soiled or bool(event.get("left_files"))
-                            if deck_id in broken:
-                                event = {"event": "deck-done", "protocol": broken[deck_id],
-                                         "running": running.get(deck_id),
-                                         "seconds": event.get("seconds")}
-                            results[deck_id]["done"] = event
-                            del waiting[deck_id]
-                            started.pop(deck_id, None)
-                        else:
-                            if deck_id in broken:
-                                continue
-                            problem = (event.get("problem") if kind == "protocol"
-                                       else protocols[deck_id].check(event))
-                            if problem:
-                                broken[deck_id] = str(problem)[:300]
-                                continue
-                            if kind == "start":
-                                running[deck_id] = event["index"]
-                            results[deck_id]["events"].append(event)
-                        if on_event:
-                            on_event(deck_id, event)
+                        self._take(received, waiting, started, running, channels, results,
+                                   on_event)
                 except WorkerDied as err:
                     if self.stopped:
                         raise
@@ -452,6 +449,45 @@ class Runner:
                     if on_event:
                         on_event(deck_id, {"event": "restart"})
             return results
+
+    def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,
+              channels: dict[str, DeckChannel], results: dict, on_event) -> None:
+        """One message of the worker: a deck's line is checked by its channel before it
+        counts; a deck that broke its channel is reported as such when it ends."""
+        if isinstance(received, DeckLine):
+            deck_id = received.deck_id
+            if deck_id not in waiting:
+                return
+            event = channels[deck_id].take(received.data)
+            if event is None:
+                return
+            if event["event"] == "start":
+                running[deck_id] = event["index"]
+            results[deck_id]["events"].append(event)
+            if on_event:
+                on_event(deck_id, event)
+            return
+        body = received.body
+        deck_id = body.get("id")
+        if not isinstance(deck_id, str) or deck_id not in waiting:
+            return
+        kind = body.get("event")
+        if kind == "deck-start":
+            started[deck_id] = time.monotonic() + deck_deadline(waiting[deck_id], self.options)
+        elif kind == "protocol":
+            channels[deck_id].problem = channels[deck_id].problem or str(body.get("problem"))
+        elif kind == "deck-done":
+            done = worker_done(body)
+            self.soiled = self.soiled or bool(done.get("left_files"))
+            problem = channels[deck_id].problem
+            if problem:
+                done = {"event": "deck-done", "protocol": problem[:300],
+                        "running": running.get(deck_id), "seconds": done.get("seconds")}
+            results[deck_id]["done"] = done
+            del waiting[deck_id]
+            started.pop(deck_id, None)
+            if on_event:
+                on_event(deck_id, done)
 
     def _overran(self, started: dict[str, float], running: dict[str, int | None],
                  results: dict, waiting: dict, on_event=None) -> None:
@@ -478,6 +514,7 @@ class Runner:
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
+        self.info = {}
         if proc is None:
             return
         if proc.poll() is None:
@@ -503,13 +540,14 @@ class Runner:
 
 
 class Pool:
-    """Decks side by side, each alone in its runner: as many runners as jobs (never more
-    than there are decks), each taking the next deck when it is done with one. The runners
-    stay warm between runs (``mkdocs serve``)."""
+    """Decks side by side. Where each deck gets namespaces of its own, one warm runner forks
+    them all, ``jobs`` at a time (one spaCy import, one model load per check); otherwise as
+    many runners as jobs (never more than there are decks), each taking the next deck when
+    it is done with one. The runners stay warm between runs (``mkdocs serve``)."""
 
     def __init__(self, options: Options):
         self.options = options
-        sandbox.choose(options.sandbox)  # a sandbox asked for and missing: an error now
+        self.choice = sandbox.choose(options.sandbox)  # missing, or refused: an error now
         # A runner and the one thread that starts and reads its worker, for as long as the
         # runner lives: bubblewrap's --die-with-parent ends the worker when the thread that
         # started it ends, not only the process.
@@ -525,11 +563,23 @@ class Pool:
     def pids(self) -> list[int]:
         return [r.proc.pid for r, _ in self.runners if r.proc is not None and r.alive]
 
+    def _runner(self, number: int) -> tuple[Runner, ThreadPoolExecutor]:
+        while len(self.runners) <= number:
+            thread = ThreadPoolExecutor(1, f"slideproof-runner-{len(self.runners)}")
+            parallel = max(1, self.options.jobs) if not self.runners else 1
+            self.runners.append((Runner(self.options, self.choice, parallel), thread))
+        return self.runners[number]
+
+    def launch(self, course: list[str]) -> None:
+        """Start the first runner now, showing ``course``: spaCy's import then overlaps the
+        caller's own work (reading and planning the decks) instead of following it."""
+        runner, thread = self._runner(0)
+        if not runner.alive:
+            thread.submit(runner.launch, course)
+
     def run(self, plans: dict[str, Plan],
             on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
-        queue = list(plans)
-        taking = threading.Lock()
         stopped = self._stopped  # close() sets it; the next run gets a fresh one
         results: dict[str, dict] = {}
 
@@ -537,6 +587,34 @@ class Pool:
             with self._events:
                 if on_event and not stopped.is_set():
                     on_event(deck_id, event)
+
+        try:
+            first, thread = self._runner(0)
+            info = self._wait(thread.submit(first.start, plans))
+            if info.get("walls") == "deck" or len(plans) == 1 or self.options.jobs <= 1:
+                results.update(self._wait(thread.submit(first.run, plans, forward, plans)))
+            else:
+                results.update(self._one_deck_per_runner(plans, forward, stopped))
+        except BaseException:
+            self.close()  # Ctrl-C: no deck, no grandchild survives us
+            raise
+        return results
+
+    @staticmethod
+    def _wait(future):
+        """The future's result, waiting in short steps so that Ctrl-C reaches this thread."""
+        pending = {future}
+        while pending:
+            _, pending = futures_wait(pending, timeout=0.2)
+        return future.result()
+
+    def _one_deck_per_runner(self, plans: dict[str, Plan], forward,
+                             stopped: threading.Event) -> dict[str, dict]:
+        """Where decks cannot get namespaces of their own: a runner per job, one deck at a
+        time in each, so that no deck ever shares a sandbox with another deck running."""
+        queue = list(plans)
+        taking = threading.Lock()
+        results: dict[str, dict] = {}
 
         def serve(runner: Runner) -> None:
             while not stopped.is_set():
@@ -546,20 +624,14 @@ class Pool:
                     deck_id = queue.pop(0)
                 results.update(runner.run({deck_id: plans[deck_id]}, forward, plans))
 
-        while len(self.runners) < min(max(1, self.options.jobs), len(plans)):
-            thread = ThreadPoolExecutor(1, f"slideproof-runner-{len(self.runners)}")
-            self.runners.append((Runner(self.options), thread))
-        try:
-            serving = [thread.submit(serve, runner)
-                       for runner, thread in self.runners[:len(plans)]]
-            pending = set(serving)
-            while pending:  # short waits: Ctrl-C reaches this thread
-                _, pending = futures_wait(pending, timeout=0.2)
-            for future in serving:
-                future.result()  # a runner's own failure is raised here
-        except BaseException:
-            self.close()  # Ctrl-C: no deck, no grandchild survives us
-            raise
+        count = min(max(1, self.options.jobs), len(plans))
+        serving = [thread.submit(serve, runner)
+                   for runner, thread in (self._runner(n) for n in range(count))]
+        pending = set(serving)
+        while pending:  # short waits: Ctrl-C reaches this thread
+            _, pending = futures_wait(pending, timeout=0.2)
+        for future in serving:
+            future.result()  # a runner's own failure is raised here
         return results
 
     def close(self) -> None:

@@ -7,12 +7,13 @@ same thing. A ``Verifier`` keeps its pool alive between calls (``mkdocs serve`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import cache as cache_mod
 from . import sandbox
 from .deck import Deck
-from .judge import DeckResult, judge_deck
+from .errors import DeckError, SandboxError, coded
+from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .run import Options, Pool, plan_for
 
 
@@ -34,6 +35,10 @@ class Verifier:
         self.ran: list[str] = []  # paths of decks actually run by the last verify()
         self.finished: list[DeckResult] = []  # what the last verify() had when it stopped
 
+    def sandbox_choice(self) -> sandbox.Choice:
+        """The sandbox examples run in (SandboxError: none that may be used)."""
+        return self.pool.choice if self.pool else sandbox.choose(self.options.sandbox)
+
     def environment(self) -> dict:
         env = cache_mod.environment()
         info = self.pool.info if self.pool and self.pool.info else {}
@@ -41,10 +46,25 @@ class Verifier:
         for name in sorted(set(self.options.models) | set(self.options.models.values())):
             target = self.options.models.get(name, name)
             models[name] = {"target": target, "version": cache_mod.model_version(target)}
+        try:
+            choice = self.sandbox_choice()
+        except SandboxError:
+            choice = sandbox.Choice("none")
+        walls = {key: info[key] for key in ("walls", "landlock", "seccomp") if key in info}
+        bwrap = {"source": choice.bwrap.source, "version": choice.bwrap.version} \
+            if choice.bwrap else None
         return {"python": env["python"], "spacy": info.get("spacy") or env["spacy"],
                 "thinc": info.get("thinc") or env["thinc"], "models": models,
-                "sandbox": info.get("sandbox") or sandbox.choose(self.options.sandbox),
-                "slideproof": env["slideproof"]}
+                "sandbox": choice.kind, "bwrap": bwrap, "sandbox_warning": choice.warning,
+                **walls, "slideproof": env["slideproof"]}
+
+    def warm_up(self, course: list[str]) -> None:
+        """Start the runner now, when the cache will not answer for every deck: spaCy's
+        import then overlaps the caller's reading and planning of the decks. (Not on a warm
+        cache: a check that runs nothing never imports spaCy.)"""
+        if self.cache.enabled and self.cache.has_entries():
+            return
+        self._pool().launch(course)
 
     def verify(self, decks: list[Deck],
                on_deck: Callable[[DeckResult], None] | None = None,
@@ -52,32 +72,35 @@ class Verifier:
         env = cache_mod.environment()
         plans, keys, results = {}, {}, {}
         self.finished = []
+
+        def done(result: DeckResult) -> None:
+            results[result.deck.path] = result
+            self.finished.append(result)
+            if on_deck:
+                on_deck(result)
+
         for deck in decks:
-            plan = plan_for(deck, self.options)
+            try:
+                plan = plan_for(deck, self.options)
+            except DeckError as err:  # the deck asks for what only the site may give
+                done(not_run(deck, err))
+                continue
             plans[deck.path], keys[deck.path] = plan, cache_mod.deck_key(plan, env)
             raw = self.cache.get(keys[deck.path], plan)
             if raw is not None:
                 result = judge_deck(deck, plan, raw)
                 result.cached = True
-                results[deck.path] = result
-                self.finished.append(result)
-                if on_deck:
-                    on_deck(result)
+                done(result)
         to_run = {path: plans[path] for path in plans if path not in results}
         self.ran = list(to_run)
         if to_run:
-            if self.pool is None:
-                self.pool = Pool(self.options)
+            pool = self._pool()
             by_path = {d.path: d for d in decks}
             events: dict[str, list] = {path: [] for path in to_run}
 
             def finish(path: str, raw: dict) -> None:
-                result = judge_deck(by_path[path], plans[path], raw)
-                results[path] = result
-                self.finished.append(result)
+                done(judge_deck(by_path[path], plans[path], raw))
                 self.cache.put(keys[path], plans[path], raw)
-                if on_deck:
-                    on_deck(result)
 
             def forward(path: str, event: dict) -> None:
                 if event.get("event") == "restart":  # it runs again in a fresh runner
@@ -90,13 +113,27 @@ class Verifier:
                 if on_event:
                     on_event(path, event)
 
-            raws = self.pool.run(to_run, on_event=forward)
+            raws = pool.run(to_run, on_event=forward)
             for path, raw in raws.items():
                 if path not in results:  # the worker died before this deck was done
                     finish(path, raw)
         return [results[d.path] for d in decks]
 
+    def _pool(self) -> Pool:
+        """The warm pool, made on first use; no deck may read the cache, wherever it is."""
+        if self.pool is None:
+            hidden = (*self.options.hidden, str(self.cache.folder.resolve()))
+            self.pool = Pool(replace(self.options, hidden=hidden))
+        return self.pool
+
     def close(self) -> None:
         if self.pool:
             self.pool.close()
             self.pool = None
+
+
+def not_run(deck: Deck, err: DeckError) -> DeckResult:
+    """A deck that cannot run as written: every block fails with the deck's error."""
+    where = f"{err.path}:{err.line}: {err.message}"
+    return DeckResult(deck, [BlockResult(block, FAILED, coded("SP019", why=err.message))
+                             for block in deck.python_blocks], error=where)

@@ -1,26 +1,22 @@
-"""One deck's session, inside its forked child: run the blocks in order, notebook style.
+"""One deck's session, inside its process: run the blocks in order, notebook style.
 
-This module runs only inside the sandbox, the deck's part in its forked child:
-``enter_deck`` sets the process up (process group, temp folder, descriptors, resource
-limits, privileges), then ``run_session`` records what happened per block (output,
-displayed value, warnings, exception with its deck line) and sends it up the result pipe
-as JSON lines as soon as each block ends, so a crash loses nothing that was already
-finished. Statuses are *not* decided here: that is ``judge``'s job.
+Runs only inside the sandbox, once ``deck_process`` has shut the deck's process in:
+``run_session`` records what happened per block (output, displayed value, warnings,
+exception with its deck line) and sends it up the result pipe as JSON lines as soon as each
+block ends, so a crash loses nothing that was already finished. Statuses are *not* decided
+here: that is ``judge``'s job, on the trusted side.
 """
 
 from __future__ import annotations
 
 import ast
-import ctypes
 import errno
 import io
 import json
 import os
 import re
-import resource
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -28,14 +24,15 @@ import warnings
 import weakref
 from collections.abc import Callable
 
-from .errors import coded
-from .protocol import (
+from ..errors import coded, shorten
+from ..protocol import (
+    TRACEBACK_LIMIT,
+    WARNINGS_LIMIT,
     BlockEvent,
     DeckEvent,
     ErrorRecord,
     Limits,
     Plan,
-    RunRequest,
     WarningRecord,
 )
 
@@ -123,7 +120,7 @@ def _compile(code: str, path: str, first_line: int):
 
 
 def _warning_record(w: warnings.WarningMessage) -> WarningRecord | None:
-    message = str(w.message)
+    message = str(w.message)[:TRACEBACK_LIMIT]
     code = SPACY_CODE.search(message)
     deprecation = issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning,
                                           FutureWarning))
@@ -131,7 +128,8 @@ def _warning_record(w: warnings.WarningMessage) -> WarningRecord | None:
         return None
     return {"category": w.category.__name__, "message": message,
             "code": code.group(1) if code else None, "deprecation": deprecation,
-            "line": w.lineno if w.filename else None, "filename": w.filename}
+            "line": w.lineno if w.filename and isinstance(w.lineno, int) else None,
+            "filename": w.filename if isinstance(w.filename, str) else None}
 
 
 def human_size(n: int) -> str:
@@ -187,12 +185,20 @@ def _missing(err: BaseException, message: str) -> dict | None:
     return None
 
 
+def _text(err: BaseException) -> str:
+    """``str(err)``, or a note when the exception's own ``__str__`` fails."""
+    try:
+        return str(err)
+    except BaseException:
+        return f"<{type(err).__name__} whose message cannot be shown>"
+
+
 def _error_record(err: BaseException, path: str, block_line: int,
                   limits: Limits | None = None) -> ErrorRecord:
     limits = limits or {}
-    message = str(err)
+    message = _text(err)[:int(limits.get("output") or 1 << 20)]
     if isinstance(err, SystemExit):
-        message = coded("SP060", code=err.code)
+        message = coded("SP060", code=shorten(repr(err.code)))
     elif isinstance(err, KeyboardInterrupt):
         message = coded("SP061")
     elif isinstance(err, RecursionError):
@@ -217,10 +223,11 @@ def _error_record(err: BaseException, path: str, block_line: int,
         "code": code.group(1) if code else None,
         "line": line if line is not None else block_line,
         "traceback": "".join(traceback.format_exception(
-            type(err), err, _example_frames(err.__traceback__, path)))[-8000:],
+            type(err), err, _example_frames(err.__traceback__, path)))[-TRACEBACK_LIMIT:],
     }
     if isinstance(err, NameError):
-        record["name"] = getattr(err, "name", None)
+        name = getattr(err, "name", None)
+        record["name"] = name if isinstance(name, str) else None
     missing = _missing(err, message)
     if missing:
         record["missing"] = missing
@@ -347,7 +354,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         result["output"] = fd_output()
         if out.size > cap and not result["output"].endswith(CUT):
             result["output"] += CUT
-        result["warnings"] = [r for r in map(_warning_record, caught) if r]
+        result["warnings"] = [r for r in map(_warning_record, caught) if r][:WARNINGS_LIMIT]
         left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
         if left:
             LATE_THREADS.update(left)
@@ -383,13 +390,16 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
     fd_log.close()
 
 
-def install_model_aliases(aliases: dict[str, str], preloaded: dict) -> None:
-    """Make ``spacy.load("en_core_web_sm")`` load the alias target; the first load of a model
-    preloaded in the warm worker returns that (forked, so private to this deck) object."""
+def install_handouts(aliases: dict[str, str], handouts: dict) -> None:
+    """Make ``spacy.load("en_core_web_sm")`` load the alias target, and hand out what the warm
+    worker built before forking: the first plain load of a preloaded model, and the first
+    ``spacy.blank(lang)`` of a prepared language, return that (forked, so private to this
+    deck) object instead of building it again."""
     import spacy
     from spacy import util
 
-    original = util.load_model
+    original_load, original_blank = util.load_model, spacy.blank
+    models, blanks = handouts.get("models") or {}, handouts.get("blank") or {}
     handed_out: set[str] = set()
 
     def load_model(name, *args, **kwargs):
@@ -398,14 +408,21 @@ def install_model_aliases(aliases: dict[str, str], preloaded: dict) -> None:
         # spacy.load passes its defaults on as keywords; only a plain load gets the warm copy
         plain = (not args and kwargs.get("vocab", True) is True
                  and not any(kwargs.get(k) for k in ("disable", "enable", "exclude", "config")))
-        if target in preloaded and target not in handed_out and plain:
+        if target in models and target not in handed_out and plain:
             handed_out.add(target)
-            return preloaded[target]
-        return original(target, *args, **kwargs)
+            return models[target]
+        return original_load(target, *args, **kwargs)
+
+    def blank(name, *args, **kwargs):
+        key = f"blank:{name}"
+        if name in blanks and key not in handed_out and not args and not kwargs:
+            handed_out.add(key)
+            return blanks[name]
+        return original_blank(name, *args, **kwargs)
 
     util.load_model = load_model
     spacy.load.__globals__["util"] = util  # spacy.load calls util.load_model at call time
-    del spacy
+    spacy.blank = blank
 
 
 def send_json(fd: int) -> Callable[[DeckEvent], None]:
@@ -419,117 +436,3 @@ def send_json(fd: int) -> Callable[[DeckEvent], None]:
         stream.flush()
 
     return send
-
-
-# -- the deck's process, set up before its session ---------------------------------------
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_CAPBSET_DROP = 24
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-
-
-def prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def drop_privileges() -> None:
-    """No capability left, none to regain through exec (a deck under ``unshare`` or
-    ``none`` may be root in its namespace, or root outright): no mount, ptrace, raw
-    socket, and no opening another process's descriptors through /proc."""
-    for cap in range(64):  # the bounding set: exec of a setuid or file-capable binary
-        prctl(PR_CAPBSET_DROP, cap)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-        data = (_CapData * 2)()  # all zero: effective, permitted and inheritable
-        libc.capset(ctypes.byref(header), data)
-    except (OSError, AttributeError):
-        pass
-
-
-
-def user_processes() -> int:
-    """How many processes this user runs now: RLIMIT_NPROC counts them all, so the deck's
-    process limit is headroom on top of them, not a machine-wide total."""
-    uid = os.getuid()
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                continue
-    return count
-
-
-def apply_limits(limits: Limits, process_base: int = 0) -> None:
-    """Resource limits of the deck's process (documented in docs/project/guarantees.md)."""
-    pairs = {
-        "memory": resource.RLIMIT_AS,
-        "cpu": resource.RLIMIT_CPU,
-        "file_size": resource.RLIMIT_FSIZE,
-        "processes": resource.RLIMIT_NPROC,
-        "open_files": resource.RLIMIT_NOFILE,
-    }
-    for name, which in pairs.items():
-        value = limits.get(name)
-        if not value:
-            continue
-        _soft, hard = resource.getrlimit(which)
-        value = int(value) + (process_base if which == resource.RLIMIT_NPROC else 0)
-        # CPU: SIGXCPU at the limit (a clear "CPU-time limit" crash), SIGKILL 5 s later.
-        top = value + 5 if which == resource.RLIMIT_CPU else value
-        if hard != resource.RLIM_INFINITY:
-            value, top = min(value, hard), min(top, hard)
-        try:
-            resource.setrlimit(which, (value, top))
-        except (ValueError, OSError):
-            pass
-
-
-def enter_deck(request: RunRequest, tmp: str, result_fd: int, preloaded: dict,
-               tmp_quota: int) -> None:
-    """The deck's forked process, before its session: its own process group, killed with
-    the worker, in its own temp folder, with only stdio (to the output log) and its result
-    pipe open, under its resource limits and without privileges; then the session runs."""
-    os.setpgid(0, 0)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.chdir(tmp)
-    os.environ["HOME"] = tmp
-    os.environ["TMPDIR"] = tmp
-    tempfile.tempdir = tmp
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    log = os.path.join(tmp, ".slideproof-output")
-    # O_APPEND: the session empties the log after each block, and writes must then
-    # start again at offset 0 (not leave a sparse file growing to the size limit).
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    for fd_ in (devnull, fd):
-        os.close(fd_)
-    os.closerange(3, result_fd)  # the deck sees stdio and its result pipe, nothing else
-    os.closerange(result_fd + 1, 1 << 16)
-    apply_limits(request["plan"]["limits"], user_processes())
-    drop_privileges()
-
-    plan = request["plan"]
-    plan["limits"] = {**plan["limits"], "tmp": tmp_quota}
-    install_model_aliases(plan["models"], preloaded)
-    run_session(plan, send_json(result_fd), log)

@@ -1,12 +1,19 @@
-"""The warm worker: imports spaCy (and preloads models) once, then forks one child per deck,
-one deck at a time.
+"""The warm worker: imports spaCy once, then forks each deck into walls of its own.
 
-Started by ``run.Runner`` as ``python -m slideproof.worker`` inside a sandbox of its own
-(see ``sandbox``). It speaks JSON lines (``protocol``): requests on stdin, events on its
-original stdout. Each deck's child gets its own process group, temp working directory,
-resource limits and a result pipe (``session.enter_deck``); the worker enforces the
-per-block deadline, kills the whole group when a deck ends or overruns, reaps orphans (it
-is their subreaper), and empties the sandbox's writable folders before the next deck.
+Started by ``run.Runner`` as ``python -m slideproof.sandboxed.worker`` inside the runner's
+sandbox. It imports spaCy at once, before it reads anything, so that the import overlaps
+the parent's own work (reading and planning the decks); then it reads its ``WorkerConfig``
+line, preloads the models and blank pipelines the decks use, and says ``ready``.
+
+It speaks JSON lines (``protocol``): requests on stdin, events on its original stdout. A
+deck's events are passed on as the bytes the deck wrote, each announced by a ``deck-line``
+header naming the deck of the pipe it came from. The worker keeps each running block's
+deadline and kills the deck when a block overruns it; it ends a deck that sends more than
+its channel allows, has too many processes or holds too much memory across them; it reports
+how each deck's process ended.
+
+Decks run side by side when each gets namespaces of its own (``walls``); otherwise one at a
+time, with the sandbox's writable folders emptied between two decks.
 """
 
 from __future__ import annotations
@@ -20,23 +27,26 @@ import signal
 import sys
 import tempfile
 import time
-import traceback
-from typing import TextIO
+from typing import BinaryIO
 
-from .errors import coded
-from .protocol import DECK_EVENTS, HARD_KILL_GRACE, RunRequest, WorkerConfig, WorkerEvent
-from .session import (
-    PR_SET_CHILD_SUBREAPER,
-    PR_SET_DUMPABLE,
-    PR_SET_PDEATHSIG,
-    enter_deck,
-    human_size,
-    prctl,
+from ..errors import coded
+from ..protocol import (
+    DECK_EVENTS,
+    HARD_KILL_GRACE,
+    RunRequest,
+    WorkerConfig,
+    WorkerEvent,
+    event_bytes_limit,
 )
+from . import walls
+from .deck_process import fork_deck
+from .session import human_size
 
 
 class Child:
-    def __init__(self, deck_id: str, pid: int, fd: int, tmp: str):
+    """A deck being run: its process (the deck's own, or its relay), result pipe and state."""
+
+    def __init__(self, deck_id: str, pid: int, fd: int, tmp: str, request: RunRequest):
         self.deck_id, self.pid, self.fd, self.tmp = deck_id, pid, fd, tmp
         self.buffer = b""
         self.running: int | None = None  # index of the block started and not finished
@@ -44,23 +54,34 @@ class Child:
         self.hard_timeout: int | None = None
         self.eof = False
         self.eof_at = 0.0
-        self.limits: dict = {}  # the deck's limits (processes, memory), for all its processes
+        plan = request["plan"]
+        limits = plan.get("limits") or {}
+        self.limits = {k: int(limits[k]) for k in ("processes", "memory")
+                       if isinstance(limits.get(k), int) and limits[k] > 0}
+        # What the deck may send: a start and a result per block and setup source.
+        self.line_limit = event_bytes_limit(int(limits.get("output") or 0))
+        self.lines_left = 2 * (len(plan.get("blocks") or []) + len(plan.get("setup") or [])) + 1
         self.flooded = ""  # why the worker killed all its processes
-        self.inherited = 0  # anonymous memory the deck's process shares with the worker
+        self.breach = ""  # why the worker stopped reading its channel
+        self.inherited = 0  # anonymous memory each process shares with the worker
         self.started = time.perf_counter()
 
 
 class Worker:
-    def __init__(self, config: WorkerConfig, out: TextIO):
+    def __init__(self, config: WorkerConfig, out: BinaryIO):
         self.config = config
         self.out = out
         self.queue: list[RunRequest] = []
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
-        self.preloaded: dict = {}
+        self.handouts: dict[str, dict] = {"models": {}, "blank": {}}
         self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
         self.stdin_open = True
         self.inbuf = b""
+        self.own_namespaces = False
+        self.parallel = 1
+        self.abi = 0
+        self.seccomp = False
         self.mounts = _mount_points()
         self.above_mounts = {os.path.dirname(m) for m in self.mounts}
         for path in list(self.above_mounts):
@@ -69,14 +90,19 @@ class Worker:
                 path = os.path.dirname(path)
 
     def emit(self, message: WorkerEvent) -> None:
-        self.out.write(json.dumps(message) + "\n")
+        self.out.write(json.dumps(message).encode() + b"\n")
+        self.out.flush()
+
+    def emit_line(self, child: Child, line: bytes) -> None:
+        header = {"event": "deck-line", "id": child.deck_id, "bytes": len(line)}
+        self.out.write(json.dumps(header).encode() + b"\n" + line + b"\n")
         self.out.flush()
 
     # -- start-up -----------------------------------------------------------------------
     def warm_up(self) -> None:
         import importlib
 
-        import spacy  # the one import every deck shares
+        import spacy  # imported before the config was read (main); here for its names
         import thinc
 
         for module in self.config.get("preimport") or []:
@@ -84,26 +110,37 @@ class Worker:
                 importlib.import_module(module)
             except Exception:
                 pass  # the deck that needs it will say why
-
+        self.abi = walls.landlock_abi()
+        self.seccomp = walls.seccomp_available()
         models = {}
         for target in self.config.get("preload") or []:
             try:
                 nlp = spacy.load(target)
-                self.preloaded[target] = nlp
+                self.handouts["models"][target] = nlp
                 models[target] = {"name": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}",
                                   "version": nlp.meta.get("version"), "loaded": True}
             except Exception as err:  # reported, not fatal: decks needing it are unverified
                 models[target] = {"loaded": False, "error": f"{type(err).__name__}: {err}"}
+        for lang in self.config.get("blank") or []:
+            try:  # the tokenizer's special cases cost every deck a third of a second
+                self.handouts["blank"][lang] = spacy.blank(lang)
+            except Exception:
+                pass  # the deck that builds it will say why
+        self.own_namespaces, why = walls.namespaces_possible()
+        if self.own_namespaces:
+            self.parallel = max(1, int(self.config.get("parallel") or 1))
         self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
-                   "spacy": spacy.__version__, "thinc": thinc.__version__,
-                   "models": models})
+                   "spacy": spacy.__version__, "thinc": thinc.__version__, "models": models,
+                   "walls": "deck" if self.own_namespaces else "runner",
+                   "why": "" if self.own_namespaces else why,
+                   "landlock": self.abi, "seccomp": self.seccomp})
 
     # -- the loop -------------------------------------------------------------------------
     def serve(self) -> None:
         self.selector.register(0, selectors.EVENT_READ, "stdin")
         self.take_requests()
         while self.stdin_open or self.queue or self.children:
-            while self.queue and not self.children:  # one deck at a time in a sandbox
+            while self.queue and len(self.children) < self.parallel:
                 self.start(self.queue.pop(0))
             timeout = self.next_timeout()
             for key, _ in self.selector.select(timeout):
@@ -114,7 +151,6 @@ class Worker:
             self.check_deadlines()
             self.check_processes()
             self.reap()
-        self.emit({"event": "bye"})
 
     def next_timeout(self) -> float:
         now = time.monotonic()
@@ -122,7 +158,7 @@ class Worker:
             return 0.005  # its result pipe closed: the process is exiting, reap it soon
         deadlines = [c.deadline - now for c in self.children.values() if c.deadline]
         soonest = min(deadlines, default=0.5)
-        if self.children and self.counts_processes:
+        if self.children:
             soonest = min(soonest, 0.05)  # a fork bomb doubles fast: look often
         return max(0.01, min(0.5, soonest))
 
@@ -141,32 +177,16 @@ class Worker:
             request = json.loads(line)
             if request.get("op") == "run":
                 self.queue.append(request)
-            elif request.get("op") == "exit":
-                self.stdin_open = False
-                self.selector.unregister(0)
 
     def start(self, request: RunRequest) -> None:
-        tmp = tempfile.mkdtemp(prefix="deck-", dir=self.tmp_root)
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the deck's process
-            code = 0
-            try:
-                os.close(read_fd)
-                self.selector.close()
-                enter_deck(request, tmp, write_fd, self.preloaded,
-                           self.config.get("tmp_quota") or 0)
-            except BaseException:
-                traceback.print_exc(file=sys.__stderr__)
-                code = 70
-            os._exit(code)
+        pid, tmp = fork_deck(request, write_fd, self.tmp_root,
+                             int(self.config.get("tmp_quota") or 0), self.config.get("walls"),
+                             self.own_namespaces, self.handouts, self.abi, self.seccomp)
         os.close(write_fd)
         os.set_blocking(read_fd, False)
-        child = Child(request["id"], pid, read_fd, tmp)
+        child = Child(request["id"], pid, read_fd, tmp, request)
         child.inherited = _anonymous_memory(os.getpid())
-        limits = request["plan"].get("limits") or {}
-        child.limits = {k: int(limits[k]) for k in ("processes", "memory")
-                        if isinstance(limits.get(k), int) and limits[k] > 0}
         self.children[pid] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         self.emit({"event": "deck-start", "id": request["id"]})  # the pool's restart logic
@@ -178,8 +198,9 @@ class Worker:
     def receive(self, child: Child, to_end: bool = False) -> None:
         """Add what the deck wrote on its result pipe to its buffer: one read when the
         selector says the pipe is readable; every byte left once the process has ended.
-        At the end of the pipe the channel is closed."""
-        while True:
+        At the end of the pipe, or once the deck broke its channel's limits, the channel is
+        closed."""
+        while not child.eof:
             try:
                 data = os.read(child.fd, 1 << 20)
             except BlockingIOError:
@@ -189,44 +210,69 @@ class Worker:
                     return
                 raise
             if not data:
-                child.eof, child.eof_at = True, time.monotonic()
-                self.selector.unregister(child.fd)
-                os.close(child.fd)
+                self.close_channel(child)
                 return
             child.buffer += data
+            if len(child.buffer) > child.line_limit and b"\n" not in child.buffer:
+                self.stop_deck(child, f"a line of more than {child.line_limit} bytes")
+                return
             if not to_end:
                 return
 
+    def close_channel(self, child: Child) -> None:
+        if not child.eof:
+            child.eof, child.eof_at = True, time.monotonic()
+            self.selector.unregister(child.fd)
+            os.close(child.fd)
+
+    def stop_deck(self, child: Child, problem: str) -> None:
+        """The deck sent more than its channel allows: what it sent is not read any further,
+        the parent is told why and the deck is ended."""
+        child.breach = problem
+        child.buffer = b""
+        self.emit({"event": "protocol", "id": child.deck_id,
+                   "problem": f"it sent {problem} on its result channel"})
+        self.close_channel(child)
+        kill_group(child.pid)
+
     def take_events(self, child: Child, torn: bool = False) -> None:
-        """Handle every complete line the deck has sent: track the running block and its
-        deadline, pass them on to the parent, tagged with the deck of this channel."""
-        while b"\n" in child.buffer:
+        """Pass on every complete line the deck has sent, tagged with the deck of this
+        channel, and track its running block and deadline (the parent checks the lines)."""
+        while b"\n" in child.buffer and not child.breach:
             line, child.buffer = child.buffer.split(b"\n", 1)
             if not line.strip():
                 continue
             if torn and not child.buffer:
                 break  # the last, unfinished line of a dying child: its exit status tells
+            if len(line) > child.line_limit:
+                self.stop_deck(child, f"a line of more than {child.line_limit} bytes")
+                return
+            child.lines_left -= 1
+            if child.lines_left < 0:
+                self.stop_deck(child, "more lines than its blocks have events")
+                return
+            self.track(child, line)
+            self.emit_line(child, line)
+
+    @staticmethod
+    def track(child: Child, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(event, dict) or event.get("event") not in DECK_EVENTS:
+            return
+        if event.get("event") == "start":
             try:
-                event = json.loads(line)
-            except ValueError:
-                event = None
-            if not isinstance(event, dict) or event.get("event") not in DECK_EVENTS:
-                # The id is the channel's, never one written in the message: a deck that
-                # writes anything else has broken the protocol, and the parent says so.
-                self.emit({"event": "protocol", "id": child.deck_id,
-                           "problem": "a line that is not one of its events"})
-                continue
-            if event.get("event") == "start":
-                try:
-                    timeout = float(event["timeout"])
-                    child.running = int(event["index"])
-                except (KeyError, TypeError, ValueError, OverflowError):
-                    timeout = 0.0
-                child.deadline = time.monotonic() + min(timeout, 1e6) + HARD_KILL_GRACE
-            if event.get("event") == "block":
-                child.running, child.deadline = None, None
-            event["id"] = child.deck_id
-            self.emit(event)
+                timeout = float(event["timeout"])
+                child.running = int(event["index"])
+            except (KeyError, TypeError, ValueError, OverflowError):
+                timeout = 0.0
+            if not 0 <= timeout < 1e6:
+                timeout = 0.0
+            child.deadline = time.monotonic() + timeout + HARD_KILL_GRACE
+        if event.get("event") == "block":
+            child.running, child.deadline = None, None
 
     def check_deadlines(self) -> None:
         now = time.monotonic()
@@ -235,30 +281,35 @@ class Worker:
                 child.hard_timeout = child.running
                 kill_group(child.pid)
 
-    @property
-    def counts_processes(self) -> bool:
-        """As the init of its sandbox's PID namespace, the worker sees every process a deck
-        has in /proc, and can end them all (kill -1 spares init). The process rlimit alone
-        is not enough: the kernel does not apply it to a uid mapped onto root."""
-        return os.getpid() == 1
-
     def check_processes(self) -> None:
         """End a deck whose processes, together, are too many or hold too much memory: the
-        per-process limits do not add up (256 processes of 4 GiB each)."""
-        if not self.counts_processes:
+        per-process limits do not add up (256 processes of 4 GiB each), and the kernel does
+        not apply the process rlimit to a uid mapped onto root. A deck's processes are its
+        process's descendants (with namespaces of its own, orphans go to its init), or, one
+        deck at a time as the init of the sandbox, every process but the worker."""
+        if not self.children or not (self.own_namespaces or os.getpid() == 1):
             return
+        tree = _process_tree() if self.own_namespaces else {}
         for child in self.children.values():
             if child.flooded:
                 continue
-            pids = _pids()
+            if self.own_namespaces:
+                pids = _descendants(tree, child.pid)
+                extra = 2  # the relay and the init are ours
+            else:
+                pids = [p for p in _all_pids() if p != os.getpid()]
+                extra = 0
             processes, memory = child.limits.get("processes"), child.limits.get("memory")
-            if processes and len(pids) > processes:
+            if processes and len(pids) - extra > processes:
                 child.flooded = coded("SP058", limit=processes)
-            elif memory and len(pids) > 1 and sum(
+            elif memory and len(pids) - extra > 1 and sum(
                     max(0, _anonymous_memory(pid) - child.inherited) for pid in pids
             ) > MEMORY_TOGETHER * memory:
                 child.flooded = coded("SP059", limit=human_size(MEMORY_TOGETHER * memory))
             if child.flooded:
+                if self.own_namespaces:
+                    kill_group(child.pid)  # the relay; its init and the namespace go with it
+                    continue
                 for _ in range(1000):  # processes forked while the signals go out
                     try:
                         os.kill(-1, signal.SIGKILL)  # all but init: all the deck's
@@ -279,15 +330,15 @@ class Worker:
                 if torn:
                     child.buffer += b"\n"  # the last line may have no newline
                 self.take_events(child, torn=torn)
-                if not child.eof:
-                    child.eof = True
-                    self.selector.unregister(child.fd)
-                    os.close(child.fd)
+                self.close_channel(child)
             kill_group(pid)
-            self.kill_orphans()
-            shutil.rmtree(child.tmp, ignore_errors=True)
+            clean = True
+            if not self.own_namespaces:  # with its own namespaces, nothing of it is left
+                self.kill_orphans()
+                clean = self.wipe() if len(self.children) == 1 else True
+            if child.tmp:
+                shutil.rmtree(child.tmp, ignore_errors=True)
             del self.children[pid]
-            clean = self.wipe() if not self.children else True
             exit_info = {"event": "deck-done", "id": child.deck_id,
                          "seconds": round(time.perf_counter() - child.started, 4),
                          "running": child.running, "hard_timeout": child.hard_timeout}
@@ -310,15 +361,7 @@ class Worker:
         # half-way), and they must go too.
         for _ in range(100):
             killed = 0
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                pid, ppid = int(entry), int(fields[1])
+            for pid, ppid in _parents().items():
                 if ppid == me and pid not in active:
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -364,12 +407,42 @@ class Worker:
         os._exit(0)
 
 
-def _pids() -> list[int]:
-    """The processes of this PID namespace (zombies included) but this one, its init."""
+def _all_pids() -> list[int]:
+    """The processes this one can see in /proc (zombies included)."""
     try:
-        return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
+        return [int(e) for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
         return []
+
+
+def _parents() -> dict[int, int]:
+    """pid → parent pid, for every process in /proc (stat is readable without ptrace
+    rights, also for processes that are not dumpable)."""
+    parents = {}
+    for pid in _all_pids():
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[pid] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return parents
+
+
+def _process_tree() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for pid, ppid in _parents().items():
+        tree.setdefault(ppid, []).append(pid)
+    return tree
+
+
+def _descendants(tree: dict[int, list[int]], root: int) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += tree.get(pid, [])
+    return found
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -432,20 +505,29 @@ def kill_group(pid: int) -> None:
 
 
 def main() -> None:
-    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from imports must not corrupt the protocol
     # Not dumpable: no deck (same uid, no capability) can open this runner's descriptors
     # through /proc/<pid>/fd, nor ptrace it; forked decks inherit it, so neither can a deck
     # open another deck's.
-    prctl(PR_SET_DUMPABLE, 0)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    walls.prctl(walls.PR_SET_DUMPABLE, 0)
+    walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    walls.prctl(walls.PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # before the config: nothing to end
+    # The slow part first, while the parent is still reading the decks: it sends the config
+    # once it knows what they need.
+    import spacy  # noqa: F401
+    import thinc  # noqa: F401
+    if walls.seccomp_available():
+        import pyseccomp  # noqa: F401  (each deck loads its filter with it)
+    if walls.landlock_abi():
+        import landlockpy  # noqa: F401
     first = b""
     while b"\n" not in first:  # read the config line unbuffered: the rest is for serve()
         data = os.read(0, 1 << 16)
         if not data:
-            break
+            os._exit(0)
         first += data
     line, _, rest = first.partition(b"\n")
     worker = Worker(json.loads(line or b"{}"), out)
