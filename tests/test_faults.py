@@ -47,8 +47,11 @@ FAULTS = Path(__file__).resolve().parent / "faults"
 # runner, and leftovers.md follows neighbour.md in its runner.
 TRUST = ["forge.md", "victim.md", "neighbour.md", "leftovers.md", "privileges.md",
          "fs-view.md", "tmp-quota.md", "threads.md", "fork-bomb.md", "memory-fan.md", "ok.md"]
+# The walls of each deck (tests/test_walls.py): checks of their own.
+WALLS = ["wide-models.md", "many-models.md", "forged-field.md", "result-flood.md",
+         "hidden-memory.md", "escapes.md", "signal-runner.md", "markup-title.md"]
 SEPARATE = {"interrupt-sleep.md", "cpu-limit.md", "kill-runner.md", "freeze-runner.md",
-            "bomb.md", *TRUST} - {"ok.md"}  # a check of their own
+            "bomb.md", *TRUST, *WALLS} - {"ok.md"}  # a check of their own
 EVERY_DECK = sorted(p.name for p in FAULTS.glob("*.md") if p.name not in SEPARATE)
 # The decks that depend on the sandbox kind, run under every kind available here.
 SANDBOX_DECKS = ["ok.md", "alarm-blocked.md", "background.md", "secret-env.md", "network.md",

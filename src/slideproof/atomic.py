@@ -11,11 +11,16 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, text: str, durable: bool = False) -> None:
+def write_atomic(path: str | Path, text: str, durable: bool = False,
+                 mode: int | None = None) -> None:
+    """``mode``: the permissions the file gets (a temp file is made readable by its owner
+    only; a file written again keeps its own)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             if durable:

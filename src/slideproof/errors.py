@@ -198,8 +198,8 @@ class Errors:
              "outside the course's pages, e.g. -o build.")
     SP508 = ("The output folder {out} is not empty and was not written by slideproof "
              "export. Choose a new or empty folder, or delete this one.")
-    SP509 = ("{path}: a symbolic link to {target}, outside the docs folder, is not "
-             "exported. Copy the file into the docs folder if the site needs it.")
+    SP509 = ("{path}: a symbolic link to {target}, outside the {folder} folder, is not "
+             "exported. Copy the file into the {folder} folder if the site needs it.")
     SP510 = ("{path}: export supports mkdocs-static-i18n with 'docs_structure: folder' "
              "only, not '{structure}'. Move each language into its own folder.")
     SP511 = "{path}: the plugin list must be a list or a mapping of plugin names, not {kind}."

@@ -235,7 +235,8 @@ def site_files(docs: Path, exclude: list[str]) -> tuple[list[tuple[str, Path]], 
             if path.is_symlink():
                 target = path.resolve()
                 if root not in target.parents or not target.is_file():
-                    warnings.append(coded("SP509", path=uri, target=os.readlink(path)))
+                    warnings.append(coded("SP509", path=uri, target=os.readlink(path),
+                                          folder="docs"))
                     continue
             found.append((uri, path))
         for d in list(dirs):
@@ -244,7 +245,7 @@ def site_files(docs: Path, exclude: list[str]) -> tuple[list[tuple[str, Path]], 
                 dirs.remove(d)
                 if root not in link.resolve().parents:
                     warnings.append(coded("SP509", path=link.relative_to(docs).as_posix(),
-                                          target=os.readlink(link)))
+                                          target=os.readlink(link), folder="docs"))
     return found, warnings
 
 
@@ -477,7 +478,7 @@ def export(config_file: Path, out: Path,
         writer = _Writer(out, entries, decks, errors, results, environment, policy,
                          options, run, site_lang, built, use_dirs, static)
         writer.write()
-        _write_overrides(out, base, theme)
+        warnings += _write_overrides(out, base, theme)
         _write_page_language(out, built)
         (out / "mkdocs.yml").write_text(_site_config(config, built, base, out), "utf-8")
     except OSError as err:
@@ -588,18 +589,32 @@ class _Writer:
         write_json(to_json(verification, self.policy), self.docs / prefix / REPORT_JSON)
 
 
-def _write_overrides(out: Path, base: Path, theme: dict) -> None:
-    """The site's own overrides first (they win, as with the plugin), then the deck theme."""
+def _write_overrides(out: Path, base: Path, theme: dict) -> list[str]:
+    """The site's own overrides first (they win, as with the plugin), then the deck theme.
+    A symbolic link in them that leads out of them is not followed (SP509)."""
     target = out / "overrides"
     custom = plain(theme.get("custom_dir"))
+    warnings: list[str] = []
     if custom and (base / str(custom)).is_dir():
-        shutil.copytree(base / str(custom), target, symlinks=False,
-                        ignore=shutil.ignore_patterns(".*"))
+        root = (base / str(custom)).resolve()
+
+        def outside(folder: str, names: list[str]) -> set[str]:
+            left = {n for n in names if n.startswith(".")}
+            for name in names:
+                path = Path(folder) / name
+                if path.is_symlink() and root not in path.resolve().parents:
+                    warnings.append(coded("SP509", path=path.relative_to(root).as_posix(),
+                                          target=os.readlink(path), folder="overrides"))
+                    left.add(name)
+            return left
+
+        shutil.copytree(root, target, symlinks=False, ignore=outside)
     for path in sorted(THEME_DIR.rglob("*")):
         dest = target / path.relative_to(THEME_DIR)
         if path.is_file() and not dest.exists() and "__pycache__" not in path.parts:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
+    return warnings
 
 
 # Each page speaks its own language (its front matter `lang`): <html lang>, the theme's

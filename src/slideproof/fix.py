@@ -15,6 +15,7 @@ import copy
 import difflib
 import hashlib
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,7 +293,9 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
     if raw.startswith(b"\xef\xbb\xbf"):
         text = "\ufeff" + text
     try:
-        write_atomic(path, text)
+        # Through a symbolic link to the file it names, which keeps its permissions.
+        target = Path(path).resolve()
+        write_atomic(target, text, mode=stat.S_IMODE(target.stat().st_mode))
     except OSError as err:
         raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
 

@@ -27,7 +27,7 @@ from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import DeckResult
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
-from .render import Renderer
+from .render import Renderer, literal
 from .report import to_json, write_json
 from .report_page import report_markdown
 from .site import (
@@ -57,6 +57,7 @@ SlideproofConfig = type("SlideproofConfig", (Config,),
 class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def __init__(self):
         self.command = "build"
+        self.sandbox_warning = ""
         self.verifier: Verifier | None = None
         self.results: dict[str, DeckResult] = {}
         self.errors: dict[str, DeckError] = {}
@@ -102,6 +103,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 choice = self.verifier.sandbox_choice()
             except SandboxError as err:
                 raise PluginError(f"slideproof: {err}") from None
+            self.sandbox_warning = choice.warning
             if choice.warning:  # a MkDocs warning: --strict fails on it
                 self.say(logging.WARNING, f"slideproof: {choice.warning}")
             # spaCy's import overlaps MkDocs' own reading of the site
@@ -210,6 +212,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
                             static_url=static_url)
         page.meta["slideproof"] = deck_page_meta(deck, lang)
+        if self.show_all and self.sandbox_warning:  # the author sees it where they work
+            return f'!!! warning ""\n\n    {literal(self.sandbox_warning)}\n\n' + \
+                renderer.markdown()
         return renderer.markdown()
 
     @staticmethod

@@ -198,7 +198,7 @@ def enter_deck(request: RunRequest, tmp: str, result_fd: int, deck_walls: Walls 
     apply_limits(plan["limits"], user_processes())
     walls.drop_privileges()
     if deck_walls and deck_walls["landlock"] and abi:
-        readable = walls.readable_roots(deck_walls["readable"], deck_walls["hidden"])
+        readable = deck_walls["readable"]  # the view without its hidden parts (the worker's)
         # Its own /proc entry, not the other processes' (/proc shows the runner's PID
         # namespace: the deck's own pid there is not os.getpid()).
         own = os.path.realpath("/proc/self")

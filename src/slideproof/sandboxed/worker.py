@@ -18,6 +18,7 @@ time, with the sandbox's writable folders emptied between two decks.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -129,6 +130,14 @@ class Worker:
         self.own_namespaces, why = walls.namespaces_possible()
         if self.own_namespaces:
             self.parallel = max(1, int(self.config.get("parallel") or 1))
+        deck_walls = self.config.get("walls")
+        if deck_walls:  # what each deck's Landlock rules allow, found once
+            deck_walls["readable"] = walls.readable_roots(deck_walls["readable"],
+                                                          deck_walls["hidden"])
+        # Everything made so far lives as long as the worker: the garbage collector of a
+        # forked deck leaves it alone, so its pages stay shared instead of being copied.
+        gc.collect()
+        gc.freeze()
         self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
                    "spacy": spacy.__version__, "thinc": thinc.__version__, "models": models,
                    "walls": "deck" if self.own_namespaces else "runner",
