@@ -31,7 +31,7 @@ EXIT_SETUP_FAILED = 70  # the deck's process could not be set up (a traceback on
 
 def fork_deck(request: RunRequest, result_fd: int, tmp_root: str, tmp_quota: int,
               deck_walls: Walls | None, own_namespaces: bool, handouts: dict,
-              abi: int, seccomp: bool) -> tuple[int, str]:
+              abi: int, seccomp: bool, shm_writable: bool) -> tuple[int, str]:
     """Fork the deck's process (or its relay); return (pid, the temp folder the worker removes
     when the deck ends, '' if it vanishes with the deck's namespaces)."""
     tmp = "" if own_namespaces else tempfile.mkdtemp(prefix="deck-", dir=tmp_root)
@@ -43,9 +43,9 @@ def fork_deck(request: RunRequest, result_fd: int, tmp_root: str, tmp_quota: int
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's shutdown handler
         if own_namespaces:
             _relay(request, result_fd, tmp_quota, deck_walls, handouts, abi, seccomp)
-        else:
+        else:  # the sandbox's own /dev/shm, emptied between decks, where it has one
             enter_deck(request, tmp, result_fd, deck_walls, handouts, abi, seccomp,
-                       tmp_quota, extra_writable=[])
+                       tmp_quota, extra_writable=[walls.SHM] if shm_writable else [])
             code = 0
     except BaseException:
         traceback.print_exc(file=sys.__stderr__)

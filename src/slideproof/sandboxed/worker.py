@@ -191,7 +191,8 @@ class Worker:
         read_fd, write_fd = os.pipe()
         pid, tmp = fork_deck(request, write_fd, self.tmp_root,
                              int(self.config.get("tmp_quota") or 0), self.config.get("walls"),
-                             self.own_namespaces, self.handouts, self.abi, self.seccomp)
+                             self.own_namespaces, self.handouts, self.abi, self.seccomp,
+                             shm_writable=bool(self.config.get("wipe")))
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         child = Child(request["id"], pid, read_fd, tmp, request)
