@@ -165,6 +165,7 @@ class Errors:
     SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
              "pages, without the toolbar, presentation mode or speaker view. Set "
              "'theme: material' in mkdocs.yml to present them.")
+    SP410 = "{count} example{s} could not run here, so none is verified (line{s} {lines}): {why}"
 
     # -- slideproof export (SP500-SP549) --------------------------------------------------
     SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -23,11 +24,11 @@ from mkdocs.utils import get_relative_url
 from . import fix as fix_mod
 from .deck import decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, coded
-from .judge import DeckResult
+from .judge import DeckResult, Status
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
 from .render import Renderer
-from .report import to_json, write_json
+from .report import not_run_here, outcome, to_json, write_json
 from .report_page import report_markdown
 from .site import (
     NEEDED_EXTENSIONS,
@@ -61,6 +62,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.errors: dict[str, DeckError] = {}
         self.decks: dict = {}
         self.environment: dict = {}
+        self.seconds = 0.0  # how long verifying the decks took in this build
+        self._sources: dict[str, bytes] = {}  # the deck files the results were made from
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -118,13 +121,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # -- verify every deck up front -------------------------------------------------------
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
     def on_files(self, files: Files, *, config):
-        self.results, self.errors, self.decks = {}, {}, {}
+        decks, results, sources = self.decks, self.results, self._sources
+        self.results, self.errors, self.decks, self._sources = {}, {}, {}, {}
         for file in files.documentation_pages():
             path = Path(file.abs_src_path) if file.abs_src_path else None
             if path is None or not looks_like_deck(path):
                 continue
             try:
                 data = read_source(path, self.settings["max_deck_size"] << 20)
+                self._sources[file.src_uri] = data
                 deck = parse_deck(decode(data, file.src_uri), file.src_uri)
             except DeckError as err:
                 err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
@@ -134,7 +139,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             # once per deck: it picks the prelude, the page's words and the notebook's
             deck.lang = deck_lang(deck.meta, file.src_uri, config.theme.get("language"))
             self.decks[file.src_uri] = deck
-        if self.settings["execute"] and self.decks:
+        if self._repeat_build and results and sources == self._sources:
+            # mkdocs-static-i18n builds this language after the first: the decks are the
+            # ones the first language's pass verified, its results are this build's
+            self.decks, self.results = decks, results
+        elif self.settings["execute"] and self.decks:
             self.verify(config)
         return files
 
@@ -150,6 +159,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         docs = Path(config.docs_dir)
         for deck in decks:
             deck.path = str(docs / deck.path)
+        started = time.perf_counter()
         try:
             results = self.verifier.verify(decks)
             ran = len(self.verifier.ran)  # before fix runs rewritten decks
@@ -158,20 +168,31 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         finally:
             for uri, deck in self.decks.items():  # …and are reported as docs-relative paths
                 deck.path = uri
+        self.seconds = time.perf_counter() - started
         self.environment = self.verifier.environment()
         for uri, result in zip(self.decks, results):
             self.results[uri] = result
             for r in result.blocks:
                 line = r.where
+                if r.status is Status.UNVERIFIED:
+                    continue  # one warning per deck and cause, below
                 if self.policy.fails(r.status):
                     self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
                 elif self.policy.warns(r.status):
                     self.say(logging.INFO, f"{uri}:{line}: {r.status}: {r.message}")
+            # An example that could not run here is not verified: a warning (so --strict
+            # fails), one per deck and cause, as a course missing a model has many of them.
+            for group in not_run_here([result]):
+                lines = [line for _, line in group.blocks]
+                self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: " + coded(
+                    "SP410", count=len(lines), s="s" * (len(lines) != 1),
+                    lines=", ".join(map(str, lines)), why=group.why))
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
         self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
-                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')}"
+                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')} "
+                 f"in {self.seconds:.1f} s: {outcome(results).line()}"
                  + (f"; runner pids {', '.join(map(str, pool.pids))}" if pool and pool.pids
                     else ""))
 
@@ -223,10 +244,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             lang = config.theme.get("language") or "en"
+            # the whole site, every language, as its JSON (mkdocs-static-i18n leaves only
+            # this language's pages in `files`: the others' decks are listed, not linked)
             content = report_markdown(
-                [self.results[uri] for uri in decks if uri in self.results],
-                self.environment, lang=lang, policy=self.policy,
-                errors=[e for uri, e in self.errors.items() if files.get_file_from_path(uri)],
+                list(self.results.values()), self.environment, lang=lang, policy=self.policy,
+                errors=list(self.errors.values()),
                 # a link to the deck's source, which MkDocs checks and turns into its URL
                 link=lambda path: (get_relative_url(path, report_uri) if path in decks
                                    else None),
@@ -391,7 +413,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if not self.settings["execute"] or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
-                                    errors=list(self.errors.values()))
+                                    errors=list(self.errors.values()), seconds=self.seconds)
         target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)

@@ -21,7 +21,7 @@ from nbformat import v4
 from .deck import Block, Deck, Text
 from .i18n import words
 from .judge import BlockResult, DeckResult, Policy, Status, defined_names
-from .render import _code, literal, slide_text, strings
+from .render import _code, literal, not_run_words, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
 WITHHELD_TAG = "slideproof-withheld"  # a block the deck page withholds, kept so later cells run
@@ -51,7 +51,7 @@ def _first_line(message: str) -> str:
 
 
 def _outputs(result: BlockResult | None, count: int) -> list:
-    if result is None:
+    if result is None or not result.status.ran:  # what did not run has no output of its own
         return []
     outputs = []
     if result.output:
@@ -117,8 +117,12 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         nonlocal count
         if status_ran(r):
             depends(block)
-            markdown.append("> " + notebook_words["withheld"].format(
-                v=spacy_version or "?", reason=literal(_first_line(r.message))))
+            if r.status is Status.UNVERIFIED:  # the machine lacks something, not the example
+                title, text = not_run_words(r, s)
+                markdown.append(f"> **{title}** {text}")
+            else:
+                markdown.append("> " + notebook_words["withheld"].format(
+                    v=spacy_version or "?", reason=literal(_first_line(r.message))))
             flush()
             # hidden on the notebook page too, as on the deck page
             tags = [WITHHELD_TAG, RAISES_TAG, HIDDEN_TAG]
@@ -165,15 +169,23 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             cells[-1].metadata.tags.extend(tags)
             cells[-1].execution_count = count
             cells[-1].outputs = _outputs(r, count)
-            if status is Status.EXPECTED_ERROR:
+            if status is Status.EXPECTED_ERROR or (r is not None and not status.ran):
                 cells[-1].metadata.tags.append(RAISES_TAG)
             return
         flush()
-        if status is Status.SKIPPED:
-            # Never run by slideproof: under "Run All" it may raise, which must not stop
-            # the cells after it.
+        if status in (Status.SKIPPED, Status.UNVERIFIED):
+            # Not run by slideproof, so no output: the label says why, over the output its
+            # author expected. Under "Run All" it may raise, which must not stop the cells
+            # after it.
             cells.append(v4.new_code_cell(block.code, metadata={"tags": [RAISES_TAG]}))
-            markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
+            if status is Status.SKIPPED:
+                markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
+            else:
+                title, text = not_run_words(r, s)
+                markdown.append(f"> **{title}** {text}")
+            if block.expected is not None:
+                markdown.append(f"*{s['expected_output']}*\n\n"
+                                + _code("text", block.expected.code))
             return
         count += 1
         cell = v4.new_code_cell(block.code, execution_count=count)
