@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+from conftest import bare_env
+
+ENV = bare_env()
 
 
 def new(cwd, *args):
