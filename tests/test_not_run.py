@@ -5,7 +5,10 @@ Real decks run by the real worker; the page's words come from the locale files."
 from __future__ import annotations
 
 import html
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -15,7 +18,7 @@ from slideproof.render import render_markdown
 from slideproof.report import outcome
 from slideproof.report_page import report_markdown
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
 EVERY_STATUS = '''
     # Every status
@@ -179,3 +182,147 @@ def test_the_report_page_says_what_really_happened(every_status):
                            "slideproof_absent_pkg</code>); 1 skipped by their authors; ")
     assert "Every Python example" not in page
     assert Status.UNVERIFIED in page
+
+
+# -- a stranger's site: the configuration a new user writes, a model no machine has -------------
+MODEL_DECK = '''
+    # Named entities
+
+    Notes: A trained pipeline finds names in text.
+
+    ---
+
+    # Loading a pipeline
+
+    ```python
+    import spacy
+
+    nlp = spacy.load("xx_stranger_model_sm")
+    doc = nlp("Ada Lovelace wrote the first program")
+    print([(ent.text, ent.label_) for ent in doc.ents])
+    ```
+
+    ```out
+    [('Ada Lovelace', 'PERSON')]
+    ```
+
+    ---
+
+    # Its tokens
+
+    ```python
+    print([token.pos_ for token in doc][:2])
+    ```
+
+    ```out
+    ['PROPN', 'PROPN']
+    ```
+
+    Notes: The tags come from the same pipeline.
+    '''
+
+IMAGE_DECK = '''
+    # Pictures
+
+    ![The pipeline, drawn](/pipeline-drawing.png)
+
+    ```python
+    import spacy
+    print(len(spacy.blank("en")("one two three")))
+    ```
+
+    ```out
+    3
+    ```
+
+    ---
+
+    # More pictures
+
+    <img src="/tokens-drawing.png" alt="Tokens" width="50%">
+
+    Notes: The drawing <img src="../diagrams/here.svg" alt="present"> is found from the
+    page's address, pictures/.
+    '''
+
+
+def stranger_build(site, *flags):
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", *flags], cwd=site,
+                          capture_output=True, text=True, timeout=600,
+                          env=bare_env())
+
+
+@pytest.fixture(scope="module")
+def stranger(tmp_path_factory):
+    site = tmp_path_factory.mktemp("stranger")
+    docs = site / "docs"
+    write_deck(docs, "entities.md", MODEL_DECK)
+    images = write_deck(docs, "pictures.md", IMAGE_DECK)
+    (docs / "diagrams").mkdir()
+    (docs / "diagrams" / "here.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (docs / "index.md").write_text("# A course\n\nTwo decks.\n", "utf-8")
+    (site / "mkdocs.yml").write_text("site_name: A stranger's course\ntheme: material\n"
+                                     "plugins: [search, slideproof]\n", "utf-8")
+    return site, images, stranger_build(site)
+
+
+def test_a_strangers_site_never_calls_an_unrun_example_verified(stranger):
+    site, _, done = stranger
+    assert done.returncode == 0, done.stderr
+    page = html.unescape((site / "site" / "entities" / "index.html").read_text("utf-8"))
+    blocks = re.findall(r'<div class="sp-block[^"]*" data-line="\d+" data-status="([a-z-]+)">'
+                        r'(.*?)(?=<div class="sp-block|<div aria-label|</section>)', page, re.S)
+    assert [status for status, _ in blocks] == ["unverified", "unverified"]
+    assert "verified with spaCy" not in page  # on the page, so in the presentation and PDF
+    first, second = (text for _, text in blocks)
+    assert "Not run here: the model xx_stranger_model_sm is not installed" in first
+    assert "python -m spacy download xx_stranger_model_sm" in first
+    assert "Output its author expected (not run here)" in first
+    assert "[('Ada Lovelace', 'PERSON')]" in first
+    assert "Not run here: the model xx_stranger_model_sm is not installed" in second
+    # the build says so: one warning for the deck and its missing model, naming both lines
+    warnings = [line for line in done.stderr.splitlines() if "[SP410]" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("WARNING") and "entities.md:" in warnings[0]
+    assert "2 examples could not run here" in warnings[0]
+    assert "xx_stranger_model_sm" in warnings[0]
+    report = html.unescape(re.sub(r"<[^>]+>", "", (site / "site" / "slideproof-report" /
+                                                   "index.html").read_text("utf-8")))
+    assert ("1 of 3 Python examples on this site ran when it was built; 2 could not run "
+            "here: the model xx_stranger_model_sm is not installed (2; install it with "
+            "python -m spacy download xx_stranger_model_sm).") in " ".join(report.split())
+    data = json.loads((site / "site" / "slideproof-report.json").read_text("utf-8"))
+    assert data["summary"]["unverified"] == 2 and data["summary"]["passed"] == 1
+    assert data["seconds"] > 0  # the verification's own time, not a placeholder
+
+
+def test_a_strangers_site_warns_about_each_missing_image_with_its_line(stranger):
+    _, images, done = stranger
+    text = images.read_text("utf-8").split("\n")
+    markdown_line = next(i for i, line in enumerate(text, 1) if "pipeline-drawing" in line)
+    html_line = next(i for i, line in enumerate(text, 1) if "tokens-drawing" in line)
+    lines = done.stderr.splitlines()
+    for line_no, url in ((markdown_line, "/pipeline-drawing.png"),
+                         (html_line, "/tokens-drawing.png")):
+        [warning] = [line for line in lines if f"pictures.md:{line_no}:" in line]
+        assert warning.startswith("WARNING") and f"'{url}'" in warning
+        assert "docs/static" in warning and "static_dir" in warning  # where it looked
+    assert "here.svg" not in done.stderr  # the drawing next to the deck is found
+
+
+def test_a_strangers_site_fails_strict_naming_the_model_and_both_images(stranger):
+    site, _, _ = stranger
+    done = stranger_build(site, "--strict")
+    assert done.returncode != 0
+    assert "xx_stranger_model_sm" in done.stderr
+    assert "pipeline-drawing.png" in done.stderr and "tokens-drawing.png" in done.stderr
+
+
+def test_a_strangers_notebook_keeps_the_unrun_cells_without_output(stranger):
+    import nbformat
+
+    site, _, _ = stranger
+    nb = nbformat.read(site / "site" / "entities" / "entities.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and "HIDDEN" not in str(c.metadata)]
+    assert [c.outputs for c in code] == [[], []]
+    assert all(RAISES_TAG in c.metadata.tags for c in code)

@@ -166,6 +166,14 @@ class Errors:
              "pages, without the toolbar, presentation mode or speaker view. Set "
              "'theme: material' in mkdocs.yml to present them.")
     SP410 = "{count} example{s} could not run here, so none is verified (line{s} {lines}): {why}"
+    SP411 = ("the {what} '{url}' points at '{path}', which is not a file this site "
+             "publishes; correct the path, or add the file to the docs folder")
+    SP412 = ("the image '{url}' is not in the static folder {folder}: a leading '/' on a deck's "
+             "image means that folder, and '{path}' is not a file this site publishes; put the "
+             "file there, or set the plugin option static_dir to the folder of the docs that "
+             "holds it")
+    SP413 = ("raw HTML is not rewritten: its relative paths are read from the page's "
+             "address, '{address}', not from its Markdown file")
 
     # -- slideproof export (SP500-SP549) --------------------------------------------------
     SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "

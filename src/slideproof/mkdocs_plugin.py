@@ -9,6 +9,7 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import time
@@ -21,6 +22,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
+from . import assets
 from . import fix as fix_mod
 from .deck import decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, coded
@@ -202,6 +204,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if uri in self.errors:
             return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
+        self._check_references(page, config, files, deck)
         if deck is None:
             return markdown
         if deck.written_title and "title" not in page.meta:  # nav, <title>, search
@@ -212,15 +215,50 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         result = self.results.get(uri)
         static = self.settings["static_dir"].strip("/")
 
-        def static_url(path: str) -> str:
+        def static_url(path: str) -> str:  # raw HTML: from the page's address
             return get_relative_url(f"{static}/{path}", page.url)
+
+        def static_source(path: str) -> str:  # Markdown: from its file, as MkDocs reads it
+            return get_relative_url(f"{static}/{path}", uri)
 
         renderer = Renderer(deck, result.blocks if result else None,
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
-                            static_url=static_url)
+                            static_url=static_url, static_source=static_source)
         page.meta["slideproof"] = deck_page_meta(deck, lang)
         return renderer.markdown()
+
+    def _check_references(self, page, config, files: Files, deck) -> None:
+        """Every image and link of a deck (slides and notes), and every raw HTML one and
+        root-absolute one of another page, must point at a file the build publishes
+        (MkDocs checks a page's relative Markdown links itself); else a warning with the
+        file's line. Each page is built once, in its language's pass: said every pass."""
+        if deck is None and (page.file.abs_src_path is None or
+                             not page.file.src_uri.endswith(".md")):
+            return
+        if getattr(self, "_published_for", None) is not files:
+            self._published_for = files
+            self._published = assets.Published(
+                frozenset(f.src_uri for f in files),
+                frozenset(p for f in files for p in (f.dest_uri, f.url)))
+        if deck is not None:
+            refs = assets.deck_references(deck)
+        else:
+            try:
+                text = page.file.content_string
+            except (OSError, UnicodeDecodeError):
+                return
+            refs = (r for r in assets.references(text)
+                    if r.html or r.url.startswith("/"))
+        static = self.settings["static_dir"]
+        where = Path(config.docs_dir) / static.strip("/")
+        if config.config_file_path:  # as the author knows it: from mkdocs.yml's folder
+            where = Path(os.path.relpath(where, Path(config.config_file_path).parent))
+        for missing in assets.check(refs, src_uri=page.file.src_uri, page_url=page.url,
+                                    site=self._published,
+                                    static_dir=static if deck is not None else None):
+            log.warning(f"{page.file.src_uri}:{missing.line}: "
+                        f"{missing.message(where.as_posix())}")
 
     @staticmethod
     def _has_template(config, name: str) -> bool:

@@ -122,14 +122,18 @@ def _code(lang: str, code: str, title: str | None = None,
     return f"{fence}{info}\n{code}\n{fence}"
 
 
-def slide_text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
+def slide_text(part: Text, shift: int, static_url: Callable[[str], str],
+               static_source: Callable[[str], str] | None = None) -> str:
     """A slide's Markdown with its headings ``shift`` levels down and a leading "/" in an
-    image path pointing at the course's static folder."""
+    image path pointing at the course's static folder: ``static_url`` for raw HTML (which
+    nothing rewrites), ``static_source`` for Markdown images if the engine resolves them
+    from the page's source file, as MkDocs does (default: ``static_url``)."""
     text = part.text
     if shift:
         text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
     text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
-    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+    markdown_url = static_source or static_url
+    return _STATIC_MD.sub(lambda m: m["pre"] + markdown_url(m["path"]), text)
 
 
 def not_run_words(result: BlockResult, s: dict[str, str]) -> tuple[str, str]:
@@ -169,7 +173,8 @@ class Renderer:
     def __init__(self, deck: Deck, results: list[BlockResult] | None = None,
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
-                 static_url: Callable[[str], str] | None = None):
+                 static_url: Callable[[str], str] | None = None,
+                 static_source: Callable[[str], str] | None = None):
         self.deck = deck
         self.by_line = {r.block.line: r for r in results or []}
         self.mode = mode if results is not None else "plain"
@@ -178,11 +183,12 @@ class Renderer:
         self.s = strings(self.lang)
         self.spacy_version = spacy_version
         self.static_url = static_url or (lambda path: path)
+        self.static_source = static_source
 
     # -- pieces -------------------------------------------------------------------------
     def text(self, part: Text, shift: int) -> str:
         # two-space nested lists (CommonMark) nest on deck pages too
-        return nest_lists(slide_text(part, shift, self.static_url))
+        return nest_lists(slide_text(part, shift, self.static_url, self.static_source))
 
     def block(self, block: Block) -> str:
         if block.attached:
