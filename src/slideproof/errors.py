@@ -160,6 +160,17 @@ class Errors:
              "Run 'slideproof fix' again.")
     SP302 = "{path} cannot be written ({problem}); nothing was changed. Check its permissions."
     SP303 = ("verified fix available: slideproof fix {path}")
+    SP304 = ("partial fix available, it fixes the spaCy 3 API and the block still needs "
+             "{needs}: slideproof fix {path}")
+    SP310 = "fixes the spaCy 3 API; the block still needs {needs}"
+    SP311 = "what the block at line {line} defines, which could not run here"
+    SP312 = "'{name}', which no block, setup or prelude defines"
+    SP313 = "a pipeline with what spaCy asks for: {error}"
+    SP314 = ("the rewrite by {rules} could not be verified: as written and rewritten, the "
+             "block stops before the rewritten code runs, for want of {needs}; give the deck "
+             "that context (setup:, a prelude, a model alias) to verify it")
+    SP315 = ("a pipeline of its own: an earlier block added the component '{name}' to the "
+             "one it shares (spaCy's E007)")
 
     # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
     SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .deck import Block, Deck
-from .errors import coded
+from .errors import Errors, coded
 
 
 class Kind(StrEnum):
@@ -253,6 +253,55 @@ def defined_names(code: str) -> set[str]:
         elif isinstance(node, ast.alias):
             names.add((node.asname or node.name).split(".")[0])
     return names
+
+
+# spaCy errors that say the pipeline lacks something a trained one has (a component, the
+# annotation a component sets, the model itself): the deck's context, not its code.
+CONTEXT_CODES = {"E001", "E029", "E030", "E050", "E155"}
+
+
+def needed_context(r: BlockResult, defined: set[str]) -> str | None:
+    """What a block that stopped only on its context still needs (words that follow "the
+    block still needs"), or None if it stopped on something else: a model or package this
+    machine lacks; a name that no block of the deck (``defined``: the names its blocks and
+    setup define), setup or prelude defines; a component or annotation the pipeline lacks
+    (spaCy's E155, E001…); a pipeline of its own, where an earlier slide added the same
+    component to the shared one (E007)."""
+    error = r.error or {}
+    if r.status is UNVERIFIED:
+        if r.lacks:
+            return lack_words(r.lacks)
+        return Errors.SP311.format(line=r.blocked_by) if r.blocked_by else None
+    if r.status is not FAILED:
+        return None
+    if error.get("type") in ("NameError", "UnboundLocalError") and error.get("name") and \
+            error["name"] not in defined:
+        return Errors.SP312.format(name=error["name"])
+    if error.get("code") in CONTEXT_CODES:
+        first = re.split(r"(?<=\.)\s", (error.get("message") or "").strip(), maxsplit=1)[0]
+        return Errors.SP313.format(error=first)
+    taken = re.search(r"\[E007\] '([^']+)' already exists", error.get("message") or "")
+    if taken and len(re.findall(r"\.add_pipe\(", r.block.code)) <= 1:
+        # the block adds the component once: an earlier slide's block added it to the same
+        # pipeline, where this slide assumes a fresh one
+        return Errors.SP315.format(name=taken[1])
+    return None
+
+
+def lack_words(missing: dict) -> str:
+    """'the model 'x' (python -m spacy download x)', for a block's ``lacks``."""
+    kind = "model" if missing.get("model") else "package"
+    return f"the {kind} '{missing.get(kind)}' (`{missing.get('install')}`)"
+
+
+def used_names(code: str) -> set[str]:
+    """The names a block reads."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load)}
 
 
 # Known spaCy 2 → 3 breaks whose messages do not say what to write instead.

@@ -12,7 +12,6 @@ notebook top to bottom as the build ran the deck (see ``withheld`` below).
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 
 import nbformat
@@ -20,7 +19,7 @@ from nbformat import v4
 
 from .deck import Block, Deck, Text
 from .i18n import words
-from .judge import BlockResult, DeckResult, Policy, Status, defined_names
+from .judge import BlockResult, DeckResult, Policy, Status, defined_names, used_names
 from .render import _code, literal, not_run_words, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
@@ -35,15 +34,6 @@ def status_ran(r: BlockResult) -> bool:
     if r.status is Status.BLOCKED:  # blocked by a missing name ran (and raised NameError)
         return bool(r.error)
     return True
-
-
-def used_names(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
-            isinstance(n.ctx, ast.Load)}
 
 
 def _first_line(message: str) -> str:

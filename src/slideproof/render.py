@@ -261,9 +261,16 @@ class Renderer:
         if result.error and result.error.get("traceback") and result.status is Status.FAILED:
             body.append(_code("pytb", result.error["traceback"].strip()))
         if result.fix:
-            # A rewrite that was run before being offered (see fix.py): shown as a diff.
-            body.append(f"Verified fix ({result.fix['outcome']}, "
-                        f"{', '.join(result.fix['rules'])}): `slideproof fix {self.deck.path}`")
+            # A rewrite that was run before being offered (see fix.py): shown as a diff; a
+            # partial one (the block then stops only on its context) says what it still needs.
+            rules = ", ".join(result.fix["rules"])
+            if result.fix.get("needs"):
+                body.append(f"Partial fix ({rules}): it fixes the spaCy 3 API; the block still "
+                            f"needs {literal(result.fix['needs'])}. "
+                            f"`slideproof fix {self.deck.path}`")
+            else:
+                body.append(f"Verified fix ({result.fix['outcome']}, {rules}): "
+                            f"`slideproof fix {self.deck.path}`")
             body.append(_code("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]

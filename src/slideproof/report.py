@@ -94,7 +94,9 @@ def failure_rows(verification):
                 code = problem_code(r.error, r.warnings)
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 if r.fix:
-                    message += "\n" + coded("SP303", path=d.deck.path)
+                    message += "\n" + (coded("SP304", needs=r.fix["needs"], path=d.deck.path)
+                                       if r.fix.get("needs") else
+                                       coded("SP303", path=d.deck.path))
                 yield f"{d.deck.path}:{line}", r.status, message, code
 
 

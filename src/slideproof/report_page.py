@@ -192,6 +192,9 @@ class _Page:
         note = _cell(_summary(r.message))
         if not self.policy.shows(r.status):
             note = f"{note} ({self.s['withheld']})" if note else self.s["withheld"]
+        if r.fix:  # looked for when the site is served: verified and partial told apart
+            note += " — " + (self.s["fix_partial"].format(needs=_cell(r.fix["needs"]))
+                             if r.fix.get("needs") else self.s["fix_verified"])
         return note
 
     @staticmethod
