@@ -286,7 +286,43 @@ def rows(suites: list[Suite], jobs: int) -> list[tuple[str, ...]]:
     return out
 
 
-def show(table: list[tuple[str, ...]], header: str, markdown: str | None) -> None:
+# The bars a run is held to (docs/project/benchmark.md): (what, numerator, denominator,
+# the field compared, the limit, whether the ratio must stay at most or at least the limit).
+BARS = (
+    ("cold check vs a fresh python per deck", "naive", "slideproof-cold-j{jobs}", "seconds",
+     8.0, "at least"),
+    ("cold check vs one unsandboxed process", "slideproof-cold-j{jobs}", "in-process",
+     "seconds", 0.75, "at most"),
+    ("warm check vs cold check", "slideproof-warm-j{jobs}", "slideproof-cold-j{jobs}",
+     "seconds", 0.2, "at most"),
+    ("largest process vs import spacy", "slideproof-cold-j{jobs}", "bare-import",
+     "maxrss_kib", 2.0, "at most"),
+)
+
+
+def bars(suites: list[Suite], jobs: int) -> list[str]:
+    """Each bar as a line: the ratio of two medians of this run, the limit, and whether it
+    holds (n/a when a contender was left out)."""
+    lines = []
+    for s in suites:
+        by_name = {c.name: c for c in s.contenders}
+        for what, top, bottom, measured, limit, sense in BARS:
+            a = by_name.get(top.format(jobs=jobs))
+            b = by_name.get(bottom.format(jobs=jobs))
+            x = a.median(measured) if a else None
+            y = b.median(measured) if b else None
+            if not x or not y:
+                lines.append(f"- {s.name}: {what}: n/a")
+                continue
+            ratio = x / y
+            holds = ratio >= limit if sense == "at least" else ratio <= limit
+            lines.append(f"- {s.name}: {what}: {ratio:.2f}× ({sense} {limit:g}×) — "
+                         f"{'holds' if holds else 'DOES NOT HOLD'}")
+    return lines
+
+
+def show(table: list[tuple[str, ...]], header: str, markdown: str | None,
+         held: list[str] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -294,12 +330,16 @@ def show(table: list[tuple[str, ...]], header: str, markdown: str | None) -> Non
     for row in table:
         terminal.add_row(*row)
     # A pipe or a file gets the whole table, not one cut to 80 columns.
-    Console(width=None if sys.stdout.isatty() else 220).print(terminal)
+    console = Console(width=None if sys.stdout.isatty() else 220)
+    console.print(terminal)
+    for line in held:
+        console.print(line, highlight=False, markup=False)
     if markdown:
         lines = [header, "", "| " + " | ".join(HEADERS) + " |",
                  "| --- | --- | " + "---: | " * 5 + "--- |"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
                   for row in table]
+        lines += ["", "Bars (ratios of the medians above):", "", *held] if held else []
         Path(markdown).write_text("\n".join(lines) + "\n", "utf-8")
 
 
@@ -388,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"Machine: {machine()}\n\nCommand: `{command}` — {args.repeat} repetitions, "
               "contenders alternated round-robin, medians shown. Suites: " + "; ".join(
                   f"{s.name}: {len(s.decks)} decks, {s.blocks} blocks" for s in suites) + ".")
-    show(rows(suites, max(args.jobs)), header, args.markdown)
+    show(rows(suites, max(args.jobs)), header, args.markdown, bars(suites, max(args.jobs)))
     if args.json:
         Path(args.json).write_text(json.dumps({"command": command, "aliases": aliases, "suites": {
             s.name: {c.name: [vars(m) for m in c.measures] for c in s.contenders}

@@ -88,6 +88,16 @@ def verify(tmp_path):
         v.close()
 
 
+def bare_env(**extra: str) -> dict[str, str]:
+    """The environment of a command a test starts as a new user would: a bare PATH, no
+    banner, and PYTHONPATH when set, so that it runs this checkout's code rather than a
+    copy of slideproof installed from another folder."""
+    env = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin", **extra}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
 def line_of(path: Path, needle: str) -> int:
     """The first line of ``path`` (counted from 1) that contains ``needle``."""
     return next(i for i, line in enumerate(path.read_text("utf-8").split("\n"), start=1)

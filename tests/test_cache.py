@@ -14,7 +14,7 @@ from slideproof import cache as cache_mod
 from slideproof.deck import read_deck
 from slideproof.run import Options, plan_for
 
-from conftest import run_cli, write_deck
+from conftest import bare_env, run_cli, write_deck
 
 BODY = '''
     # Cached
@@ -155,7 +155,7 @@ print("SPACY-MODULES:", loaded)
 
 def _spacy_modules_after(code: str, cwd) -> list[str]:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
-                          text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+                          text=True, env=bare_env())
     line = next(x for x in done.stdout.splitlines() if x.startswith("SPACY-MODULES:"))
     return ast.literal_eval(line.split(":", 1)[1].strip())
 

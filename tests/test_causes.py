@@ -10,7 +10,7 @@ import sys
 from slideproof.judge import Policy
 from slideproof.report_page import report_markdown
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
 USES_NLP = """\
     # {title}
@@ -42,7 +42,7 @@ def test_check_leads_with_the_causes(tmp_path):
     course(tmp_path)
     done = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "en",
                            "--no-cache"], cwd=tmp_path, capture_output=True, text=True,
-                          env={"COLUMNS": "300", "PATH": "/usr/bin:/bin"})
+                          env=bare_env(COLUMNS="300"))
     assert done.returncode == 1
     out = " ".join(done.stderr.split())
     first = ("NameError: 'nlp' is not defined — 4 blocks in 2 decks; [SP220] no block, "

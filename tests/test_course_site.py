@@ -10,9 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+ENV = bare_env()
 NESTED = """\
 - What you need:
   - texts with their annotations

@@ -213,3 +213,32 @@ def test_check_cli_json_contract_and_exit_code(tmp_path):
                  if b["error"])["error"]
     assert error == {"type": "ZeroDivisionError", "message": "division by zero",
                      "code": None, "line": 8}
+
+
+def test_an_example_finds_its_own_source_when_the_deck_is_named_relatively(tmp_path):
+    """Examples run in a temporary folder; their code is compiled with the deck's file, so
+    inspect (which spaCy's component registry uses when a name is registered again) must
+    find it whether the deck was named by an absolute or a relative path."""
+    write_deck(tmp_path / "decks", "source.md", '''
+        # Source
+
+        ```python
+        import inspect
+
+        def shout(text):
+            return text.upper()
+
+        print(inspect.getsource(shout).splitlines()[0])
+        ```
+
+        ```out
+        def shout(text):
+        ```
+        ''')
+    done = run_cli("check", "decks/source.md", "--no-cache", "-j", "1", "--json", "r.json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [block] = json.loads((tmp_path / "r.json").read_text())["decks"][0]["blocks"]
+    assert block["status"] == "passed" and block["output"] == "def shout(text):\n"
+    assert json.loads((tmp_path / "r.json").read_text())["decks"][0]["path"] == \
+        "decks/source.md"  # reported as it was named

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED, write_deck
+from conftest import SEED, bare_env, write_deck
 
 
 def build(site: Path, plugin_options: str = "", strict: bool = False,
@@ -30,7 +30,7 @@ def build(site: Path, plugin_options: str = "", strict: bool = False,
     if strict:
         argv.append("--strict")
     return subprocess.run(argv, cwd=site, capture_output=True, text=True,
-                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+                          env=bare_env())
 
 
 def page(site: Path, name: str) -> str:

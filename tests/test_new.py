@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 import sys
 
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+from conftest import bare_env
+
+ENV = bare_env()
 
 
 def new(cwd, *args):
@@ -27,6 +31,16 @@ def test_new_bilingual_course_builds_strict_and_checks(tmp_path):
     pt = (course / "site" / "pt" / "01-first-steps" / "index.html").read_text("utf-8")
     assert "<title>Primeiros passos" in pt
     assert re.search(r"Olá.*mundo", pt) and 'data-status="passed"' in pt
+    # each language's report page covers the whole site, as its JSON does, and the
+    # language built second uses the first one's run: nothing comes "from the cache"
+    for prefix in ("", "pt/"):
+        report = html.unescape((course / "site" / prefix / "slideproof-report" /
+                                "index.html").read_text("utf-8"))
+        assert "en/01-first-steps.md" in report and "pt/01-first-steps.md" in report
+        assert re.search(r"2 (of 2|de 2)|All 2|Todos os 2", report)
+        data = json.loads((course / "site" / prefix / "slideproof-report.json").read_text())
+        assert len(data["decks"]) == 2 and data["seconds"] > 0
+        assert not any(d["cached"] for d in data["decks"])
     check = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "docs", "-q"],
                            cwd=course, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

@@ -15,9 +15,9 @@ import pytest
 from slideproof import options
 from slideproof.errors import ConfigError
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
-ENV = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+ENV = bare_env()
 
 # A deck per language; each prints what its prelude defined.
 PRINT_WHO = """\

@@ -251,3 +251,22 @@ def test_bad_plugin_options_are_usage_errors(pytester):
     result = run(pytester, "--slideproof", "--slideproof-model", "nonsense", "d.md")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "NAME=TARGET" in result.stderr.str()
+
+
+def test_a_block_unverified_through_an_earlier_one_is_skipped_naming_what_is_missing(pytester):
+    write_deck(pytester.path, "through.md", """
+        # Through
+
+        ```python
+        import slideproof_absent_pkg
+        ```
+
+        ```python
+        print(slideproof_absent_pkg.VERSION)
+        ```
+        """)
+    result = run(pytester, "--slideproof", "--slideproof-no-cache", "through.md")
+    assert set(outcomes(result).values()) == {"skipped"}
+    why = reasons(result)["through.md::L11"]
+    assert why.startswith("unverified: [SP032] 'slideproof_absent_pkg' is not defined")
+    assert "the package 'slideproof_absent_pkg' (`pip install slideproof_absent_pkg`)" in why

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
 CHANGED = re.compile(r"Detected file changes")
 VERIFIED = re.compile(r"slideproof: (\d+) decks verified \((\d+) run, (\d+) from cache\).*?"
@@ -33,7 +33,7 @@ class Serve:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{_free_port()}"],
             cwd=folder, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-            env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+            env=bare_env())
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 

@@ -18,7 +18,7 @@ import pytest
 from slideproof.notebook import HIDDEN_TAG, WITHHELD_TAG, deck_notebook, notebook_json
 from slideproof.report_page import report_markdown
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
 DECK = """\
 # A small deck
@@ -295,7 +295,7 @@ def test_plugin_publishes_report_notebooks_and_json(tmp_path):
         "      cache: false\n", "utf-8")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"],
                           cwd=tmp_path, capture_output=True, text=True,
-                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+                          env=bare_env())
     assert done.returncode == 0, done.stderr
     site = tmp_path / "site"
     report = (site / "slideproof-report.html").read_text("utf-8")

@@ -10,14 +10,16 @@ import pytest
 from slideproof import ci_formats
 from slideproof.judge import Policy, Status, problem_code, summary
 
-# status: (fails, publishes, shows) under the default policy, written out by hand.
+# status: (fails, publishes, shows) under the default policy, written out by hand. Only a
+# block that ran is published (with its verified output); a block that did not run and is
+# let pass (skipped, unverified) is shown under a "not run" label.
 DEFAULT = {
     "passed": (False, True, True),
     "expected-error": (False, True, True),
     "skipped": (False, False, True),
     "output-differs": (True, False, False),
     "deprecated": (False, True, True),
-    "unverified": (False, True, True),
+    "unverified": (False, False, True),
     "failed": (True, False, False),
     "timed-out": (True, False, False),
     "crashed": (True, False, False),
@@ -44,7 +46,8 @@ def test_default_policy(status):
 def test_each_setting_moves_only_its_status(setting, status):
     lenient = Policy(**{setting: False})
     strict = Policy(**{setting: True})
-    assert not lenient.fails(status) and lenient.publishes(status) and lenient.warns(status)
+    assert not lenient.fails(status) and lenient.shows(status) and lenient.warns(status)
+    assert lenient.publishes(status) == (status != "unverified")  # nothing unrun is verified
     assert strict.fails(status) and not strict.publishes(status) and not strict.shows(status)
     assert not strict.warns(status)
     others = [s for s in DEFAULT if s != status]

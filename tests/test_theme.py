@@ -19,7 +19,7 @@ from mkdocs.config import load_config
 
 from slideproof import i18n
 
-from conftest import write_deck
+from conftest import bare_env, write_deck
 
 DECK = """\
 # Hello
@@ -52,7 +52,7 @@ def mkdocs_build(root: Path, theme: str, extra: str = "") -> subprocess.Complete
         """) + extra, "utf-8")
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"], cwd=root,
                           capture_output=True, text=True,
-                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+                          env=bare_env())
 
 
 def test_locale_files_have_every_key_of_english_in_every_section():

@@ -418,10 +418,12 @@ def new_course(args) -> int:
 
 
 DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
+PARTIAL_STYLE = "bold magenta"  # the note of a partial fix's hunk: not a verified one
 
 
 def fix(args) -> int:
-    """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered."""
+    """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered
+    (and, unless --verified-only, partial ones: the block then stops only on its context)."""
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -449,40 +451,49 @@ def fix(args) -> int:
     finally:
         verifier.close()
     out = Console(highlight=False, soft_wrap=True)
+    with_partial = not args.verified_only
     left = bool(errors)
-    offered, by_rule, uncovered = 0, {}, []
+    offered, partial, by_rule, uncovered, context = 0, 0, {}, [], []
     for result in results:
         path = result.deck.path
         deck_fix = found.get(path)
-        fixed = {f.block.line for f in deck_fix.fixes} if deck_fix else set()
-        after = (deck_fix.after if deck_fix else None) or result
+        fixes = fix_mod.chosen(deck_fix, with_partial) if deck_fix else []
+        fixed = {f.block.line for f in fixes}
+        after = (deck_fix.after if deck_fix and len(fixes) == len(deck_fix.fixes) else None) \
+            or result
         tried = {result.blocks[i].block.line: t for i, t in deck_fix.tried.items()} \
             if deck_fix else {}
-        # with --update-output a fix that only changes the output leaves nothing to fix
-        updated = {f.block.line for f in deck_fix.fixes if args.update_output
-                   and f.block.expected is not None and f.after.status is Status.OUTPUT_DIFFERS} \
-            if deck_fix else set()
+        # with --update-output an output that differs because of the fixes is not left
+        updated = {r.block.line for r in fix_mod.renewed_outputs(deck_fix, with_partial)} \
+            if deck_fix and args.update_output else set()
         failing = [r for r in after.blocks
                    if policy.fails(r.status) and r.block.line not in updated]
+        needs = {f.block.line: f.needs for f in fixes if f.partial}
         for r in failing:
-            if r.block.line not in fixed:
+            if r.block.line in needs:
+                context.append((f"{path}:{r.where}", needs[r.block.line]))
+            elif r.block.line not in fixed:
                 why = r.message.split("\n")[0]
                 if r.block.line in tried:
-                    rules, trial = tried[r.block.line]
-                    why += (f" (rewritten by {', '.join(x.name for x in rules)} it was "
-                            f"{trial.status}: {trial.message.splitlines()[0][:200]})")
+                    rules, trial, unverifiable = tried[r.block.line]
+                    why += f" ({unverifiable})" if unverifiable else (
+                        f" (rewritten by {', '.join(x.name for x in rules)} it was "
+                        f"{trial.status}: {trial.message.splitlines()[0][:200]})")
                 uncovered.append((f"{path}:{r.where}", r.status, why))
         left = left or bool(after.error or failing)
-        if deck_fix is None or not deck_fix.fixes:
+        if not fixes:
             continue
-        offered += len(deck_fix.fixes)
-        for f in deck_fix.fixes:
+        offered += len(fixes) - len(needs)
+        partial += len(needs)
+        for f in fixes:
             for rule in f.rules:
                 by_rule[rule.name] = by_rule.get(rule.name, 0) + 1
         lines, raw = fix_mod.read_lines(path)
-        edits = fix_mod.edits_for(deck_fix, lines, args.update_output)
+        edits = fix_mod.edits_for(deck_fix, lines, args.update_output, partial=with_partial)
         for line in fix_mod.unified(display_path(path), edits).splitlines():
-            say(out, line, style=DIFF_STYLE.get(line[:1], ""))
+            style = PARTIAL_STYLE if line.startswith("# partial fix") else \
+                DIFF_STYLE.get(line[:1], "")
+            say(out, line, style=style)
         if args.write:
             try:
                 fix_mod.apply(path, raw, lines, edits)
@@ -494,9 +505,15 @@ def fix(args) -> int:
     if not args.quiet:
         rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
         verb = "written" if args.write else "offered"
-        decks_fixed = sum(1 for d in found.values() if d.fixes)
-        say(console, f"{offered} verified fixes {verb} in {decks_fixed} of {len(results)} decks"
+        decks_fixed = sum(1 for d in found.values() if fix_mod.chosen(d, with_partial))
+        say(console, f"{offered} verified fixes" + (f" and {partial} partial fixes"
+                                                    if with_partial else "")
+            + f" {verb} in {decks_fixed} of {len(results)} decks"
             + (f" (rules: {rules})" if rules else ""))
+        if context:
+            say(console, f"{len(context)} blocks fixed for spaCy 3 still need their context:")
+            for where, need in context:
+                say(console, f"  {where}: {need}")
         if uncovered:
             say(console, f"{len(uncovered)} failing blocks no rule fixes:")
             for where, status, message in uncovered:
@@ -565,7 +582,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--write", action="store_true",
                    help="apply the fixes to the deck files (only code inside fences changes)")
     f.add_argument("--update-output", action="store_true",
-                   help="also replace a fixed block's ```out block with its new real output")
+                   help="also replace the ```out block of a block whose output now differs "
+                        "because of the fixes with its new real output")
+    f.add_argument("--verified-only", action="store_true",
+                   help="offer (and write) only fixes after which the block runs, not partial "
+                        "ones after which it stops only on its context")
     f.add_argument("-q", "--quiet", action="store_true", help="no summary")
     add_run_options(f)
     f.set_defaults(func=fix)

@@ -174,11 +174,31 @@ class Errors:
              "Run 'slideproof fix' again.")
     SP302 = "{path} cannot be written ({problem}); nothing was changed. Check its permissions."
     SP303 = ("verified fix available: slideproof fix {path}")
+    SP304 = ("partial fix available, it fixes the spaCy 3 API and the block still needs "
+             "{needs}: slideproof fix {path}")
+    SP310 = "fixes the spaCy 3 API; the block still needs {needs}"
+    SP311 = "what the block at line {line} defines, which could not run here"
+    SP312 = "'{name}', which no block, setup or prelude defines"
+    SP313 = "a pipeline with what spaCy asks for: {error}"
+    SP314 = ("the rewrite by {rules} could not be verified: as written and rewritten, the "
+             "block stops before the rewritten code runs, for want of {needs}; give the deck "
+             "that context (setup:, a prelude, a model alias) to verify it")
+    SP315 = ("a pipeline of its own: an earlier block added the component '{name}' to the "
+             "one it shares (spaCy's E007)")
 
     # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
     SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
              "pages, without the toolbar, presentation mode or speaker view. Set "
              "'theme: material' in mkdocs.yml to present them.")
+    SP410 = "{count} example{s} could not run here, so none is verified (line{s} {lines}): {why}"
+    SP411 = ("the {what} '{url}' points at '{path}', which is not a file this site "
+             "publishes; correct the path, or add the file to the docs folder")
+    SP412 = ("the image '{url}' is not in the static folder {folder}: a leading '/' on a deck's "
+             "image means that folder, and '{path}' is not a file this site publishes; put the "
+             "file there, or set the plugin option static_dir to the folder of the docs that "
+             "holds it")
+    SP413 = ("raw HTML is not rewritten: its relative paths are read from the page's "
+             "address, '{address}', not from its Markdown file")
 
     SP401 = ("{path} has the path of the verification report page ({report}), which "
              "slideproof writes: the page is left out of the site. Rename or move it.")

@@ -7,6 +7,11 @@ rewrite is kept when its block then runs (passed, or output-differs) and no othe
 the deck gets worse than it was; blocks that pass cleanly and ``{raises=…}`` blocks are never
 rewritten. Rounds repeat because a repaired block can let a later block run (and fail on
 another API change).
+
+A rewrite that removes the block's spaCy problem, after which the block stops only on its
+context (a name the deck never defines, a model, package or pipeline component this
+machine lacks), is kept as a *partial* fix: it fixes the spaCy 3 API, and says what the
+block still needs. It is offered apart from the verified ones, and never makes a block worse.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +30,7 @@ from . import rules as rules_module
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
 from .errors import coded
-from .judge import BlockResult, DeckResult
+from .judge import BlockResult, DeckResult, used_names
 from .rules import BY_NAME, MODERNISATION, REPAIR, Rule, deck_context, rewrite
 from .verify import Verifier
 
@@ -32,6 +38,7 @@ MAX_ROUNDS = 4
 _BADNESS = {judge.PASSED: 0, judge.EXPECTED_ERROR: 0, judge.SKIPPED: 0,
             judge.OUTPUT_DIFFERS: 1, judge.DEPRECATED: 2, judge.UNVERIFIED: 3}
 OUTCOMES = {judge.PASSED: "now passes", judge.OUTPUT_DIFFERS: "now runs, output differs"}
+PARTIAL = "partial"  # the outcome of a fix after which the block stops only on its context
 
 
 def _badness(status: str) -> int:
@@ -66,6 +73,35 @@ def improved(old: BlockResult, new: BlockResult) -> bool:
     return (_badness(new.status), _warned(new)) < (_badness(old.status), _warned(old))
 
 
+def _problem(r: BlockResult) -> tuple:
+    """What stopped a block (its exception, without the parts that vary from run to run)."""
+    error = r.error or {}
+    message = re.sub(r"0x[0-9a-f]+", "0x", error.get("message") or "")
+    return error.get("type"), error.get("code"), error.get("name"), message
+
+
+def _warning_codes(r: BlockResult) -> set:
+    return {w.get("code") or w.get("message") for w in r.warnings
+            if w.get("code") or w.get("deprecation")}
+
+
+def still_needs(old: BlockResult, new: BlockResult, original: str,
+                defined: set[str]) -> str | None:
+    """What a rewritten block still needs, if the rewrite is a partial fix: it removed the
+    block's spaCy problem (its error, or the warnings the rules answer) and the block now
+    stops only on its context. A name the block never used (one the rewrite brought in)
+    is not context, nor is the same stop before and after (the rewritten code never ran)."""
+    needs = judge.needed_context(new, defined)
+    if needs is None or (new.error or {}).get("name") not in (None, *used_names(original)):
+        return None
+    if _badness(new.status) > _badness(old.status):
+        return None
+    if _problem(new) != _problem(old):  # the old error is gone; this one is context
+        return needs
+    # the same stop: partial only if the spaCy warnings the rewrite answers are gone
+    return needs if _warning_codes(new) < _warning_codes(old) else None
+
+
 def cause(r: BlockResult) -> str:
     """What was wrong, as the author saw it: the spaCy code first, else the exception."""
     if r.error and r.status in (judge.FAILED, judge.UNVERIFIED):
@@ -87,6 +123,7 @@ class Fix:
     rules: list[Rule]
     before: BlockResult
     after: BlockResult
+    needs: str | None = None  # a partial fix: what the block still needs (its context)
 
     @property
     def kind(self) -> str:
@@ -94,8 +131,17 @@ class Fix:
             else MODERNISATION
 
     @property
+    def partial(self) -> bool:
+        return self.needs is not None
+
+    @property
     def outcome(self) -> str:
-        return OUTCOMES[self.after.status]
+        return PARTIAL if self.partial else OUTCOMES[self.after.status]
+
+    @property
+    def said(self) -> str:
+        """The outcome as the diff and the served view say it."""
+        return coded("SP310", needs=self.needs) if self.partial else self.outcome
 
 
 @dataclass
@@ -103,8 +149,10 @@ class DeckFix:
     result: DeckResult  # the deck as written
     fixes: list[Fix] = field(default_factory=list)
     after: DeckResult | None = None  # the deck with every fix applied
-    # python block index → (rules, result) of a rewrite that ran and was not offered
-    tried: dict[int, tuple[list[Rule], BlockResult]] = field(default_factory=dict)
+    # python block index → (rules, result, why it cannot be verified or None) of a rewrite
+    # that ran and was not offered
+    tried: dict[int, tuple[list[Rule], BlockResult, str | None]] = field(
+        default_factory=dict)
 
     def remaining(self, policy: judge.Policy) -> list[BlockResult]:
         return (self.after or self.result).failures(policy)
@@ -144,8 +192,12 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
         if result.error or not any(fixable(r) for r in result.blocks):
             continue
         codes = [b.code for b in result.deck.python_blocks]
+        # what the deck itself defines: a name outside it is context the slides assume
+        defined = set().union(judge.defined_names(result.deck.setup_code or ""),
+                              *(judge.defined_names(code) for code in codes))
         states[result.deck.path] = {"base": result, "current": result, "accepted": {},
-                                    "rejected": set(), "tried": {}, "codes": codes}
+                                    "partial": {}, "rejected": set(), "tried": {},
+                                    "codes": codes, "defined": defined}
     for _ in range(MAX_ROUNDS):
         trials = {}
         for path, st in states.items():
@@ -166,24 +218,29 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
         for (path, (_deck, tries)), trial in zip(trials.items(), outcomes):
             st = states[path]
             good = {i for i in tries if improved(st["current"].blocks[i], trial.blocks[i])}
+            partial = {i: needs for i in set(tries) - good if (needs := still_needs(
+                st["current"].blocks[i], trial.blocks[i], st["codes"][i], st["defined"]))}
             fine = not trial.error and all(
                 _badness(new.status) <= _badness(old.status)
                 for i, (old, new) in enumerate(zip(st["base"].blocks, trial.blocks))
                 if i not in tries and i not in st["accepted"])
-            if good == set(tries) and fine:
+            if good | set(partial) == set(tries) and fine:
                 st["accepted"].update(tries)
+                st["partial"].update(partial)
                 st["current"] = trial
             else:
                 # Drop what did not run (or everything, if another block got worse); what
                 # ran is tried again without the others in the next round.
-                drop = set(tries) if not fine else set(tries) - good
+                drop = set(tries) if not fine else set(tries) - good - set(partial)
                 st["rejected"] |= {(i, tries[i][0]) for i in drop}
                 for i in drop:
-                    st["tried"][i] = (tries[i][1], trial.blocks[i])
+                    st["tried"][i] = (tries[i][1], trial.blocks[i], _unverifiable(
+                        st["current"].blocks[i], trial.blocks[i], tries[i][1],
+                        st["defined"]))
     out = {}
     for path, st in states.items():
         fixes = [Fix(st["base"].blocks[i].block, code, used, st["base"].blocks[i],
-                     st["current"].blocks[i])
+                     st["current"].blocks[i], st["partial"].get(i))
                  for i, (code, used) in sorted(st["accepted"].items())]
         if fixes:
             out[path] = DeckFix(st["base"], fixes, st["current"])
@@ -191,6 +248,16 @@ def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]
         if tried:
             out.setdefault(path, DeckFix(st["base"], [], None)).tried = tried
     return out
+
+
+def _unverifiable(old: BlockResult, new: BlockResult, used: list[Rule],
+                  defined: set[str]) -> str | None:
+    """Why a rewrite cannot be verified, when the block stops on the same missing context
+    as written and rewritten (the rewritten code never ran), or None."""
+    needs = judge.needed_context(new, defined)
+    if needs is None or _problem(new) != _problem(old):
+        return None
+    return coded("SP314", needs=needs, rules=", ".join(r.name for r in used))
 
 
 # -- the deck file: edits confined to fences -------------------------------------------------
@@ -218,17 +285,41 @@ def _code_edit(block: Block, lines: list[str], code: str, note: str) -> Edit:
     return Edit(block.line + 1, old, new, note)
 
 
-def edits_for(deck_fix: DeckFix, lines: list[str], update_output: bool) -> list[Edit]:
+def chosen(deck_fix: DeckFix, partial: bool = True) -> list[Fix]:
+    """The fixes to offer: every one, or the verified ones only."""
+    return [f for f in deck_fix.fixes if partial or not f.partial]
+
+
+def renewed_outputs(deck_fix: DeckFix, partial: bool = True) -> list[BlockResult]:
+    """The blocks whose output now differs from their ```out block because of the fixes:
+    a fixed block, or one that did not run to its output before them (when every fix is
+    applied: else it may run for a fix left out)."""
+    if deck_fix.after is None:
+        return []
+    fixes = chosen(deck_fix, partial)
+    fixed = {f.block.line for f in fixes}
+    every = len(fixes) == len(deck_fix.fixes)
+    return [new for old, new in zip(deck_fix.result.blocks, deck_fix.after.blocks)
+            if new.block.expected is not None and new.status == judge.OUTPUT_DIFFERS and (
+                new.block.line in fixed or (every and _badness(old.status) >
+                                            _badness(judge.OUTPUT_DIFFERS)))]
+
+
+def edits_for(deck_fix: DeckFix, lines: list[str], update_output: bool,
+              partial: bool = True) -> list[Edit]:
+    """The deck's edits: each fix's code and, with ``update_output``, the ```out block of
+    every block whose output now differs because of the fixes, replaced by its real output."""
     edits = []
-    for f in deck_fix.fixes:
+    for f in chosen(deck_fix, partial):
         note = (f"line {f.block.line}: {cause(f.before)} → {', '.join(r.name for r in f.rules)}"
-                f" ({f.kind}): {f.outcome}")
-        edits.append(_code_edit(f.block, lines, f.code, note))
-        expected = f.block.expected
-        if update_output and expected is not None and f.after.status == judge.OUTPUT_DIFFERS:
-            edits.append(_code_edit(expected, lines, f.after.shown_output,
-                                    f"line {expected.line}: the ```out block of line "
-                                    f"{f.block.line}, replaced by the real output"))
+                f" ({f.kind}): {f.said}")
+        edits.append(_code_edit(f.block, lines, f.code,
+                                f"partial fix, {note}" if f.partial else note))
+    for r in renewed_outputs(deck_fix, partial) if update_output else []:
+        expected = r.block.expected
+        edits.append(_code_edit(expected, lines, r.shown_output,
+                                f"line {expected.line}: the ```out block of line "
+                                f"{r.block.line}, replaced by the real output"))
     return sorted(edits, key=lambda e: e.start)
 
 
@@ -317,5 +408,5 @@ def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
 
 def fix_json(f: Fix) -> dict:
     return {"rules": [r.name for r in f.rules], "kind": f.kind, "cause": cause(f.before),
-            "status": f.after.status, "outcome": f.outcome, "diff": block_diff(f),
-            "output_diff": f.after.diff or None}
+            "status": f.after.status, "outcome": f.outcome, "needs": f.needs,
+            "diff": block_diff(f), "output_diff": f.after.diff or None}

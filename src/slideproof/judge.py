@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .deck import Block, Deck
-from .errors import coded
+from .errors import Errors, coded
 
 
 class Kind(StrEnum):
@@ -28,31 +28,34 @@ class Kind(StrEnum):
 
 
 class Status(StrEnum):
-    """A python block's verdict, with its kind.
+    """A python block's verdict, with its kind, and whether its code ran to that verdict.
 
     The values are what the JSON report, the CLI and the pytest plugin say, and the page's
     CSS classes (``sp-status--<value>`` in theme/assets/slideproof/slides.css). Being
     ``str``, a status compares equal to its value, which is how reports read back.
-    The order is the report summary's.
+    The order is the report summary's. Only a status that ran has an output of its own:
+    an unverified or skipped block has only the one its author wrote.
     """
 
-    PASSED = "passed", Kind.OK
-    OUTPUT_DIFFERS = "output-differs", Kind.SOFT
-    DEPRECATED = "deprecated", Kind.SOFT
-    FAILED = "failed", Kind.HARD
-    TIMED_OUT = "timed-out", Kind.HARD
-    CRASHED = "crashed", Kind.HARD
-    BLOCKED = "blocked", Kind.HARD
-    UNVERIFIED = "unverified", Kind.SOFT
-    SKIPPED = "skipped", Kind.INFO
-    EXPECTED_ERROR = "expected-error", Kind.OK
+    PASSED = "passed", Kind.OK, True
+    OUTPUT_DIFFERS = "output-differs", Kind.SOFT, True
+    DEPRECATED = "deprecated", Kind.SOFT, True
+    FAILED = "failed", Kind.HARD, True
+    TIMED_OUT = "timed-out", Kind.HARD, False
+    CRASHED = "crashed", Kind.HARD, False
+    BLOCKED = "blocked", Kind.HARD, False
+    UNVERIFIED = "unverified", Kind.SOFT, False
+    SKIPPED = "skipped", Kind.INFO, False
+    EXPECTED_ERROR = "expected-error", Kind.OK, True
 
     kind: Kind
+    ran: bool
 
-    def __new__(cls, value: str, kind: Kind) -> Status:
+    def __new__(cls, value: str, kind: Kind, ran: bool) -> Status:
         member = str.__new__(cls, value)
         member._value_ = value
         member.kind = kind
+        member.ran = ran
         return member
 
     @property
@@ -124,15 +127,19 @@ class Policy:
         return status.kind is Kind.HARD
 
     def publishes(self, status: str) -> bool:
-        """The site shows the block's code with its verified output."""
+        """The site shows the block's code with its verified output: only a block that ran
+        has one (an unverified block's output is its author's, never a verified one)."""
         status = Status.of(status)
-        return status is not None and status.kind in (Kind.OK, Kind.SOFT) \
+        return status is not None and status.ran and status.kind in (Kind.OK, Kind.SOFT) \
             and not self.fails(status)
 
     def shows(self, status: str) -> bool:
-        """The block's code is on the deck page and in the notebook: published, or skipped
-        (with the author's reason); any other block is withheld."""
-        return self.publishes(status) or Status.of(status) is SKIPPED
+        """The block's code is on the deck page and in the notebook: published, or not run
+        and let pass (skipped, with the author's reason; unverified, with what this
+        machine lacks), under a "not run" label; any other block is withheld."""
+        status = Status.of(status)
+        return status is not None and (self.publishes(status) or (
+            not status.ran and not self.fails(status)))
 
     def warns(self, status: str) -> bool:
         """A problem this policy lets pass: reported as a warning, not a failure."""
@@ -153,6 +160,9 @@ class BlockResult:
     diff: str = ""
     blocked_by: int | None = None
     fix: dict | None = None  # a verified rewrite (see fix.fix_json), when one was looked for
+    # what this machine lacks for an unverified block: {"model" or "package": name,
+    # "install": command}, also for a block unverified through an earlier one
+    lacks: dict | None = None
 
     @property
     def where(self) -> int:
@@ -245,6 +255,55 @@ def defined_names(code: str) -> set[str]:
     return names
 
 
+# spaCy errors that say the pipeline lacks something a trained one has (a component, the
+# annotation a component sets, the model itself): the deck's context, not its code.
+CONTEXT_CODES = {"E001", "E029", "E030", "E050", "E155"}
+
+
+def needed_context(r: BlockResult, defined: set[str]) -> str | None:
+    """What a block that stopped only on its context still needs (words that follow "the
+    block still needs"), or None if it stopped on something else: a model or package this
+    machine lacks; a name that no block of the deck (``defined``: the names its blocks and
+    setup define), setup or prelude defines; a component or annotation the pipeline lacks
+    (spaCy's E155, E001…); a pipeline of its own, where an earlier slide added the same
+    component to the shared one (E007)."""
+    error = r.error or {}
+    if r.status is UNVERIFIED:
+        if r.lacks:
+            return lack_words(r.lacks)
+        return Errors.SP311.format(line=r.blocked_by) if r.blocked_by else None
+    if r.status is not FAILED:
+        return None
+    if error.get("type") in ("NameError", "UnboundLocalError") and error.get("name") and \
+            error["name"] not in defined:
+        return Errors.SP312.format(name=error["name"])
+    if error.get("code") in CONTEXT_CODES:
+        first = re.split(r"(?<=\.)\s", (error.get("message") or "").strip(), maxsplit=1)[0]
+        return Errors.SP313.format(error=first)
+    taken = re.search(r"\[E007\] '([^']+)' already exists", error.get("message") or "")
+    if taken and len(re.findall(r"\.add_pipe\(", r.block.code)) <= 1:
+        # the block adds the component once: an earlier slide's block added it to the same
+        # pipeline, where this slide assumes a fresh one
+        return Errors.SP315.format(name=taken[1])
+    return None
+
+
+def lack_words(missing: dict) -> str:
+    """'the model 'x' (python -m spacy download x)', for a block's ``lacks``."""
+    kind = "model" if missing.get("model") else "package"
+    return f"the {kind} '{missing.get(kind)}' (`{missing.get('install')}`)"
+
+
+def used_names(code: str) -> set[str]:
+    """The names a block reads."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load)}
+
+
 # Known spaCy 2 → 3 breaks whose messages do not say what to write instead.
 HINTS = [
     (re.compile(r"add\(\) takes exactly 2 positional arguments"), coded("SP040")),
@@ -265,11 +324,12 @@ def _hint(message: str) -> str:
     return f" — {found}" if found else ""
 
 
-def _needs(missing: dict) -> str:
+def lacking_words(missing: dict) -> str:
     """What is missing and the command that installs it."""
     if missing.get("model"):
         return coded("SP211", model=missing["model"], install=missing["install"])
     return coded("SP210", package=missing["package"], install=missing["install"])
+
 
 
 def _error_message(error: dict) -> str:
@@ -286,7 +346,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
     done = raw.get("done") or {}
     results: list[BlockResult] = []
     broken: dict[str, int] = {}  # name → line of the failed block that would define it
-    lacking: set[int] = set()  # lines of blocks unverified for a missing package or model
+    lacking: dict[int, dict | None] = {}  # line of an unverified block → what it lacks
     ended_at: int | None = None  # the session ended (timeout/crash) at this deck line
     first_failure: int | None = None  # line of the first block that did not run through
     deck_error = unverified = None
@@ -294,7 +354,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
         err = setup_failed["error"]
         if err.get("missing"):  # the environment lacks a package or model: not a bug
             unverified = coded("SP212", source=setup_failed["source"],
-                               why=_needs(err["missing"]))
+                               why=lacking_words(err["missing"]))
         else:
             deck_error = coded("SP020", source=setup_failed["source"], line=err.get("line"),
                                error=_error_message(err))
@@ -303,7 +363,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
         event = events.get(index)
         if unverified:
             results.append(BlockResult(block, UNVERIFIED, unverified, error=dict(
-                setup_failed["error"], line=None)))
+                setup_failed["error"], line=None), lacks=setup_failed["error"]["missing"]))
             continue
         if setup_failed:  # a bug in the code every block stands on fails them all
             results.append(BlockResult(block, FAILED, coded("SP021", why=deck_error)))
@@ -315,7 +375,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
             continue
         results.append(_judge_block(block, spec, event, broken, first_failure, lacking))
         if results[-1].status == UNVERIFIED:
-            lacking.add(block.line)
+            lacking[block.line] = results[-1].lacks
         if results[-1].status.kind is Kind.HARD or results[-1].status is UNVERIFIED:
             first_failure = first_failure or block.line
             for name in defined_names(block.code):
@@ -362,7 +422,8 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
 
 def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                  first_failure: int | None = None,
-                 lacking: set[int] = frozenset()) -> BlockResult:
+                 lacking: dict[int, dict | None] | None = None) -> BlockResult:
+    lacking = lacking or {}
     result = BlockResult(block, PASSED, output=event.get("output") or "",
                          display=event.get("display"), error=event.get("error"),
                          warnings=event.get("warnings") or [],
@@ -373,8 +434,9 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
         return result
     if event.get("missing_models"):
         result.status = UNVERIFIED
-        result.message = coded("SP029", names=", ".join(event["missing_models"]),
-                               model=event["missing_models"][0])
+        first = event["missing_models"][0]
+        result.message = coded("SP029", names=", ".join(event["missing_models"]), model=first)
+        result.lacks = {"model": first, "install": f"python -m spacy download {first}"}
         return result
     error = result.error
     expected_raise = block.attrs.get("raises")
@@ -387,13 +449,15 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
             result.message = coded("SP030", error=_error_message(error))
         elif error.get("missing"):
             result.status = UNVERIFIED
-            result.message = f"{_error_message(error)} — {_needs(error['missing'])}"
+            result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
+            result.lacks = error["missing"]
         elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
             result.blocked_by = broken[error["name"]]
             # A name the environment kept from being defined: as unverified as its block.
             result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
             result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
                                    name=error["name"], line=result.blocked_by)
+            result.lacks = lacking.get(result.blocked_by)
         else:
             result.status = FAILED
             result.message = _error_message(error) + _hint(error.get("message", ""))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -21,14 +23,15 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
+from . import assets
 from . import fix as fix_mod
 from .deck import decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, SandboxError, coded
-from .judge import DeckResult
+from .judge import DeckResult, Status
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
 from .render import Renderer, literal
-from .report import to_json, write_json
+from .report import not_run_here, outcome, to_json, write_json
 from .report_page import report_markdown
 from .site import (
     NEEDED_EXTENSIONS,
@@ -63,6 +66,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.errors: dict[str, DeckError] = {}
         self.decks: dict = {}
         self.environment: dict = {}
+        self.seconds = 0.0  # how long verifying the decks took in this build
+        self._sources: dict[str, bytes] = {}  # the deck files the results were made from
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -130,13 +135,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # -- verify every deck up front -------------------------------------------------------
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
     def on_files(self, files: Files, *, config):
-        self.results, self.errors, self.decks = {}, {}, {}
+        decks, results, sources = self.decks, self.results, self._sources
+        self.results, self.errors, self.decks, self._sources = {}, {}, {}, {}
         for file in files.documentation_pages():
             path = Path(file.abs_src_path) if file.abs_src_path else None
             if path is None or not looks_like_deck(path):
                 continue
             try:
                 data = read_source(path, self.settings["max_deck_size"] << 20)
+                self._sources[file.src_uri] = data
                 deck = parse_deck(decode(data, file.src_uri), file.src_uri)
             except DeckError as err:
                 err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
@@ -146,7 +153,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             # once per deck: it picks the prelude, the page's words and the notebook's
             deck.lang = deck_lang(deck.meta, file.src_uri, config.theme.get("language"))
             self.decks[file.src_uri] = deck
-        if self.settings["execute"] and self.decks:
+        if self._repeat_build and results and sources == self._sources:
+            # mkdocs-static-i18n builds this language after the first: the decks are the
+            # ones the first language's pass verified, its results are this build's
+            self.decks, self.results = decks, results
+        elif self.settings["execute"] and self.decks:
             self.verify(config)
         return files
 
@@ -162,6 +173,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         docs = Path(config.docs_dir)
         for deck in decks:
             deck.path = str(docs / deck.path)
+        started = time.perf_counter()
         try:
             results = self.verifier.verify(decks)
             ran = len(self.verifier.ran)  # before fix runs rewritten decks
@@ -170,20 +182,31 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         finally:
             for uri, deck in self.decks.items():  # …and are reported as docs-relative paths
                 deck.path = uri
+        self.seconds = time.perf_counter() - started
         self.environment = self.verifier.environment()
         for uri, result in zip(self.decks, results):
             self.results[uri] = result
             for r in result.blocks:
                 line = r.where
+                if r.status is Status.UNVERIFIED:
+                    continue  # one warning per deck and cause, below
                 if self.policy.fails(r.status):
                     self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
                 elif self.policy.warns(r.status):
                     self.say(logging.INFO, f"{uri}:{line}: {r.status}: {r.message}")
+            # An example that could not run here is not verified: a warning (so --strict
+            # fails), one per deck and cause, as a course missing a model has many of them.
+            for group in not_run_here([result]):
+                lines = [line for _, line in group.blocks]
+                self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: " + coded(
+                    "SP410", count=len(lines), s="s" * (len(lines) != 1),
+                    lines=", ".join(map(str, lines)), why=group.why))
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
         self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
-                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')}"
+                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')} "
+                 f"in {self.seconds:.1f} s: {outcome(results).line()}"
                  + (f"; runner pids {', '.join(map(str, pool.pids))}" if pool and pool.pids
                     else ""))
 
@@ -193,6 +216,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if uri in self.errors:
             return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
+        self._check_references(page, config, files, deck)
         if deck is None:
             return markdown
         if deck.written_title and "title" not in page.meta:  # nav, <title>, search
@@ -204,18 +228,53 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         result = self.results.get(uri)
         static = self.settings["static_dir"].strip("/")
 
-        def static_url(path: str) -> str:
+        def static_url(path: str) -> str:  # raw HTML: from the page's address
             return get_relative_url(f"{static}/{path}", page.url)
+
+        def static_source(path: str) -> str:  # Markdown: from its file, as MkDocs reads it
+            return get_relative_url(f"{static}/{path}", uri)
 
         renderer = Renderer(deck, result.blocks if result else None,
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
-                            static_url=static_url)
+                            static_url=static_url, static_source=static_source)
         page.meta["slideproof"] = deck_page_meta(deck, lang)
         if self.show_all and self.sandbox_warning:  # the author sees it where they work
             return f'!!! warning ""\n\n    {literal(self.sandbox_warning)}\n\n' + \
                 renderer.markdown()
         return renderer.markdown()
+
+    def _check_references(self, page, config, files: Files, deck) -> None:
+        """Every image and link of a deck (slides and notes), and every raw HTML one and
+        root-absolute one of another page, must point at a file the build publishes
+        (MkDocs checks a page's relative Markdown links itself); else a warning with the
+        file's line. Each page is built once, in its language's pass: said every pass."""
+        if deck is None and (page.file.abs_src_path is None or
+                             not page.file.src_uri.endswith(".md")):
+            return
+        if getattr(self, "_published_for", None) is not files:
+            self._published_for = files
+            self._published = assets.Published(
+                frozenset(f.src_uri for f in files),
+                frozenset(p for f in files for p in (f.dest_uri, f.url)))
+        if deck is not None:
+            refs = assets.deck_references(deck)
+        else:
+            try:
+                text = page.file.content_string
+            except (OSError, UnicodeDecodeError):
+                return
+            refs = (r for r in assets.references(text)
+                    if r.html or r.url.startswith("/"))
+        static = self.settings["static_dir"]
+        where = Path(config.docs_dir) / static.strip("/")
+        if config.config_file_path:  # as the author knows it: from mkdocs.yml's folder
+            where = Path(os.path.relpath(where, Path(config.config_file_path).parent))
+        for missing in assets.check(refs, src_uri=page.file.src_uri, page_url=page.url,
+                                    site=self._published,
+                                    static_dir=static if deck is not None else None):
+            log.warning(f"{page.file.src_uri}:{missing.line}: "
+                        f"{missing.message(where.as_posix())}")
 
     @staticmethod
     def _has_template(config, name: str) -> bool:
@@ -247,10 +306,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             decks.pop(taken.src_uri, None)
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             lang = config.theme.get("language") or "en"
+            # the whole site, every language, as its JSON (mkdocs-static-i18n leaves only
+            # this language's pages in `files`: the others' decks are listed, not linked)
             content = report_markdown(
-                [self.results[uri] for uri in decks if uri in self.results],
-                self.environment, lang=lang, policy=self.policy,
-                errors=[e for uri, e in self.errors.items() if files.get_file_from_path(uri)],
+                list(self.results.values()), self.environment, lang=lang, policy=self.policy,
+                errors=list(self.errors.values()),
                 # a link to the deck's source, which MkDocs checks and turns into its URL
                 link=lambda path: (get_relative_url(path, report_uri) if path in decks
                                    else None),
@@ -415,7 +475,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if not self.settings["execute"] or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
-                                    errors=list(self.errors.values()))
+                                    errors=list(self.errors.values()), seconds=self.seconds)
         target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)

@@ -12,7 +12,6 @@ notebook top to bottom as the build ran the deck (see ``withheld`` below).
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 
 import nbformat
@@ -20,8 +19,8 @@ from nbformat import v4
 
 from .deck import Block, Deck, Text
 from .i18n import words
-from .judge import BlockResult, DeckResult, Policy, Status, defined_names
-from .render import _code, literal, slide_text, strings
+from .judge import BlockResult, DeckResult, Policy, Status, defined_names, used_names
+from .render import _code, literal, not_run_words, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
 WITHHELD_TAG = "slideproof-withheld"  # a block the deck page withholds, kept so later cells run
@@ -37,21 +36,12 @@ def status_ran(r: BlockResult) -> bool:
     return True
 
 
-def used_names(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
-            isinstance(n.ctx, ast.Load)}
-
-
 def _first_line(message: str) -> str:
     return (message or "").strip().split("\n")[0]
 
 
 def _outputs(result: BlockResult | None, count: int) -> list:
-    if result is None:
+    if result is None or not result.status.ran:  # what did not run has no output of its own
         return []
     outputs = []
     if result.output:
@@ -117,8 +107,12 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
         nonlocal count
         if status_ran(r):
             depends(block)
-            markdown.append("> " + notebook_words["withheld"].format(
-                v=spacy_version or "?", reason=literal(_first_line(r.message))))
+            if r.status is Status.UNVERIFIED:  # the machine lacks something, not the example
+                title, text = not_run_words(r, s)
+                markdown.append(f"> **{title}** {text}")
+            else:
+                markdown.append("> " + notebook_words["withheld"].format(
+                    v=spacy_version or "?", reason=literal(_first_line(r.message))))
             flush()
             # hidden on the notebook page too, as on the deck page
             tags = [WITHHELD_TAG, RAISES_TAG, HIDDEN_TAG]
@@ -165,15 +159,23 @@ def deck_notebook(deck: Deck, result: DeckResult | None, *, lang: str | None = N
             cells[-1].metadata.tags.extend(tags)
             cells[-1].execution_count = count
             cells[-1].outputs = _outputs(r, count)
-            if status is Status.EXPECTED_ERROR:
+            if status is Status.EXPECTED_ERROR or (r is not None and not status.ran):
                 cells[-1].metadata.tags.append(RAISES_TAG)
             return
         flush()
-        if status is Status.SKIPPED:
-            # Never run by slideproof: under "Run All" it may raise, which must not stop
-            # the cells after it.
+        if status in (Status.SKIPPED, Status.UNVERIFIED):
+            # Not run by slideproof, so no output: the label says why, over the output its
+            # author expected. Under "Run All" it may raise, which must not stop the cells
+            # after it.
             cells.append(v4.new_code_cell(block.code, metadata={"tags": [RAISES_TAG]}))
-            markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
+            if status is Status.SKIPPED:
+                markdown.append("> " + s["skipped"].format(reason=literal(r.message)))
+            else:
+                title, text = not_run_words(r, s)
+                markdown.append(f"> **{title}** {text}")
+            if block.expected is not None:
+                markdown.append(f"*{s['expected_output']}*\n\n"
+                                + _code("text", block.expected.code))
             return
         count += 1
         cell = v4.new_code_cell(block.code, execution_count=count)

@@ -28,7 +28,7 @@ import pytest
 
 from .deck import looks_like_deck
 from .errors import coded
-from .judge import Kind, Status, problem_code
+from .judge import Kind, Status, lack_words, problem_code
 from .terminal import inert
 
 
@@ -203,12 +203,15 @@ class BlockItem(pytest.Item):
             raise BlockProblem(result, str(self.path))
         if status is Status.SKIPPED:
             _skip(inert(f"skipped by the author: {result.message}"))
-        if status is Status.UNVERIFIED:
-            _skip(inert(f"unverified: {result.message}"))
+        if status is Status.UNVERIFIED:  # the cause, also when an earlier block lacked it
+            through = f" ({lack_words(result.lacks)})" if result.lacks and \
+                result.blocked_by is not None else ""
+            _skip(inert(f"unverified: {result.message}{through}"))
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
         line = next((w.get("line") for w in result.warnings if w.get("line") and
-                     w.get("filename") == self.parent.deck.path), None) or self.block.line
+                     w.get("filename") == os.path.abspath(self.parent.deck.path)), None) \
+            or self.block.line
         warnings.warn_explicit(DeckWarning(inert(f"{status}: {text}")), DeckWarning,
                                str(self.path), line)
 

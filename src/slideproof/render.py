@@ -122,14 +122,48 @@ def _code(lang: str, code: str, title: str | None = None,
     return f"{fence}{info}\n{code}\n{fence}"
 
 
-def slide_text(part: Text, shift: int, static_url: Callable[[str], str]) -> str:
+def slide_text(part: Text, shift: int, static_url: Callable[[str], str],
+               static_source: Callable[[str], str] | None = None) -> str:
     """A slide's Markdown with its headings ``shift`` levels down and a leading "/" in an
-    image path pointing at the course's static folder."""
+    image path pointing at the course's static folder: ``static_url`` for raw HTML (which
+    nothing rewrites), ``static_source`` for Markdown images if the engine resolves them
+    from the page's source file, as MkDocs does (default: ``static_url``)."""
     text = part.text
     if shift:
         text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
     text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
-    return _STATIC_MD.sub(lambda m: m["pre"] + static_url(m["path"]), text)
+    markdown_url = static_source or static_url
+    return _STATIC_MD.sub(lambda m: m["pre"] + markdown_url(m["path"]), text)
+
+
+def not_run_words(result: BlockResult, s: dict[str, str]) -> tuple[str, str]:
+    """The title and the text of the label over an unverified block, in the page's
+    language: what this machine lacks (a model, a package) and the command that installs
+    it, else the reason the check gave."""
+    lacks = result.lacks or {}
+    if lacks.get("model") or lacks.get("package"):
+        what = s["lacks_model"].format(model=literal(lacks["model"])) if lacks.get("model") \
+            else s["lacks_package"].format(package=literal(lacks["package"]))
+        text = s["install"].format(install=f"<code>{literal(lacks['install'])}</code>")
+        if result.blocked_by is not None:
+            text += " " + s["through"].format(line=result.blocked_by)
+        return s["not_run_here"].format(cause=what), text
+    return s["not_run"], literal(result.message)
+
+
+# The notice a withheld block leaves on the page, by its status (any other: "withheld").
+WITHHELD = {Status.OUTPUT_DIFFERS: "withheld_output_differs",
+            Status.DEPRECATED: "withheld_deprecated", Status.TIMED_OUT: "withheld_timed_out",
+            Status.CRASHED: "withheld_crashed", Status.BLOCKED: "withheld_blocked"}
+
+
+def withheld_words(result: BlockResult, s: dict[str, str], spacy_version: str) -> str:
+    """Why a block is not on the page, in the page's language, as it happened: it failed,
+    its output differs, it did not finish, or an earlier example it needs did not run."""
+    key = WITHHELD.get(result.status, "withheld")
+    if key == "withheld_blocked" and result.blocked_by is None:
+        key = "withheld_session_ended"
+    return s[key].format(v=spacy_version or "?", line=result.blocked_by)
 
 
 class Renderer:
@@ -139,7 +173,8 @@ class Renderer:
     def __init__(self, deck: Deck, results: list[BlockResult] | None = None,
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
-                 static_url: Callable[[str], str] | None = None):
+                 static_url: Callable[[str], str] | None = None,
+                 static_source: Callable[[str], str] | None = None):
         self.deck = deck
         self.by_line = {r.block.line: r for r in results or []}
         self.mode = mode if results is not None else "plain"
@@ -148,11 +183,12 @@ class Renderer:
         self.s = strings(self.lang)
         self.spacy_version = spacy_version
         self.static_url = static_url or (lambda path: path)
+        self.static_source = static_source
 
     # -- pieces -------------------------------------------------------------------------
     def text(self, part: Text, shift: int) -> str:
         # two-space nested lists (CommonMark) nest on deck pages too
-        return nest_lists(slide_text(part, shift, self.static_url))
+        return nest_lists(slide_text(part, shift, self.static_url, self.static_source))
 
     def block(self, block: Block) -> str:
         if block.attached:
@@ -166,13 +202,13 @@ class Renderer:
         result = self.by_line.get(block.line)
         status = result.status if result else "plain"
         pieces = []
-        publish = result is None or self.policy.shows(status)
-        if self.mode == "build" and result is not None and not publish:
+        if self.mode == "build" and result is not None and not self.policy.shows(status):
             if status is Status.UNVERIFIED:  # the environment lacks a model, not the example
-                title, notice = self.s["not_run"], literal(result.message)
+                title, notice = not_run_words(result, self.s)
             else:
-                title = self.s["withheld_title"]
-                notice = self.s["withheld"].format(v=self.spacy_version or "?")
+                title, notice = self.s["withheld_title"], withheld_words(
+                    result, self.s, self.spacy_version)
+            notice = notice.replace("\n", "\n    ")
             return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
                     f'data-status="{status}" markdown="1">\n\n'
                     f'!!! info "{title}"\n    {notice}\n\n</div>')
@@ -180,13 +216,14 @@ class Renderer:
         if result is None:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
-        elif status is Status.SKIPPED:
-            pieces.append(f'!!! note "{self.s["skipped"].format(reason=literal(result.message))}"')
+        elif status in (Status.SKIPPED, Status.UNVERIFIED):
+            pieces.append(self.not_run(result))
         elif status is Status.EXPECTED_ERROR and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
             pieces.append(_code("text", (result.output + error).strip(), title=
                                 self.s["expected_error"].format(error=result.error["type"])))
-        elif publish and (result.shown_output or block.expected is not None):
+        elif self.policy.publishes(status) and (result.shown_output or
+                                                block.expected is not None):
             title = f"{self.s['output']} · {self.s['verified'].format(v=self.spacy_version)}"
             pieces.append(f'<div class="sp-output" markdown="1">\n\n'
                           f'{_code("text", result.shown_output or " ", title=title)}\n\n</div>')
@@ -197,6 +234,21 @@ class Renderer:
         body = "\n\n".join(pieces)
         return (f'<div class="sp-block{hidden}" data-line="{block.line}" data-status="{status}" '
                 f'markdown="1">\n\n{body}\n\n</div>')
+
+    def not_run(self, result: BlockResult) -> str:
+        """A block shown although it did not run (skipped, or unverified here): the label
+        says so and why, over the output its author expected; no output is called verified."""
+        if result.status is Status.SKIPPED:
+            kind, title = "note", self.s["skipped"].format(reason=literal(result.message))
+            body = ""
+        else:
+            kind, (title, body) = "question", not_run_words(result, self.s)
+        expected = result.block.expected
+        if expected is not None:
+            body += ("\n\n" if body else "") + _code("text", expected.code,
+                                                      title=self.s["expected_output"])
+        indented = body.replace("\n", "\n    ")
+        return f'!!! {kind} "{title}"' + (f"\n    {indented}" if body else "")
 
     def status_box(self, result: BlockResult) -> str:
         line = result.where
@@ -209,9 +261,16 @@ class Renderer:
         if result.error and result.error.get("traceback") and result.status is Status.FAILED:
             body.append(_code("pytb", result.error["traceback"].strip()))
         if result.fix:
-            # A rewrite that was run before being offered (see fix.py): shown as a diff.
-            body.append(f"Verified fix ({result.fix['outcome']}, "
-                        f"{', '.join(result.fix['rules'])}): `slideproof fix {self.deck.path}`")
+            # A rewrite that was run before being offered (see fix.py): shown as a diff; a
+            # partial one (the block then stops only on its context) says what it still needs.
+            rules = ", ".join(result.fix["rules"])
+            if result.fix.get("needs"):
+                body.append(f"Partial fix ({rules}): it fixes the spaCy 3 API; the block still "
+                            f"needs {literal(result.fix['needs'])}. "
+                            f"`slideproof fix {self.deck.path}`")
+            else:
+                body.append(f"Verified fix ({result.fix['outcome']}, {rules}): "
+                            f"`slideproof fix {self.deck.path}`")
             body.append(_code("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]

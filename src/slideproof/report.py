@@ -126,7 +126,9 @@ def failure_rows(verification):
                 code = problem_code(r.error, r.warnings)
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 if r.fix:
-                    message += "\n" + coded("SP303", path=d.deck.path)
+                    message += "\n" + (coded("SP304", needs=r.fix["needs"], path=d.deck.path)
+                                       if r.fix.get("needs") else
+                                       coded("SP303", path=d.deck.path))
                 yield f"{d.deck.path}:{line}", r.status, message, code
 
 
@@ -152,12 +154,10 @@ class Cause:
 def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]:
     """(key, title, hint) of the reason a block did not pass."""
     error = r.error or {}
-    missing = error.get("missing")
+    missing = r.lacks or error.get("missing")
     if missing:
         what = missing.get("model") or missing.get("package")
-        kind = "model" if missing.get("model") else "package"
-        return (("missing", what), f"the {kind} '{what}' is not installed here",
-                f"install it with `{missing['install']}`")
+        return (("missing", what), lack_title(missing), f"install it with `{missing['install']}`")
     if deck_error and r.status is Status.FAILED and not r.error:  # its deck's setup broke
         first = deck_error.split(": ", 1)[-1]
         return ("setup", first), f"a deck's setup fails: {first}", ""
@@ -172,6 +172,12 @@ def _cause_key(r: BlockResult, deck_error: str | None) -> tuple[tuple, str, str]
         return ((kind, error["code"]), f"{kind} [{error['code']}]: {_clip(text)}",
                 hint(error.get("message", "")))
     return ((kind, text[:100]), f"{kind}: {_clip(text)}", hint(text))
+
+
+def lack_title(missing: dict) -> str:
+    """'the model 'x' is not installed here', for a block's ``lacks``."""
+    kind = "model" if missing.get("model") else "package"
+    return f"the {kind} '{missing.get(kind)}' is not installed here"
 
 
 def _clip(text: str, limit: int = 100) -> str:
@@ -203,6 +209,94 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
                 if langs else coded("SP221")
     return sorted(found.values(),
                   key=lambda c: (-len(c.blocks), -c.decks, c.title))
+
+
+@dataclass
+class NotRunHere:
+    """Unverified blocks that share what this machine lacks (``lacks``: a model or a
+    package and its install command; None: another reason, given by ``reason``)."""
+
+    lacks: dict | None
+    reason: str
+    blocks: list[tuple[str, int]] = field(default_factory=list)  # (deck path, line)
+
+    @property
+    def why(self) -> str:
+        """What is missing and how to install it (English, for logs and the terminal)."""
+        return judge.lacking_words(self.lacks) if self.lacks else self.reason
+
+    @property
+    def title(self) -> str:
+        return lack_title(self.lacks) if self.lacks else _clip(self.reason.split("\n")[0])
+
+
+def not_run_here(decks: list[DeckResult]) -> list[NotRunHere]:
+    """The unverified blocks grouped by what this machine lacks for them, most first (a
+    block unverified through an earlier one counts for what that one lacks)."""
+    found: dict[tuple, NotRunHere] = {}
+    for d in decks:
+        for r in d.blocks:
+            if r.status is not Status.UNVERIFIED:
+                continue
+            lacks = r.lacks
+            key = (("model", lacks.get("model")) if lacks.get("model") else
+                   ("package", lacks.get("package"))) if lacks else ("other", r.message)
+            found.setdefault(key, NotRunHere(lacks, r.message)).blocks.append(
+                (d.deck.path, r.where))
+    return sorted(found.values(), key=lambda g: -len(g.blocks))
+
+
+@dataclass
+class Outcome:
+    """What happened to a site's examples, in the words of a reader: how many ran, and
+    why the others did not."""
+
+    total: int = 0
+    ran: int = 0  # ran to their verdict: passed, expected-error, output-differs, deprecated, failed
+    wrong: int = 0  # of those: failed, or printed something other than the slide shows
+    not_run_here: list[NotRunHere] = field(default_factory=list)
+    skipped: int = 0
+    unfinished: int = 0  # timed out or crashed
+    blocked: int = 0  # not run because an earlier example failed
+
+    @property
+    def clean(self) -> bool:
+        return self.ran == self.total and not self.wrong
+
+    def line(self) -> str:
+        """One sentence for logs and the terminal."""
+        if self.clean:
+            return f"all {self.total} examples ran"
+        parts = [f"{self.ran} of {self.total} examples ran"
+                 + (f" ({self.wrong} failed or differ from their slides)" if self.wrong else "")]
+        missing = sum(len(g.blocks) for g in self.not_run_here)
+        if missing:
+            parts.append(f"{missing} could not run here: " + "; ".join(
+                f"{g.title} ({len(g.blocks)})" for g in self.not_run_here))
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped by their authors")
+        if self.unfinished:
+            parts.append(f"{self.unfinished} did not finish")
+        if self.blocked:
+            parts.append(f"{self.blocked} not run because an earlier example failed")
+        return "; ".join(parts)
+
+
+def outcome(decks: list[DeckResult]) -> Outcome:
+    found = Outcome(not_run_here=not_run_here(decks))
+    for d in decks:
+        for r in d.blocks:
+            found.total += 1
+            if r.status.ran:
+                found.ran += 1
+                found.wrong += r.status in (Status.FAILED, Status.OUTPUT_DIFFERS)
+            elif r.status is Status.SKIPPED:
+                found.skipped += 1
+            elif r.status in (Status.TIMED_OUT, Status.CRASHED):
+                found.unfinished += 1
+            elif r.status is Status.BLOCKED:
+                found.blocked += 1
+    return found
 
 
 # -- merging shard reports -----------------------------------------------------------------

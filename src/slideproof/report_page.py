@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from .errors import DeckError
 from .i18n import words
 from .judge import DeckResult, Policy, Status
-from .render import literal
-from .report import causes, sandbox_summary
+from .render import literal, strings
+from .report import Outcome, causes, outcome, sandbox_summary
 from .report import summary as status_counts
 
 
@@ -67,10 +67,10 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
     problems (every block that needs the author, and every deck that failed as a whole or
     could not be read), then each deck with all its blocks."""
     s = page_strings(lang)
-    page = _Page(s, policy or Policy(), link or (lambda path: None))
+    page = _Page(s, policy or Policy(), link or (lambda path: None), lang)
     results = list(results)
     errors = list(errors)
-    out = [f"# {s['title']}", "", s["intro"], ""]
+    out = [f"# {s['title']}", "", f"{page.lead(outcome(results))} {s['intro']}", ""]
     if json_url:
         out += [f'<a href="{html.escape(json_url)}" download>{s["json"]}</a>', ""]
     out += page.environment(environment)
@@ -84,8 +84,9 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
 
 
 class _Page:
-    def __init__(self, s: dict, policy: Policy, link: Callable[[str], str | None]):
-        self.s, self.policy, self.link = s, policy, link
+    def __init__(self, s: dict, policy: Policy, link: Callable[[str], str | None],
+                 lang: str | None = "en"):
+        self.s, self.policy, self.link, self.lang = s, policy, link, lang
         self.anchored: set[str] = set()  # statuses whose first row has its anchor
 
     def status(self, status: str) -> str:
@@ -96,6 +97,35 @@ class _Page:
             self.anchored.add(status)
             anchor = f' id="{_anchor(status)}"'
         return f'<span class="sp-status sp-status--{status}"{anchor}>{status}</span>'
+
+    def lead(self, found: Outcome) -> str:
+        """What really happened, in one sentence: how many examples ran, and why the others
+        did not (what this machine lacks, with the command that installs it)."""
+        s, deck = self.s, strings(self.lang)
+        if found.clean:
+            return s["lead_all"].format(total=found.total)
+        parts = [s["lead_ran"].format(ran=found.ran, total=found.total)]
+        if found.wrong:
+            parts.append(s["lead_wrong"].format(n=found.wrong))
+        missing = sum(len(g.blocks) for g in found.not_run_here)
+        if missing:
+            causes = []
+            for group in found.not_run_here:
+                lacks = group.lacks or {}
+                if not lacks:
+                    causes.append(f"{_cell(_summary(group.reason, 120))} ({len(group.blocks)})")
+                    continue
+                what = deck["lacks_model"].format(model=_code(lacks["model"])) \
+                    if lacks.get("model") else \
+                    deck["lacks_package"].format(package=_code(lacks["package"]))
+                causes.append(s["lead_cause"].format(what=what, n=len(group.blocks),
+                                                     install=_code(lacks["install"])))
+            parts.append(s["lead_not_run_here"].format(n=missing, causes="; ".join(causes)))
+        for key, n in (("lead_skipped", found.skipped), ("lead_unfinished", found.unfinished),
+                       ("lead_blocked", found.blocked)):
+            if n:
+                parts.append(s[key].format(n=n))
+        return "; ".join(parts) + "."
 
     def environment(self, environment: dict) -> list[str]:
         s = self.s
@@ -167,6 +197,9 @@ class _Page:
         note = _cell(_summary(r.message))
         if not self.policy.shows(r.status):
             note = f"{note} ({self.s['withheld']})" if note else self.s["withheld"]
+        if r.fix:  # looked for when the site is served: verified and partial told apart
+            note += " — " + (self.s["fix_partial"].format(needs=_cell(r.fix["needs"]))
+                             if r.fix.get("needs") else self.s["fix_verified"])
         return note
 
     @staticmethod

@@ -25,6 +25,7 @@ class Context:
 
     functions: set[str] = field(default_factory=set)  # names defined with ``def`` in the deck
     phrase_matchers: set[str] = field(default_factory=set)  # names bound to PhraseMatcher(...)
+    matchers: set[str] = field(default_factory=set)  # bound to any matcher (Matcher(...), …)
     imports: set[str] = field(default_factory=set)  # what this block needs imported (filled)
 
 
@@ -295,6 +296,86 @@ class _MatcherAdd(cst.CSTTransformer):
         return updated.with_changes(args=_clean(args))
 
 
+MATCHERS = ("Matcher", "PhraseMatcher", "DependencyMatcher")
+
+
+class _MatcherPipe(cst.CSTTransformer):
+    """``matcher.pipe(docs, …)`` on a matcher of the deck, which spaCy 3 deprecates (W105):
+    call the matcher on each Doc. spaCy 2 yielded each doc after matching it, ``(doc,
+    matches)`` with ``return_matches=True``, and with ``as_tuples=True`` took and gave
+    ``(doc, context)`` pairs. A ``for`` loop over it becomes a loop over the docs that calls
+    the matcher first; elsewhere a generator gives what ``pipe`` gave."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.loops: set[int] = set()  # the pipe calls a for loop iterates over
+
+    def visit_For(self, node) -> None:
+        self.loops.add(id(node.iter))
+
+    def _pipe(self, call) -> tuple[str, str, bool, bool] | None:
+        """(matcher, docs, return_matches, as_tuples) of a matcher's pipe call."""
+        if not isinstance(call, cst.Call) or not _method(call, "pipe"):
+            return None
+        receiver = _code(call.func.value)
+        pos = _positional(call)
+        if receiver not in self.ctx.matchers or len(pos) != 1 or any(a.star for a in call.args):
+            return None
+        flags = {}
+        for arg in _keywords(call):
+            name = arg.keyword.value
+            if name in ("batch_size", "n_threads"):
+                continue  # how to batch, not what comes out
+            if name not in ("return_matches", "as_tuples") or not isinstance(
+                    arg.value, cst.Name) or arg.value.value not in ("True", "False"):
+                return None
+            flags[name] = arg.value.value == "True"
+        return (receiver, _code(pos[0].value), flags.get("return_matches", False),
+                flags.get("as_tuples", False))
+
+    def leave_For(self, original, updated):
+        found = self._pipe(updated.iter)
+        if found is None:
+            return updated
+        matcher, docs, matches, tuples = found
+        target = updated.target
+        names = [_code(e.value) for e in target.elements] if isinstance(
+            target, (cst.Tuple, cst.List)) else [_code(target)]
+        if tuples:  # for (doc, matches), context / for doc, context
+            if len(names) != 2:
+                return updated
+            first, context = target.elements[0].value, names[1]
+            inner = [_code(e.value) for e in first.elements] if isinstance(
+                first, (cst.Tuple, cst.List)) else [_code(first)]
+            loop = f"{inner[0]}, {context}"
+        else:
+            inner, loop = names, names[0]
+        if len(inner) != (2 if matches else 1) or not all(n.isidentifier() for n in inner):
+            return updated
+        call = f"{matcher}({inner[0]})"
+        first_line = f"{inner[1]} = {call}" if matches else call
+        statement = cst.parse_statement(first_line + "\n")
+        body = updated.body
+        if isinstance(body, cst.IndentedBlock):
+            body = body.with_changes(body=[statement, *body.body])
+        else:
+            body = body.with_changes(body=[statement.body[0], *body.body])
+        plain = not tuples and not matches
+        return updated.with_changes(target=target if plain else _expr(loop), iter=_expr(docs),
+                                    body=body)
+
+    def leave_Call(self, original, updated):
+        found = None if id(original) in self.loops else self._pipe(updated)
+        if found is None:
+            return updated
+        matcher, docs, matches, tuples = found
+        if not matches:  # it gave the docs back after matching them: only a loop says so
+            return updated
+        if tuples:
+            return _expr(f"(((doc, {matcher}(doc)), context) for doc, context in {docs})")
+        return _expr(f"((doc, {matcher}(doc)) for doc in {docs})")
+
+
 class _Merge(cst.CSTTransformer):
     ATTRS: ClassVar[dict[str, str]] = {"tag": "TAG", "lemma": "LEMMA", "ent_type": "ENT_TYPE",
                                        "label": "ENT_TYPE", "pos": "POS", "norm": "NORM"}
@@ -417,6 +498,10 @@ RULES: tuple[Rule, ...] = (
     Rule("phrasematcher-add", "phrase_matcher.add(key, None|callback, *docs) on a "
          "PhraseMatcher", "phrase_matcher.add(key, [docs…], on_match=callback)", (),
          MODERNISATION, lambda ctx: _MatcherAdd(ctx, phrase=True)),
+    Rule("matcher-pipe", "for doc in matcher.pipe(docs[, return_matches=True][, as_tuples="
+         "True]) on a Matcher or PhraseMatcher; matcher.pipe(docs, return_matches=True)",
+         "for doc in docs: matches = matcher(doc); ((doc, matcher(doc)) for doc in docs)",
+         ("W105",), MODERNISATION, _MatcherPipe),
     Rule("merge-retokenize", "doc.merge(start, end, …) / span.merge(…) as a statement",
          "with doc.retokenize() as retokenizer: retokenizer.merge(span, attrs={…})",
          ("has no attribute 'merge'",), REPAIR, _Merge),
@@ -447,6 +532,7 @@ def deck_context(codes: list[str]) -> Context:
                 func.attr.value if isinstance(func, cst.Attribute) else "")
             bound.update((_code(t.target), name) for t in assign.targets)
     ctx.phrase_matchers = {n for n, kind in bound.items() if kind == "PhraseMatcher"}
+    ctx.matchers = {n for n, kind in bound.items() if kind in MATCHERS}
     return ctx
 
 

@@ -80,6 +80,7 @@ def _init(request: RunRequest, result_fd: int, status_fd: int, home: str,
     """PID 1 of the deck's namespace: fork the deck, reap every process, and when the deck's
     own process ends write its wait status for the relay. Leaving kills what is left."""
     walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    walls.cap_processes(int(request["plan"]["limits"].get("processes") or 0))
     deck = os.fork()
     if deck == 0:
         os.close(status_fd)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import stat
 
 CLONE_NEWNS = 0x00020000
@@ -117,6 +118,27 @@ def enter_deck_namespaces(tmp_bytes: int, shown: list[str], hidden: list[str]) -
     home = os.path.join(DECK_TMP, "deck")
     os.mkdir(home, 0o700)
     return home
+
+
+# The kernel keeps pid_max for each PID namespace since 6.14, at least 301 (its reserved
+# pids). Before, the same write set the machine's own limit: never attempted there.
+PER_NAMESPACE_PID_MAX = (6, 14)
+LOWEST_PID_MAX = 301
+
+
+def cap_processes(limit: int) -> bool:
+    """In the deck's PID namespace (called by its init), let the kernel refuse a fork past
+    about ``limit`` processes: a fork bomb then stops there, and the runner's count ends it
+    at once. False where the kernel cannot do it for one namespace."""
+    release = tuple(int(n) for n in re.findall(r"\d+", os.uname().release)[:2])
+    if release < PER_NAMESPACE_PID_MAX:
+        return False
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as f:
+            f.write(f"{max(LOWEST_PID_MAX, limit + 8)}\n")
+    except OSError:
+        return False
+    return True
 
 
 def _bind(source: str, target: str, read_only: bool) -> None:
