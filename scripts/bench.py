@@ -117,7 +117,8 @@ class Suite:
     def __init__(self, name: str, folder: Path, work: Path, src: Path, args,
                  aliases: dict[str, str]):
         from slideproof.deck import iter_deck_files, read_deck
-        from slideproof.run import Options, plan_for
+        from slideproof.options import Options
+        from slideproof.run import plan_for
 
         self.name, self.folder, self.args, self.aliases = name, folder, args, aliases
         self.work = work / name

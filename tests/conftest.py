@@ -19,7 +19,7 @@ import pytest
 
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
-from slideproof.run import Options
+from slideproof.options import Options
 from slideproof.verify import Verifier
 
 REPO = Path(__file__).resolve().parents[1]

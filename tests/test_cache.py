@@ -12,7 +12,8 @@ import pytest
 
 from slideproof import cache as cache_mod
 from slideproof.deck import read_deck
-from slideproof.run import Options, plan_for
+from slideproof.options import Options
+from slideproof.run import plan_for
 
 from conftest import bare_env, run_cli, write_deck
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from slideproof.channel import DeckChannel
 from slideproof.deck import parse_deck
 from slideproof.judge import judge_deck
+from slideproof.options import Options
 from slideproof.report import deck_json
-from slideproof.run import Options, plan_for
+from slideproof.run import plan_for
 
 DECK = parse_deck("---\ntype: slides\n---\n\n# One\n\n```python\nx = 1\n```\n\n"
                   "```python\nprint(x)\n```\n\n```out\n1\n```\n", "deck.md")

@@ -17,7 +17,7 @@ import pytest
 from slideproof import fix, rules, sandbox
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
-from slideproof.run import Options
+from slideproof.options import Options
 from slideproof.verify import Verifier
 
 from conftest import bare_env, signals_scoped, write_deck

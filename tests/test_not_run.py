@@ -83,7 +83,7 @@ EVERY_STATUS = '''
 def every_status(tmp_path_factory):
     from slideproof.cache import Cache
     from slideproof.deck import read_deck
-    from slideproof.run import Options
+    from slideproof.options import Options
     from slideproof.verify import Verifier
 
     path = write_deck(tmp_path_factory.mktemp("statuses"), "statuses.md", EVERY_STATUS)

@@ -280,3 +280,34 @@ def test_a_model_path_is_relative_to_the_file_that_names_it(tmp_path):
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "docs" / "sub" / "r.json").read_text("utf-8"))
     assert [b["output"].strip() for b in data["decks"][0]["blocks"]] == ["pt"]
+
+
+def test_every_flagged_option_is_a_flag_of_the_command_line_and_of_pytest():
+    """The flags are made from the option table: none is missing from either adapter."""
+    from slideproof.cli import build_parser
+
+    cli = build_parser().parse_args(["check", "x"])
+    pytest_help = subprocess.run([sys.executable, "-m", "pytest", "--help"],
+                                 capture_output=True, text=True, env=ENV).stdout
+    for key in options.OPTION_TABLE:
+        name = options.flag_name(key)
+        if name is None:
+            continue
+        assert hasattr(cli, key), key
+        assert f"--slideproof-{name}" in pytest_help, key
+
+
+def test_the_deck_size_limit_of_pyproject_holds_for_the_cli_and_pytest(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.slideproof]\nmax_deck_size = 1\n")
+    write_deck(tmp_path, "big.md", "# Big\n\n" + "text\n" * 300_000)
+    check = subprocess.run([sys.executable, "-m", "slideproof.cli", "check", "big.md",
+                            "--no-cache", "--json", "r.json"], cwd=tmp_path,
+                           capture_output=True, text=True, env=ENV, timeout=600)
+    assert check.returncode == 1
+    [error] = json.loads((tmp_path / "r.json").read_text())["errors"]
+    assert error["message"].startswith("[SP103] The file is 1500029 bytes")
+    done = subprocess.run([sys.executable, "-m", "pytest", "--slideproof", "big.md",
+                           "-p", "no:cacheprovider", "-q", "--slideproof-no-cache"],
+                          cwd=tmp_path, capture_output=True, text=True, env=ENV, timeout=600)
+    assert done.returncode == 1
+    assert "[SP103] The file is 1500029 bytes" in done.stdout, done.stdout[-2000:]

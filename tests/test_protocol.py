@@ -7,7 +7,8 @@ from typing import get_type_hints
 
 from slideproof import protocol
 from slideproof.deck import read_deck
-from slideproof.run import Options, Pool, plan_for
+from slideproof.options import Options
+from slideproof.run import Pool, plan_for
 
 from conftest import write_deck
 

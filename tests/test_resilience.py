@@ -17,7 +17,8 @@ from slideproof import atomic as atomic_mod
 from slideproof import report, sandbox
 from slideproof.cache import Cache
 from slideproof.deck import read_deck
-from slideproof.run import Options, plan_for
+from slideproof.options import Options
+from slideproof.run import plan_for
 
 from conftest import check_env, cli_argv, run_cli, survivors, write_deck
 

@@ -26,8 +26,8 @@ from .cache import Cache
 from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import Kind, Policy, Status, summary
+from .options import Options
 from .render import render_markdown
-from .run import Options
 from .shard import parse_shard, select_shard
 from .terminal import cell, say
 from .verify import Verification, Verifier
@@ -38,92 +38,26 @@ KIND_STYLE = {Kind.OK: "green", Kind.INFO: "dim", Kind.SOFT: "yellow", Kind.HARD
 STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid deck": "red"}
 
 
-def _flag_type(parse):
-    """An ``options`` parser as an argparse type: its message, not 'invalid value'."""
-    def convert(text: str):
-        try:
-            return parse(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    convert.__name__ = parse.__name__
-    return convert
-
-
-def _help(key: str, extra: str = "") -> str:
-    spec = options.OPTION_TABLE[key]
-    default = "" if spec.default in (None, {}) else f" (default {spec.default})"
-    return f"{spec.help}{default}{extra}"
-
-
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs decks. Each is an option of the core
+    """The flags of every command that runs decks: one per option of the core
     (``options.OPTION_TABLE``); unset flags leave [tool.slideproof] or the default in charge."""
-    g = parser.add_argument_group("running (flags override [tool.slideproof] in pyproject.toml)")
-    g.add_argument("-j", "--jobs", type=int, help=_help("jobs"))
-    g.add_argument("--timeout", type=float, help=_help("timeout"))
-    g.add_argument("--model", action="append", type=_flag_type(options.parse_model),
-                   metavar="NAME=TARGET", help=_help("models", " (repeatable)"))
-    g.add_argument("--prelude", action="append", type=_flag_type(options.parse_prelude),
-                   metavar="[LANG=]FILE",
-                   help="Python file run before every deck, or before the decks of LANG "
-                        "(repeatable)")
-    g.add_argument("--sandbox", choices=options.OPTION_TABLE["sandbox"].choices,
-                   help=_help("sandbox"))
-    g.add_argument("--output-limit", type=int, help=_help("output_limit"))
-    g.add_argument("--memory-limit", type=int, help=_help("memory_limit"))
-    g.add_argument("--cpu-limit", type=int, help=_help("cpu_limit"))
-    g.add_argument("--max-deck-size", type=int, metavar="MIB", help=_help("max_deck_size"))
-    g.add_argument("--tmp-limit", type=int, metavar="MIB", help=_help("tmp_limit"))
-    g.add_argument("--data", action="append", metavar="PATH",
-                   help=_help("data_paths", " (repeatable)"))
-    c = parser.add_argument_group("cache")
-    c.add_argument("--no-cache", action="store_true", default=None,
-                   help="neither read nor write the cache")
-    c.add_argument("--cache-dir", help=_help("cache_dir"))
+    group = parser.add_argument_group("running (flags override [tool.slideproof] in "
+                                      "pyproject.toml)")
+    options.add_flags(group.add_argument, "--", short=True, leave=options.POLICY_OPTIONS)
     add_policy_options(parser)
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
-    p = parser.add_argument_group("what fails")
-    p.add_argument("--allow-output-differs", action="store_true", default=None,
-                   help="an output that differs from its ```out block does not fail")
-    p.add_argument("--fail-on-deprecated", action="store_true", default=None,
-                   help=_help("fail_on_deprecated"))
-    p.add_argument("--fail-on-unverified", action="store_true", default=None,
-                   help=_help("fail_on_unverified"))
-
-
-def cli_values(args) -> dict:
-    """The options the command line sets (flags left out are not in the result)."""
-    given = {
-        "jobs": getattr(args, "jobs", None),
-        "timeout": getattr(args, "timeout", None),
-        "models": dict(args.model) if getattr(args, "model", None) else None,
-        "prelude": dict(args.prelude) if getattr(args, "prelude", None) else None,
-        "sandbox": getattr(args, "sandbox", None),
-        "output_limit": getattr(args, "output_limit", None),
-        "memory_limit": getattr(args, "memory_limit", None),
-        "cpu_limit": getattr(args, "cpu_limit", None),
-        "max_deck_size": getattr(args, "max_deck_size", None),
-        "tmp_limit": getattr(args, "tmp_limit", None),
-        "data_paths": getattr(args, "data", None),
-        "cache": False if getattr(args, "no_cache", None) else None,
-        "cache_dir": getattr(args, "cache_dir", None),
-        "fail_on_output_differs": False if getattr(args, "allow_output_differs", None)
-        else None,
-        "fail_on_deprecated": getattr(args, "fail_on_deprecated", None),
-        "fail_on_unverified": getattr(args, "fail_on_unverified", None),
-    }
-    return {k: v for k, v in given.items() if v is not None}
+    group = parser.add_argument_group("what fails")
+    options.add_flags(group.add_argument, "--", keys=options.POLICY_OPTIONS)
 
 
 def settings_from(args) -> options.Settings:
     """Parsed command-line args → the core's settings: the flags given, over
     [tool.slideproof] (found from the current folder), over the defaults. Raises
     ConfigError for a bad value, wherever it was written."""
-    cwd = Path.cwd()
-    return options.load(options.Layer(cli_values(args), "the command line", cwd,
-                                      flag_prefix="--"), start=cwd)
+    return options.settings_from_flags(lambda dest: getattr(args, dest, None), Path.cwd(),
+                                       "--")
 
 
 def options_from(args) -> tuple[options.Settings, Options, Policy, Cache]:

@@ -35,11 +35,10 @@ from .deck import Deck, decode, looks_like_deck, parse_deck, read_source
 from .errors import ConfigError, DeckError, coded
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
-from .options import Settings
+from .options import Options, Settings
 from .render import Renderer
 from .report import to_json, write_json
 from .report_page import report_markdown
-from .run import Options
 from .site import (
     NEEDED_EXTENSIONS,
     REPORT_JSON,

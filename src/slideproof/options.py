@@ -1,70 +1,139 @@
-"""Every option of a run, defined once: name, default, what it accepts, how it is checked.
+"""Every option of a run, defined once: name, default, what it accepts, how it is checked,
+and the flag that sets it.
 
-The CLI flags, ``pytest --slideproof-*`` and the MkDocs plugin's options all map onto these
-names and nothing else; ``[tool.slideproof]`` in ``pyproject.toml`` (found by walking up from
+The command line's flags and pytest's (``--slideproof-*``) are made from this table
+(``add_flags``) and read back by one function (``settings_from_flags``); the MkDocs plugin's
+options are its names; ``[tool.slideproof]`` in ``pyproject.toml`` (found by walking up from
 a folder, as pytest and ruff find theirs) uses them as they are. Later layers win: the
 command line > the plugin's options in mkdocs.yml > ``[tool.slideproof]`` > the defaults.
 The two tables, ``models`` and ``prelude``, are merged key by key (an alias or a language
-given on the command line replaces that one alone).
+given on the command line replaces that one alone). ``Options`` is what a run is made with.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
-from .cache import Cache
+from .cache import Cache, models_loaded
 from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
 from .errors import ConfigError, coded
 from .judge import Policy
-from .run import Options
+from .protocol import Limits, Plan, WorkerConfig
 
 PYPROJECT = "pyproject.toml"
+GiB = 1 << 30
+
+
+@dataclass
+class Options:
+    """What a run may do, resolved (``Settings.options``): the pool, the worker and the
+    plan read these."""
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    timeout: float = 60.0
+    output_limit: int = 1_000_000  # characters per block
+    memory_limit: int = 4 * GiB  # address space of a deck's process
+    cpu_limit: int = 600  # CPU seconds of a deck's process
+    file_size_limit: int = 256 * (1 << 20)
+    process_limit: int = 256
+    open_files_limit: int = 1024
+    models: dict[str, str] = field(default_factory=dict)
+    preload: list[str] | None = None  # None: every alias target
+    # language ('*': every language) → (name shown in tracebacks, code)
+    prelude: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sandbox: str = "auto"
+    env_allow: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()  # course files examples may open, besides the decks' folders
+    hidden: tuple[str, ...] = ()  # never readable by a deck, even inside the course: the cache
+    tmp_limit: int = 512 * (1 << 20)  # bytes in a deck's temp folder (a tmpfs)
+    deadline_grace: float = 15.0  # seconds a deck gets past the sum of its blocks' timeouts
+    deadline_cap: float = 4 * 3600.0  # the longest any one deck may run, whatever it says
+
+    def prelude_for(self, lang: str | None) -> tuple[str, str] | None:
+        """The deck's language's prelude, else the one for every language."""
+        return self.prelude.get(lang or "") or self.prelude.get("*")
+
+    def limits(self) -> Limits:
+        return {"output": self.output_limit, "memory": self.memory_limit,
+                "cpu": self.cpu_limit, "file_size": self.file_size_limit,
+                "processes": self.process_limit, "open_files": self.open_files_limit}
+
+    def worker_config(self, plans: dict[str, Plan]) -> WorkerConfig:
+        """By default the worker preloads the alias targets the decks at hand load: a model
+        no deck uses would only cost start-up time and memory."""
+        preload = self.preload
+        if preload is None:
+            preload = sorted({plan["models"][name] for plan in plans.values()
+                              for name in models_loaded(plan) if name in plan["models"]})
+        return {"preload": preload}
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # bool, count (an int > 0), seconds, str, choice, models, prelude
+    kind: str  # bool, count (an int > 0), seconds, str, choice, paths, models, prelude
     default: object
     help: str
     choices: tuple[str, ...] = ()
+    # The flag that sets it (without its prefix): "" for the name with dashes, None for no
+    # flag (mkdocs.yml and [tool.slideproof] only); ``negated``: the flag turns it off.
+    flag: str | None = ""
+    negated: bool = False
+    metavar: str | None = None
+    short: str | None = None  # the command line's one-letter flag
+    flag_help: str = ""  # what a negated flag does, where ``help`` says what the option does
 
 
 OPTION_TABLE: dict[str, Spec] = {
-    "execute": Spec("bool", True, "run the examples (false: publish the decks as written)"),
-    "jobs": Spec("count", None, "decks run in parallel (default: the number of cores)"),
-    "timeout": Spec("seconds", 60.0, "seconds per block"),
+    "execute": Spec("bool", True, "run the examples (false: publish the decks as written)",
+                    flag=None),
+    "jobs": Spec("count", None, "decks run in parallel (default: the number of cores)",
+                 metavar="N", short="-j"),
+    "timeout": Spec("seconds", 60.0, "seconds per block", metavar="SECONDS"),
     "models": Spec("models", {}, "model aliases: spacy.load(NAME) loads TARGET, an "
-                   "installed package or a path"),
+                   "installed package or a path (repeatable)", flag="model",
+                   metavar="NAME=TARGET"),
     "prelude": Spec("prelude", {}, "code or a .py file run before every deck, or a table "
-                    "from language ('*': every language) to code or file"),
+                    "from language ('*': every language) to code or file; as a flag, a "
+                    "file run before every deck, or before the decks of LANG (repeatable)",
+                    metavar="[LANG=]FILE"),
     "sandbox": Spec("choice", "auto", "how examples are isolated", ("auto", *sandbox.KINDS)),
-    "cache": Spec("bool", True, "read and write the results cache"),
-    "cache_dir": Spec("str", ".slideproof-cache", "the results cache folder"),
-    "output_limit": Spec("count", 1_000_000, "characters of output kept per block"),
-    "memory_limit": Spec("count", 4096, "MiB of address space per deck process"),
-    "cpu_limit": Spec("count", 600, "CPU seconds per deck process"),
+    "cache": Spec("bool", True, "read and write the results cache", flag="no-cache",
+                  negated=True, flag_help="neither read nor write the results cache"),
+    "cache_dir": Spec("str", ".slideproof-cache", "the results cache folder", metavar="DIR"),
+    "output_limit": Spec("count", 1_000_000, "characters of output kept per block",
+                         metavar="CHARS"),
+    "memory_limit": Spec("count", 4096, "MiB of address space per deck process",
+                         metavar="MIB"),
+    "cpu_limit": Spec("count", 600, "CPU seconds per deck process", metavar="SECONDS"),
     "fail_on_output_differs": Spec("bool", True, "an output that differs from its ```out "
-                                   "block fails"),
+                                   "block fails", flag="allow-output-differs", negated=True,
+                                   flag_help="an output that differs from its ```out block "
+                                   "does not fail"),
     "fail_on_deprecated": Spec("bool", False, "a block that raises a deprecation warning "
                                "fails"),
     "fail_on_unverified": Spec("bool", False, "a block that needs a missing model or "
-                               "package fails"),
+                               "package fails (instead of being reported as not run here)"),
     "max_deck_size": Spec("count", DECK_SIZE_LIMIT >> 20, "MiB: a deck file larger than this "
-                          "is refused"),
-    "tmp_limit": Spec("count", 512, "MiB a deck's temp folder may hold (under bubblewrap a "
-                      "size-limited tmpfs per runner, emptied between decks)"),
+                          "is refused", metavar="MIB"),
+    "tmp_limit": Spec("count", 512, "MiB a deck's temp folder may hold (a size-limited tmpfs "
+                      "of its own)", metavar="MIB"),
     "data_paths": Spec("paths", [], "files or folders examples may read, besides the decks' "
-                       "own folders (read-only, without .git)"),
-    "static_dir": Spec("str", "static", "site folder of the decks' images"),
+                       "own folders (read-only, without .git; repeatable)", flag="data",
+                       metavar="PATH"),
+    "static_dir": Spec("str", "static", "site folder of the decks' images", flag=None),
     "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
-                     "'mkdocs serve')"),
+                     "'mkdocs serve')", flag=None),
 }
+# What fails a check: the flags of 'slideproof report merge', which runs no decks.
+POLICY_OPTIONS = ("fail_on_output_differs", "fail_on_deprecated", "fail_on_unverified")
 
 EXPECTED = {
     "bool": "true or false",
@@ -93,7 +162,7 @@ class Layer:
 
     def where(self, key: str, sub: str | None = None) -> str:
         if self.flag_prefix is not None:
-            return self.flag_prefix + key.replace("_", "-")
+            return self.flag_prefix + (flag_name(key) or key.replace("_", "-"))
         line = _key_line(self.text, self.table, key, sub) if self.text else None
         return f"{self.source}:{line}" if line else self.source
 
@@ -295,6 +364,81 @@ def load(*layers: Layer | None, start: Path | None = None, base: Path | None = N
     ``layers`` on top of it."""
     start = start or Path.cwd()
     return resolve(pyproject_layer(start), *layers, base=base or start)
+
+
+# -- flags: the command line's and pytest's, made from the table -------------------------------
+def flag_name(key: str) -> str | None:
+    """The flag of option ``key`` without its prefix (None: it has none)."""
+    spec = OPTION_TABLE[key]
+    if spec.flag is None:
+        return None
+    return spec.flag or key.replace("_", "-")
+
+
+def add_flags(add: Callable[..., object], prefix: str, dest_prefix: str = "",
+              keys: tuple[str, ...] | None = None, short: bool = False,
+              leave: tuple[str, ...] = ()) -> None:
+    """Declare a flag for each option that has one, with ``add`` (argparse's or pytest's
+    ``add_argument``/``addoption``): ``--timeout`` for the command line, with ``prefix`` '--';
+    ``--slideproof-timeout`` for pytest. Every flag defaults to None: a flag not given
+    leaves [tool.slideproof], mkdocs.yml or the default in charge."""
+    for key in keys or OPTION_TABLE:
+        spec, name = OPTION_TABLE[key], flag_name(key)
+        if name is None or key in leave:
+            continue
+        names = [f"{prefix}{name}", *([spec.short] if short and spec.short else [])]
+        kwargs: dict[str, object] = {"dest": dest_prefix + key, "default": None,
+                                     "help": _flag_help(spec)}
+        if spec.kind == "bool":
+            kwargs.update(action="store_const", const=not spec.negated)
+        elif spec.kind in ("models", "prelude", "paths"):
+            parse = {"models": parse_model, "prelude": parse_prelude}.get(spec.kind)
+            kwargs.update(action="append", metavar=spec.metavar)
+            if parse:
+                kwargs["type"] = _flag_type(parse)
+        elif spec.kind == "choice":
+            kwargs.update(choices=spec.choices)
+        else:
+            kwargs.update(type={"count": int, "seconds": float}.get(spec.kind, str),
+                          metavar=spec.metavar)
+        add(*names, **kwargs)
+
+
+def _flag_help(spec: Spec) -> str:
+    if spec.flag_help:
+        return spec.flag_help
+    default = spec.default
+    shown = "" if default in (None, {}, []) or spec.kind == "bool" else f" (default {default})"
+    return spec.help + shown
+
+
+def _flag_type(parse: Callable[[str], tuple[str, str]]) -> Callable[[str], tuple[str, str]]:
+    """A parser as a flag's type: its own message, not 'invalid value'."""
+    def convert(text: str) -> tuple[str, str]:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def settings_from_flags(get: Callable[[str], object], start: Path, prefix: str,
+                        dest_prefix: str = "") -> Settings:
+    """The flags given (read with ``get``, by destination), over [tool.slideproof] (found
+    from ``start``), over the defaults: the settings of the command line and of pytest
+    alike. A bad value is a ConfigError naming the flag or the file and line."""
+    given: dict[str, object] = {}
+    for key, spec in OPTION_TABLE.items():
+        if flag_name(key) is None:
+            continue
+        value = get(dest_prefix + key)
+        if value is None:
+            continue
+        if spec.kind in ("models", "prelude"):
+            value = dict(value)  # type: ignore[call-overload]
+        given[key] = value
+    return load(Layer(given, "the command line", start, flag_prefix=prefix), start=start)
 
 
 def parse_model(text: str) -> tuple[str, str]:

@@ -51,38 +51,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--slideproof", action="store_true", default=False,
                     help="collect slide decks (*.md with 'type: slides') and run their "
                          "python blocks as tests")
-    from .options import OPTION_TABLE
+    from .options import add_flags
 
-    group.addoption("--slideproof-timeout", type=float, metavar="SECONDS",
-                    help=OPTION_TABLE["timeout"].help)
-    group.addoption("--slideproof-model", action="append", metavar="NAME=TARGET",
-                    help=OPTION_TABLE["models"].help + " (repeatable)")
-    group.addoption("--slideproof-prelude", action="append", metavar="[LANG=]FILE",
-                    help="Python file run before every deck, or before the decks of LANG "
-                         "(repeatable)")
-    group.addoption("--slideproof-jobs", type=int, metavar="N",
-                    help="decks run in parallel by each pytest process (default: cores)")
-    group.addoption("--slideproof-sandbox", choices=OPTION_TABLE["sandbox"].choices,
-                    help=OPTION_TABLE["sandbox"].help)
-    group.addoption("--slideproof-output-limit", type=int, metavar="CHARS",
-                    help=OPTION_TABLE["output_limit"].help)
-    group.addoption("--slideproof-memory-limit", type=int, metavar="MIB",
-                    help=OPTION_TABLE["memory_limit"].help)
-    group.addoption("--slideproof-cpu-limit", type=int, metavar="SECONDS",
-                    help=OPTION_TABLE["cpu_limit"].help)
-    group.addoption("--slideproof-no-cache", action="store_true", default=None,
-                    help="neither read nor write the results cache")
-    group.addoption("--slideproof-cache-dir", metavar="DIR",
-                    help="results cache folder, shared with 'slideproof check' "
-                         "(default .slideproof-cache)")
-    group.addoption("--slideproof-allow-output-differs", action="store_true", default=None,
-                    help="an output that differs from its ```out block is a warning, "
-                         "not a failure")
-    group.addoption("--slideproof-fail-on-deprecated", action="store_true", default=None,
-                    help=OPTION_TABLE["fail_on_deprecated"].help)
-    group.addoption("--slideproof-fail-on-unverified", action="store_true", default=None,
-                    help="a block that needs a missing model or package fails instead of "
-                         "being skipped")
+    # one flag per option of the core, made from its table (as the command line's are)
+    add_flags(group.addoption, "--slideproof-", dest_prefix="slideproof_")
     parser.addini("slideproof", type="bool", default=False,
                   help="collect slide decks as tests (like --slideproof)")
 
@@ -136,8 +108,9 @@ class DeckFile(pytest.File):
         from .deck import read_deck
         from .errors import DeckError
 
+        limit = self.config.stash[_RUNNER].settings["max_deck_size"] << 20
         try:
-            self.deck = read_deck(self.path)
+            self.deck = read_deck(self.path, limit)
         except DeckError as err:
             yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err)
             return
@@ -327,37 +300,17 @@ class Runner:
         from . import options
         from .errors import ConfigError
 
-        opt = self.config.getoption
-        try:
-            models = [options.parse_model(t) for t in opt("slideproof_model") or []]
-            preludes = [options.parse_prelude(t) for t in opt("slideproof_prelude") or []]
-        except ValueError as err:
-            raise pytest.UsageError(str(err)) from None
-        given = {
-            "jobs": opt("slideproof_jobs"), "timeout": opt("slideproof_timeout"),
-            "models": dict(models) or None, "prelude": dict(preludes) or None,
-            "sandbox": opt("slideproof_sandbox"),
-            "output_limit": opt("slideproof_output_limit"),
-            "memory_limit": opt("slideproof_memory_limit"),
-            "cpu_limit": opt("slideproof_cpu_limit"),
-            "cache": False if opt("slideproof_no_cache") else None,
-            "cache_dir": opt("slideproof_cache_dir"),
-            "fail_on_output_differs": False if opt("slideproof_allow_output_differs") else None,
-            "fail_on_deprecated": opt("slideproof_fail_on_deprecated"),
-            "fail_on_unverified": opt("slideproof_fail_on_unverified"),
-        }
         cwd = Path(self.config.invocation_params.dir)
-        layer = options.Layer({k: v for k, v in given.items() if v is not None},
-                              "the command line", cwd, flag_prefix="--slideproof-")
         try:
-            settings = options.load(layer, start=cwd)
+            self.settings = options.settings_from_flags(
+                self.config.getoption, cwd, "--slideproof-", "slideproof_")
         except ConfigError as err:
             raise pytest.UsageError(str(err)) from None
         overrides = {"jobs": 1} if hasattr(self.config, "workerinput") else {}
         # (an xdist worker verifies one deck at a time)
-        run_options = settings.options(**overrides)
+        run_options = self.settings.options(**overrides)
         self._check_sandbox(run_options.sandbox)
-        return run_options, settings.policy(), settings.cache()
+        return run_options, self.settings.policy(), self.settings.cache()
 
     def _check_sandbox(self, wanted: str) -> None:
         """A sandbox that is missing, or weaker than bubblewrap under CI: a usage error; a

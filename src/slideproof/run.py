@@ -24,68 +24,22 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import sandbox
-from .cache import models_loaded
 from .channel import DeckChannel, worker_done
 from .deck import Deck
 from .errors import DeckError, coded, shorten
+from .options import Options
 from .protocol import (
     HARD_KILL_GRACE,
     BlockPlan,
     DeckDone,
-    Limits,
     Plan,
     SetupSource,
     WorkerConfig,
 )
-
-GiB = 1 << 30
-
-
-@dataclass
-class Options:
-    """What a run may do. The CLI flags and the MkDocs plugin options map onto these."""
-
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    timeout: float = 60.0
-    output_limit: int = 1_000_000  # characters per block
-    memory_limit: int = 4 * GiB  # address space of a deck's process
-    cpu_limit: int = 600  # CPU seconds of a deck's process
-    file_size_limit: int = 256 * (1 << 20)
-    process_limit: int = 256
-    open_files_limit: int = 1024
-    models: dict[str, str] = field(default_factory=dict)
-    preload: list[str] | None = None  # None: every alias target
-    # language ('*': every language) → (name shown in tracebacks, code)
-    prelude: dict[str, tuple[str, str]] = field(default_factory=dict)
-    sandbox: str = "auto"
-    env_allow: tuple[str, ...] = ()
-    data: tuple[str, ...] = ()  # course files examples may open, besides the decks' folders
-    hidden: tuple[str, ...] = ()  # never readable by a deck, even inside the course: the cache
-    tmp_limit: int = 512 * (1 << 20)  # bytes in the run's temp folder (bubblewrap: a tmpfs)
-    deadline_grace: float = 15.0  # seconds a deck gets past the sum of its blocks' timeouts
-    deadline_cap: float = 4 * 3600.0  # the longest any one deck may run, whatever it says
-
-    def prelude_for(self, lang: str | None) -> tuple[str, str] | None:
-        """The deck's language's prelude, else the one for every language."""
-        return self.prelude.get(lang or "") or self.prelude.get("*")
-
-    def limits(self) -> Limits:
-        return {"output": self.output_limit, "memory": self.memory_limit,
-                "cpu": self.cpu_limit, "file_size": self.file_size_limit,
-                "processes": self.process_limit, "open_files": self.open_files_limit}
-
-    def worker_config(self, plans: dict[str, Plan]) -> WorkerConfig:
-        """By default the worker preloads the alias targets the decks at hand load: a model
-        no deck uses would only cost start-up time and memory."""
-        preload = self.preload
-        if preload is None:
-            preload = sorted({plan["models"][name] for plan in plans.values()
-                              for name in models_loaded(plan) if name in plan["models"]})
-        return {"preload": preload}
 
 
 def _front_matter_line(deck: Deck, key: str) -> int:

@@ -13,9 +13,8 @@ from pathlib import Path
 from .deck import duration_minutes, language_of_path
 from .errors import DeckError
 from .i18n import language, words
-from .options import Layer, Settings, load
+from .options import Layer, Options, Settings, load
 from .render import literal, strings
-from .run import Options
 
 # The deck page template, the report page template and their assets ship inside the package.
 THEME_DIR = Path(__file__).parent / "theme"

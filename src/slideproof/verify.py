@@ -15,7 +15,8 @@ from . import sandbox
 from .deck import Deck
 from .errors import DeckError, SandboxError, coded
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
-from .run import Options, Pool, plan_for
+from .options import Options
+from .run import Pool, plan_for
 
 
 @dataclass
