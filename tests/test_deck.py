@@ -9,7 +9,7 @@ import pytest
 from slideproof.deck import decode, duration_minutes, iter_deck_files, parse_deck, read_deck
 from slideproof.errors import DeckError
 
-from conftest import SEED
+from conftest import SEED, write_deck
 
 
 def test_seed_deck_structure(corpus):
@@ -136,3 +136,25 @@ def test_folders_yield_only_marked_decks(tmp_path):
 ])
 def test_duration_in_front_matter(value, minutes):
     assert duration_minutes(value) == minutes
+
+
+def test_a_language_folder_above_the_course_does_not_choose_a_decks_language(tmp_path):
+    """The language comes from the path inside the course folder: a deck of a course kept
+    under /home/ca/… is not Catalan; inside the course, its language folder counts."""
+    from slideproof.cli import load_decks
+    from slideproof.deck import course_root, load_deck
+
+    course = tmp_path / "ca" / "course"
+    english = write_deck(course / "docs" / "en", "intro.md", "# Intro\n")
+    plain = write_deck(course / "docs", "intro.md", "# Intro\n")
+    # run from anywhere, named by a folder or by the file itself
+    [deck] = [d for d in load_decks([str(course / "docs")])[0] if d.file == str(plain)]
+    assert deck.language is None
+    assert load_deck(plain, root=course / "docs").language is None
+    assert load_deck(english, root=course / "docs").language == "en"
+    # the course's mkdocs.yml names its docs folder: a deck named alone is read inside it
+    (course / "mkdocs.yml").write_text("site_name: x\ndocs_dir: docs\n")
+    assert course_root(english) == course / "docs"
+    assert course_root(plain) == course / "docs"
+    assert [d.language for d in load_decks([str(english)])[0]] == ["en"]
+    assert [d.language for d in load_decks([str(plain)])[0]] == [None]

@@ -23,7 +23,7 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
-from .deck import DECK_SIZE_LIMIT, iter_deck_files, read_deck
+from .deck import DECK_SIZE_LIMIT, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import Kind, Policy, Status, summary
 from .options import Options
@@ -71,12 +71,15 @@ def policy_from(args) -> Policy:
 
 
 def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
-    """Every deck under ``paths``; a file that cannot be read, or that was named but is not
-    a deck, is one error and the others are still loaded."""
+    """Every deck under ``paths``, shown as found there, its language read inside its course
+    folder; a file that cannot be read, or that was named but is not a deck, is one error
+    and the others are still loaded."""
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
     decks, errors = [], []
     for path in iter_deck_files(paths):
+        given = next((f for f in folders if f.absolute() in path.absolute().parents), None)
         try:
-            deck = read_deck(path, limit)
+            deck = load_deck(path, root=course_root(path, given), limit=limit)
         except DeckError as err:
             errors.append(err)
             continue

@@ -120,20 +120,24 @@ class Slide:
 
 @dataclass
 class Deck:
-    path: str
+    path: str  # as a person is shown it: docs-relative on a site, as given on the command line
     meta: dict
     slides: list[Slide]
     body_line: int  # deck line where the body starts (after the front matter)
-    lang: str | None = None  # set by an adapter that knows better (e.g. the site's language)
+    lang: str | None = None  # decided once, when the deck is loaded (``load_deck``)
+    source: str = ""  # the file's absolute path: what runs, and what tracebacks name
+
+    @property
+    def file(self) -> str:
+        """The deck's file, absolute (its examples are compiled with it)."""
+        return self.source or os.path.abspath(self.path)
 
     @property
     def language(self) -> str | None:
-        """Front matter ``lang``, else what the adapter set, else a language folder or a
-        ``.pt.md`` suffix (the nearest to the file wins), else None."""
+        """Front matter ``lang``, else the language ``load_deck`` found for it."""
         if isinstance(self.meta.get("lang"), str):
             return self.meta["lang"]
-        # The absolute path: a deck checked from inside its language folder is still in it.
-        return self.lang or language_of_path(str(Path(self.path).absolute()))
+        return self.lang
 
     @property
     def written_title(self) -> str | None:
@@ -248,9 +252,61 @@ def read_source(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> bytes:
     return data
 
 
+def load_deck(file: str | Path, shown: str | None = None, root: str | Path | None = None,
+              default_lang: str | None = None, limit: int = DECK_SIZE_LIMIT,
+              data: bytes | None = None) -> Deck:
+    """The deck in ``file``, shown as ``shown`` (default: the path as given), its language
+    decided once: front matter ``lang``, else a language folder or a ``.pt.md`` suffix in its
+    path inside the course folder ``root`` (never above it: a folder named ``ca`` above the
+    course does not make its decks Catalan), else ``default_lang``. A DeckError names it as
+    shown."""
+    shown = str(file) if shown is None else shown
+    if data is None:  # (``data``: the file's bytes, when the caller read them already)
+        try:
+            data = read_source(file, limit)
+        except DeckError as err:
+            raise DeckError(shown, err.line, err.message) from None
+    deck = parse_deck(decode(data, shown), shown)
+    deck.source = os.path.abspath(file)
+    inside = Path(deck.source).name
+    if root is not None:
+        try:
+            inside = Path(deck.source).relative_to(Path(root).absolute()).as_posix()
+        except ValueError:
+            pass
+    deck.lang = language_of_path(inside) or default_lang
+    return deck
+
+
 def read_deck(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> Deck:
-    path = str(path)
-    return parse_deck(decode(read_source(path, limit), path), path)
+    """The deck in ``path``, in the course folder ``course_root`` finds for it."""
+    return load_deck(path, root=course_root(Path(path)), limit=limit)
+
+
+_DOCS_DIR = re.compile(r"^docs_dir\s*:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(#.*)?$", re.MULTILINE)
+
+
+def course_root(file: Path, given: Path | None = None) -> Path:
+    """The folder a deck's language is read inside: the docs folder of the nearest
+    mkdocs.yml above it that holds it; else the folder above ``given`` (a folder named on
+    the command line: ``slideproof check en`` names English decks), when it holds the deck;
+    else the deck's folder and the one above it count (``en/slides/intro.md`` is English).
+    Never higher: a folder named ``ca`` above the course does not make its decks Catalan."""
+    file = file.absolute()
+    for folder in file.parents:
+        config = folder / "mkdocs.yml"
+        if config.is_file():
+            try:
+                found = _DOCS_DIR.search(config.read_text("utf-8", errors="replace"))
+            except OSError:
+                break
+            docs = (folder / (found.group(1).strip() if found else "docs")).absolute()
+            if docs in file.parents:
+                return docs
+            break
+    if given is not None and given.absolute() in file.parents:
+        return given.absolute().parent
+    return file.parents[2] if len(file.parents) > 2 else file.parents[-1]
 
 
 MAX_DEPTH = 32  # levels of nested mappings and lists in front matter

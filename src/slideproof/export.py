@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from .deck import Deck, decode, looks_like_deck, parse_deck, read_source
+from .deck import Deck, decode, load_deck, looks_like_deck
 from .errors import ConfigError, DeckError, coded
 from .judge import DeckResult, Policy
 from .notebook import deck_notebook, notebook_json
@@ -44,7 +44,6 @@ from .site import (
     REPORT_JSON,
     REPORT_PAGE,
     THEME_DIR,
-    deck_lang,
     deck_page_meta,
     page_url,
     plugin_settings,
@@ -439,29 +438,24 @@ def export(config_file: Path, out: Path,
         if e.src_uri in decks or e.src_uri in errors or not e.src_uri.endswith(".md"):
             continue
         if looks_like_deck(e.source):
-            try:
-                data = read_source(e.source, options["max_deck_size"] << 20)
-                deck = parse_deck(decode(data, e.src_uri), e.src_uri)
+            try:  # shown docs-relative, its language (its prelude) found once
+                deck = load_deck(e.source, e.src_uri, docs, e.lang or site_lang,
+                                 limit=options["max_deck_size"] << 20)
             except DeckError as err:
                 errors[e.src_uri] = err
                 continue
-            deck.lang = deck_lang(deck.meta, e.src_uri, e.lang or site_lang)  # its prelude
             decks[e.src_uri] = deck
     results: dict[str, DeckResult] = {}
     environment: dict = {}
     ran: list[str] = []
     if options["execute"] and decks:
         verifier = Verifier(run, cache)
-        for uri, deck in decks.items():  # run with the real path, as `mkdocs build` does
-            deck.path = str(docs / uri)
         try:
             verified = verifier.verify(list(decks.values()), on_deck=on_deck)
             environment = verifier.environment()
-            ran = [Path(p).relative_to(docs).as_posix() for p in verifier.ran]
+            ran = list(verifier.ran)
         finally:
             verifier.close()
-            for uri, deck in decks.items():
-                deck.path = uri
         results = dict(zip(decks, verified))
     if cache.warning:
         warnings.append(cache.warning)
@@ -540,8 +534,7 @@ class _Writer:
     def write_deck(self, e: Entry, target: Path) -> None:
         deck = self.decks[e.src_uri]
         result = self.results.get(e.src_uri)
-        # per entry: a language without its own copy of a page shows the default's deck
-        lang = deck_lang(deck.meta, e.src_uri, e.lang or self.site_lang)
+        lang = deck.language or self.site_lang
         here = posixpath.dirname(e.out_uri) or "."
         mode = "serve" if self.options["show_all"] else "build"
         # Root-absolute first; relink() then makes each image relative the right way.

@@ -25,7 +25,7 @@ from mkdocs.utils import get_relative_url
 
 from . import assets
 from . import fix as fix_mod
-from .deck import decode, looks_like_deck, parse_deck, read_source
+from .deck import load_deck, looks_like_deck, read_source
 from .errors import ConfigError, DeckError, SandboxError, coded
 from .judge import DeckResult, Status
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
@@ -38,7 +38,6 @@ from .site import (
     REPORT_JSON,
     REPORT_PAGE,
     THEME_DIR,
-    deck_lang,
     deck_page_meta,
     plugin_settings,
     prelude_code,
@@ -144,14 +143,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             try:
                 data = read_source(path, self.settings["max_deck_size"] << 20)
                 self._sources[file.src_uri] = data
-                deck = parse_deck(decode(data, file.src_uri), file.src_uri)
+                # shown docs-relative; its language (its prelude, its page's words and its
+                # notebook's) from its path inside docs_dir, else the site's
+                deck = load_deck(path, file.src_uri, config.docs_dir,
+                                 config.theme.get("language") or "en", data=data)
             except DeckError as err:
                 err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
                 self.errors[file.src_uri] = err
                 self.say(logging.ERROR, str(err))
                 continue
-            # once per deck: it picks the prelude, the page's words and the notebook's
-            deck.lang = deck_lang(deck.meta, file.src_uri, config.theme.get("language"))
             self.decks[file.src_uri] = deck
         if self._repeat_build and results and sources == self._sources:
             # mkdocs-static-i18n builds this language after the first: the decks are the
@@ -169,19 +169,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     def verify(self, config) -> None:
         decks = list(self.decks.values())
-        # Decks run with their real file path so tracebacks point at the file…
-        docs = Path(config.docs_dir)
-        for deck in decks:
-            deck.path = str(docs / deck.path)
         started = time.perf_counter()
-        try:
-            results = self.verifier.verify(decks)
-            ran = len(self.verifier.ran)  # before fix runs rewritten decks
-            if self.show_all:  # the served view shows a failing block's verified fix
-                fix_mod.attach(self.verifier, results)
-        finally:
-            for uri, deck in self.decks.items():  # …and are reported as docs-relative paths
-                deck.path = uri
+        results = self.verifier.verify(decks)
+        ran = len(self.verifier.ran)  # before fix runs rewritten decks
+        if self.show_all:  # the served view shows a failing block's verified fix
+            fix_mod.attach(self.verifier, results)
         self.seconds = time.perf_counter() - started
         self.environment = self.verifier.environment()
         for uri, result in zip(self.decks, results):

@@ -105,18 +105,17 @@ class DeckFile(pytest.File):
     deck = None
 
     def collect(self):
-        from .deck import read_deck
+        from .deck import course_root, load_deck
         from .errors import DeckError
 
         limit = self.config.stash[_RUNNER].settings["max_deck_size"] << 20
+        shown = _cli_path(self.path, self.config.invocation_params.dir)  # as 'check' shows it
         try:
-            self.deck = read_deck(self.path, limit)
+            self.deck = load_deck(self.path, shown, course_root(self.path, self.config.rootpath),
+                                  limit=limit)
         except DeckError as err:
             yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err)
             return
-        # The path as 'slideproof check' run from here would name it: the cache key and the
-        # file name in tracebacks include it, so pytest and the CLI share cache entries.
-        self.deck.path = _cli_path(self.path, self.config.invocation_params.dir)
         group = _group_name(self)
         for block in self.deck.python_blocks:
             item = BlockItem.from_parent(self, name=f"L{block.line}", block=block)
@@ -183,7 +182,7 @@ class BlockItem(pytest.Item):
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
         line = next((w.get("line") for w in result.warnings if w.get("line") and
-                     w.get("filename") == os.path.abspath(self.parent.deck.path)), None) \
+                     w.get("filename") == self.parent.deck.file), None) \
             or self.block.line
         warnings.warn_explicit(DeckWarning(inert(f"{status}: {text}")), DeckWarning,
                                str(self.path), line)

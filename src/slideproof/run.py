@@ -45,7 +45,7 @@ from .protocol import (
 def _front_matter_line(deck: Deck, key: str) -> int:
     """Deck line where ``key:`` is written in the front matter (for setup code lines)."""
     try:
-        text = Path(deck.path).read_text("utf-8-sig")
+        text = Path(deck.file).read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return 2
     for number, line in enumerate(text.splitlines()[:deck.body_line], start=1):
@@ -62,7 +62,7 @@ def deck_model_aliases(deck: Deck, options: Options) -> dict[str, str]:
     deck) inside the course: its own folder or the site's data. Only the site configures the
     sandbox: anything else is an error for this deck (SP013), never a wider view."""
     aliases = deck.meta.get("models") or {}
-    folder = Path(deck.path).absolute().parent
+    folder = Path(deck.file).parent
     roots = [folder.resolve(), *(Path(p).resolve() for p in options.data)]
     checked = {}
     for name, target in aliases.items():
@@ -87,7 +87,7 @@ def plan_for(deck: Deck, options: Options) -> Plan:
     if deck.setup_code.strip():
         first = _front_matter_line(deck, "setup")
         # 'setup: |' puts the code on the lines after the key.
-        setup.append({"name": f"{deck.path} (front matter setup)", "code": deck.setup_code,
+        setup.append({"name": f"{deck.file} (front matter setup)", "code": deck.setup_code,
                       "first_line": first + 1})
     models = dict(options.models)
     models.update(deck_model_aliases(deck, options))
@@ -104,7 +104,10 @@ def plan_for(deck: Deck, options: Options) -> Plan:
             "requires": deck_requires + list(block.attrs.get("requires") or []),
             "setup": bool(block.attrs.get("setup")),
         })
-    return {"path": deck.path, "setup": setup, "blocks": blocks, "models": models,
+    # Examples are compiled with their deck's file, by its absolute path, as the sandbox
+    # shows it: they run in a temporary folder, and inspect (spaCy's component registry uses
+    # it) reads their source from the file.
+    return {"path": deck.file, "setup": setup, "blocks": blocks, "models": models,
             "timeout": float(deck.meta.get("timeout") or options.timeout),
             "limits": options.limits()}
 

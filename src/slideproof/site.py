@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from .deck import duration_minutes, language_of_path
+from .deck import duration_minutes
 from .errors import DeckError
 from .i18n import language, words
 from .options import Layer, Options, Settings, load
@@ -23,14 +23,6 @@ REPORT_JSON = "slideproof-report.json"
 # What the rendered Markdown relies on; added when a site does not configure them.
 NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details",
                      "pymdownx.superfences", "pymdownx.highlight"]
-
-
-def deck_lang(meta: dict, uri: str, default: str | None) -> str:
-    """The deck's language: its front matter, else a language folder or suffix in its
-    path, else the site's."""
-    if isinstance(meta.get("lang"), str):
-        return meta["lang"]
-    return language_of_path(uri) or default or "en"
 
 
 def deck_page_meta(deck, lang: str) -> dict:

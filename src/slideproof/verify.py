@@ -6,7 +6,6 @@ same thing. A ``Verifier`` keeps its pool alive between calls (``mkdocs serve`` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -87,10 +86,7 @@ class Verifier:
             except DeckError as err:  # the deck asks for what only the site may give
                 done(not_run(deck, err))
                 continue
-            # Examples are compiled with their deck's file, as the sandbox shows it: by its
-            # absolute path, since they run in a temporary folder (inspect, which spaCy's
-            # component registry uses, reads the source from there).
-            plan["path"] = os.path.abspath(deck.path)
+
             plans[deck.path], keys[deck.path] = plan, cache_mod.deck_key(plan, env)
             raw = self.cache.get(keys[deck.path], plan)
             if raw is not None:
