@@ -440,6 +440,74 @@ def test_notebook_page_and_download(page, base_url):
     assert "".join(printing["outputs"][1]["data"]["text/plain"]) == "[]"
 
 
+def search(page, text: str) -> list[str]:
+    """Type into Material's search; the result links (site-relative paths)."""
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(text, delay=20)
+    page.locator(".md-search-result__meta").filter(has_text=re.compile(r"\S")).wait_for()
+    page.wait_for_function("""() => {
+        const meta = document.querySelector('.md-search-result__meta').textContent;
+        return !/^(Type to start|Digite para|Initializing|Inicializando)/i.test(meta.trim());
+    }""")
+    return page.eval_on_selector_all(".md-search-result__item > a",
+                                     "as => as.map(a => new URL(a.href).pathname)")
+
+
+def test_search_on_a_page_looks_in_its_own_language(context, base_url):
+    """Each language has its index, with its search language (lunr's words for it); a page
+    loads its language's index only, and finds its language's pages only."""
+    indexes = {}
+    for prefix, lang in (("", "en"), ("pt/", "pt")):
+        data = json.loads(context.request.get(f"{base_url}/{prefix}search/search_index.json")
+                          .text())
+        assert data["config"]["lang"] == [lang]
+        indexes[lang] = {d["location"].split("#")[0] for d in data["docs"]}
+    assert "tiny/" in indexes["en"] and "tiny/" in indexes["pt"]  # relative to its root
+    assert not any(loc.startswith("pt/") for loc in indexes["en"] | indexes["pt"])
+    for path, word, found, missing in (("/tiny/", "welcome", "/tiny/", "bem-vindo"),
+                                       ("/pt/tiny/", "bem-vindo", "/pt/tiny/", "welcome")):
+        page = context.new_page()
+        fetched: list[str] = []
+        page.on("request", lambda r, fetched=fetched: fetched.append(new_path(r.url)))
+        page.goto(f"{base_url}{path}")
+        hits = search(page, word)
+        assert hits and all(hit == found for hit in hits), (path, hits)
+        index = "/pt/search/search_index.json" if path.startswith("/pt/") \
+            else "/search/search_index.json"
+        assert [f for f in fetched if f.endswith("search_index.json")] == [index]
+        # The Portuguese stemmer and stop words load on Portuguese pages only.
+        assert any("lunr.pt" in f for f in fetched) == path.startswith("/pt/")
+        page.locator("input.md-search__input").fill("")
+        assert search(page, missing) == []
+        page.close()
+
+
+def new_path(url: str) -> str:
+    from urllib.parse import urlsplit
+    return urlsplit(url).path
+
+
+def test_the_language_menu_keeps_the_kind_of_page(page, base_url):
+    """From a notebook the other language is its notebook; from the 404 page, the homes."""
+    def menu(path: str) -> dict[str, str]:
+        page.goto(f"{base_url}{path}")
+        return dict(page.eval_on_selector_all(
+            ".md-select__link[hreflang]",
+            "as => as.map(a => [a.hreflang, new URL(a.href).pathname])"))
+
+    assert menu("/tiny/notebook/") == {"en": "/tiny/notebook/", "pt": "/pt/tiny/notebook/"}
+    assert menu("/pt/tiny/notebook/") == {"en": "/tiny/notebook/", "pt": "/pt/tiny/notebook/"}
+    assert menu("/tiny/") == {"en": "/tiny/", "pt": "/pt/tiny/"}
+    # The 404 page: the site's default language, its menu to each language's home.
+    assert menu("/404.html") == {"en": "/", "pt": "/pt/"}
+    assert page.get_attribute("html", "lang") == "en"
+    # Following the link lands on the other notebook.
+    page.goto(f"{base_url}/tiny/notebook/")
+    page.locator(".md-select__link[hreflang=pt]").dispatch_event("click")
+    page.wait_for_url(re.compile(r"/pt/tiny/notebook/$"))
+    assert page.get_attribute("html", "lang") == "pt"
+
+
 def test_console_is_clean_on_every_kind_of_page(context, base_url):
     """No failed request and no console error on a deck, its translation, the report and a
     notebook page (Material's language selector used to fetch a sitemap.xml next to each
