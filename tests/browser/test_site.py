@@ -319,6 +319,14 @@ def test_present_with_the_button_and_a_link(page, base_url):
     assert presented(page) == 2
     page.get_by_role("button", name="Exit presentation").click()
     assert presented(page) is None
+    # The page is back at slide 2; the Present button is out of sight up there, so the focus
+    # goes to the slide's own "present from here" link, on screen.
+    page.wait_for_function("document.activeElement.matches('#slide-2 .sp-slide__present')")
+    # Left on slide 1, the page shows its top: the focus goes back to the Present button.
+    button.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Home")
+    page.keyboard.press("Escape")
     page.wait_for_function("document.activeElement.dataset.spAction === 'present'")
     # A link to #present-3 opens the presentation at slide 3.
     page.goto(f"{base_url}/tiny/#present-3")
@@ -330,6 +338,40 @@ def test_present_with_the_button_and_a_link(page, base_url):
     page.locator("#slide-4 .sp-slide__present").click()
     page.wait_for_function("location.hash === '#present-4'")
     assert presented(page) == 4
+
+
+def test_focus_is_in_sight_after_esc(page, base_url):
+    """Keyboard only: the focus after leaving is visible (on screen, with its outline)."""
+    page.set_viewport_size({"width": 800, "height": 600})
+    page.goto(f"{base_url}/tiny/")
+    page.locator("[data-sp-action=present]").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("End")
+    page.keyboard.press("Escape")
+    assert presented(page) is None
+    # (Chrome may take the focus a task later, once the page is focusable again.)
+    page.wait_for_function("document.activeElement.closest('section.sp-slide') !== null")
+    focus = page.evaluate("""() => {
+        const f = document.activeElement, box = f.getBoundingClientRect();
+        const header = document.querySelector('.md-header').getBoundingClientRect().bottom;
+        return {slide: f.closest('section.sp-slide')?.id, visible: f.matches(':focus-visible'),
+                onScreen: box.top >= header && box.bottom <= innerHeight && box.width > 0};
+    }""")
+    assert focus == {"slide": "slide-4", "visible": True, "onScreen": True}
+    shot(page, "focus-after-esc-800x600")
+
+
+def test_skip_link_leads_to_the_decks_controls(page, base_url):
+    page.goto(f"{base_url}/tiny/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".md-skip")
+    assert page.evaluate("document.activeElement.classList.contains('md-skip')")
+    assert skip.get_attribute("href") == "#sp-toolbar"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.spAction") == "present"
+    page.keyboard.press("Enter")
+    assert presented(page) == 1
 
 
 def test_focus_stays_in_the_presentation(page, base_url):
