@@ -192,6 +192,8 @@ BAR_LAYOUT = """() => {
     return {count: controls.length, rows: spread('top') < 2 ? 1 : 0, columns: spread('left') < 2 ? 1 : 0,
             named: controls.every(b => (b.getAttribute('aria-label') || '').trim().length > 0),
             visibleCount: bar.querySelector('.sp-present__count').offsetParent !== null,
+            wholeCount: bar.querySelector('.sp-present__counter').scrollWidth <=
+                        bar.querySelector('.sp-present__counter').clientWidth + 1,
             height: bar.getBoundingClientRect().height};
 }"""
 
@@ -308,7 +310,7 @@ def test_every_slide_of_every_course_deck_fits_the_window(browser, course_url, w
     assert bar["named"] and bar["count"] >= 7
     if width < 720 or height < 600:  # a phone: one row (held sideways: one column), "3/8"
         assert bar["rows"] == 1 or (width > height and bar["columns"] == 1), bar
-        assert bar["visibleCount"]
+        assert bar["visibleCount"] and bar["wholeCount"], bar
 
 
 def test_a_line_too_long_wraps_on_a_phone_and_the_page_gets_it_back(browser, demo_url):
