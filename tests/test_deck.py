@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from slideproof.deck import decode, duration_minutes, iter_deck_files, parse_deck, read_deck
+from slideproof.deck import (
+    decode,
+    duration_minutes,
+    iter_deck_files,
+    navigation_modes,
+    parse_deck,
+    read_deck,
+)
 from slideproof.errors import DeckError
 
 from conftest import SEED, write_deck
@@ -112,6 +119,8 @@ def test_fence_attributes():
     (b"---\ntype: slides\nincremental: yes please\n---\n# T\n", 2, "'incremental'"),
     (b"---\ntype: slides\nduration: soon\n---\n# T\n", 2, "'duration'"),
     (b"---\ntype: slides\nduration: 0\n---\n# T\n", 2, "length in minutes"),
+    (b"---\ntype: slides\nnavigation: scroll\n---\n# T\n", 2, "'navigation'"),
+    (b"---\ntype: slides\nnavigation: [click, 3]\n---\n# T\n", 2, "'click wheel'"),
 ])
 def test_malformed_input_gives_one_error_with_file_and_line(data, line, words):
     with pytest.raises(DeckError) as info:
@@ -158,3 +167,12 @@ def test_a_language_folder_above_the_course_does_not_choose_a_decks_language(tmp
     assert course_root(plain) == course / "docs"
     assert [d.language for d in load_decks([str(english)])[0]] == ["en"]
     assert [d.language for d in load_decks([str(plain)])[0]] == [None]
+
+
+@pytest.mark.parametrize("value, modes", [
+    ("click", ["click"]), ("click wheel", ["click", "wheel"]), ("Wheel, click", ["wheel", "click"]),
+    (["wheel"], ["wheel"]), ([], []), ("none", []), (["none"], []),
+    ("scroll", None), (["click", "tap"], None), (True, None), ({"click": True}, None),
+])
+def test_navigation_in_front_matter(value, modes):
+    assert navigation_modes(value) == modes

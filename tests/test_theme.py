@@ -51,22 +51,28 @@ def mkdocs_build(root: Path, theme: str, extra: str = "") -> subprocess.Complete
               cache_dir: {json.dumps(str(root / 'cache'))}
         """) + extra, "utf-8")
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"], cwd=root,
-                          capture_output=True, text=True,
-                          env=bare_env())
+                          capture_output=True, text=True, env=bare_env())
 
 
 def test_locale_files_have_every_key_of_english_in_every_section():
     """No language has keys English lacks (a typo), every placeholder of English is in the
-    translation (a dropped {v} would lose the version), and every file is complete."""
+    translation (a dropped {v} would lose the version), and every file is complete. The key
+    help (ui.keys) lists as many keys as English does, each with what it does."""
     english = yaml.safe_load((i18n.LOCALES_DIR / "en.yml").read_text("utf-8"))
     for lang in i18n.languages():
         data = yaml.safe_load((i18n.LOCALES_DIR / f"{lang}.yml").read_text("utf-8"))
         for section, keys in data.items():
             assert set(keys) <= set(english[section]), (lang, section)
             for key, text in keys.items():
+                if isinstance(english[section][key], list):
+                    assert len(text) == len(english[section][key]), (lang, section, key)
+                    assert all(isinstance(pair, list) and len(pair) == 2
+                               and all(isinstance(v, str) and v for v in pair)
+                               for pair in text), (lang, section, key)
+                    continue
                 wanted = set(re.findall(r"\{\w+\}", english[section][key]))
                 assert set(re.findall(r"\{\w+\}", text)) == wanted, (lang, section, key)
-        for section in ("deck", "ui", "notebook"):
+        for section in ("deck", "ui", "notebook", "site"):
             assert set(data[section]) == set(english[section]), (lang, section)
     assert {"en", "pt", "es", "de", "fr"} <= set(i18n.languages())
 
@@ -145,6 +151,45 @@ def test_material_build_says_nothing_about_themes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "SP400" not in done.stderr
     assert "present.js" in (tmp_path / "site" / "deck" / "index.html").read_text("utf-8")
+
+
+def test_a_course_customises_the_theme_from_its_custom_dir(tmp_path):
+    """The course's main.html (theme.custom_dir) extends slideproof-base.html, as
+    docs/project/authoring.md shows: its block is on every page, deck pages included, with
+    what the build verified; slideproof's own additions stay."""
+    write_deck(tmp_path / "docs", "deck.md", DECK)
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", "utf-8")
+    (tmp_path / "overrides").mkdir()
+    (tmp_path / "overrides" / "main.html").write_text(textwrap.dedent("""\
+        {% extends "slideproof-base.html" %}
+        {% block announce %}<p class="my-course">{{ slideproof_site.verified }}
+          <a href="{{ slideproof_site.report | url }}">{{ slideproof_site.report_title }}</a>
+        </p>{% endblock %}
+        """), "utf-8")
+    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        site_name: Test
+        theme:
+          name: material
+          custom_dir: overrides
+        plugins:
+          - search
+          - slideproof:
+              cache_dir: {json.dumps(str(tmp_path / 'cache'))}
+        """), "utf-8")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"], cwd=tmp_path,
+                          capture_output=True, text=True, env=bare_env())
+    assert done.returncode == 0, done.stderr
+    for page, report in (("deck/index.html", "../slideproof-report/"),
+                         ("index.html", "slideproof-report/")):
+        text = (tmp_path / "site" / page).read_text("utf-8")
+        banner = re.search(r'<p class="my-course">(.*?)</p>', text, re.S)
+        assert banner, page
+        assert re.search(r"Every example shown on this site runs with spaCy \d+\.\d+\.\d+ "
+                         r"\(verified \d{4}-\d\d-\d\d\)", banner[1])
+        assert f'<a href="{report}">Verification report</a>' in banner[1]
+        assert "assets/slideproof/site.css" in text and "assets/slideproof/site.js" in text
+    deck = (tmp_path / "site" / "deck" / "index.html").read_text("utf-8")
+    assert 'class="sp-toolbar"' in deck and "present.js" in deck
 
 
 # -- example output is text ---------------------------------------------------------------

@@ -414,6 +414,21 @@ def duration_minutes(value: object) -> float | None:
     return minutes if 0 < minutes <= 24 * 60 else None
 
 
+NAVIGATION = ("click", "wheel")  # besides keys and swipes, what may move a presentation on
+
+
+def navigation_modes(value: object) -> list[str] | None:
+    """Front matter ``navigation`` (``click``, ``[click, wheel]``, ``"click wheel"``, ``none``
+    or ``[]``) as a list of NAVIGATION names, or None when it names something else."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    names = [v.strip().lower() for v in value]
+    names = [] if names == ["none"] else names
+    return names if all(name in NAVIGATION for name in names) else None
+
+
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
         return DeckError(path, 2, coded("SP012", key=key, expected=expected,
@@ -439,6 +454,8 @@ def _check_meta(meta: dict, path: str) -> None:
         raise wrong("incremental", "true or false")
     if "duration" in meta and duration_minutes(meta["duration"]) is None:
         raise wrong("duration", "the talk's length in minutes, e.g. 'duration: 45' or '1h30m'")
+    if "navigation" in meta and navigation_modes(meta["navigation"]) is None:
+        raise wrong("navigation", "'click', 'wheel', both ('click wheel') or 'none'")
 
 
 def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[str]]:

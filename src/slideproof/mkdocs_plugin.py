@@ -8,7 +8,9 @@ rendered from the results. The pool lives on this instance, which MkDocs keeps a
 
 from __future__ import annotations
 
+import copy
 import html
+import json
 import logging
 import os
 import re
@@ -21,12 +23,13 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.utils import get_relative_url
+from mkdocs.utils import get_build_date, get_relative_url, write_file
 
 from . import assets
 from . import fix as fix_mod
 from .deck import load_deck, looks_like_deck, read_source
 from .errors import ConfigError, DeckError, SandboxError, coded
+from .i18n import words
 from .judge import DeckResult, Status
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
@@ -67,6 +70,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.environment: dict = {}
         self.seconds = 0.0  # how long verifying the decks took in this build
         self._sources: dict[str, bytes] = {}  # the deck files the results were made from
+        self._search_indexes: dict[str, tuple[type, dict, list]] = {}
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -82,6 +86,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self._said: set[str] = set()
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
+        if not self._repeat_build:
+            self._search_indexes: dict[str, tuple[type, dict, list]] = {}
         self._separate_notebook_caches(config)
         self._hide_withheld_cells(config)
         self._add_theme(config)
@@ -122,12 +128,12 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         They extend Material's templates: with another theme decks stay plain pages."""
         if config.theme.name != "material":
             self.say(logging.INFO, coded(
-                "SP400", theme=config.theme.name or config.theme.get("custom_dir")))
+                "SP400", theme=config.theme.name or config.theme.custom_dir))
             return
         dirs = config.theme.dirs
         if str(THEME_DIR) in dirs:
             return
-        custom = config.theme.get("custom_dir")
+        custom = config.theme.custom_dir  # (not among theme.get()'s options)
         dirs.insert(1 if custom and dirs and Path(dirs[0]) == Path(custom) else 0,
                     str(THEME_DIR))
 
@@ -296,6 +302,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             files.remove(taken)
             self.decks.pop(taken.src_uri, None)
             decks.pop(taken.src_uri, None)
+        self.report_url = report_url
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             lang = config.theme.get("language") or "en"
             # the whole site, every language, as its JSON (mkdocs-static-i18n leaves only
@@ -339,11 +346,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         nb_uri = str(Path(uri).with_suffix(".ipynb").as_posix())
         rendered = "mkdocs-jupyter" in config.plugins
         dest = page_file.dest_uri
-        if config.use_directory_urls:
-            nb_dest = f"{dest.rsplit('/', 1)[0]}/notebook/index.html" if "/" in dest \
-                else "notebook/index.html"
-        else:
-            nb_dest = dest[:-len(".html")] + ".notebook.html"
+        nb_dest = self._notebook_dest(dest, config)
         if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
             nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
                 else Path(nb_uri).name
@@ -371,13 +374,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest, inclusion=InclusionLevel.NOT_IN_NAV)
         files.append(nb_file)
-        if rendered:  # switching language from a notebook leads to the translated deck
-            self._i18n_page(nb_file, config, dict(getattr(page_file, "alternates", {})))
+        if rendered:  # switching language from a notebook leads to the translated notebook
+            self._i18n_page(nb_file, config, self._notebook_alternates(page_file, config))
         if not rendered:
             return {"ipynb": nb_file.url}
         ipynb = f"{nb_file.url.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in nb_file.url \
             else Path(nb_uri).name
         return {"notebook": nb_file.url, "ipynb": ipynb}
+
+    @staticmethod
+    def _notebook_dest(deck_dest: str, config) -> str:
+        """Where the notebook page of the deck page written to ``deck_dest`` goes."""
+        if config.use_directory_urls:
+            return f"{deck_dest.rsplit('/', 1)[0]}/notebook/index.html" if "/" in deck_dest \
+                else "notebook/index.html"
+        return deck_dest[:-len(".html")] + ".notebook.html"
+
+    def _notebook_alternates(self, page_file: File, config) -> dict:
+        """The deck's translations, each as its notebook page where it is a deck (each
+        language's build adds its own); a translation that is no deck stays the page."""
+        alternates = {}
+        for lang, other in dict(getattr(page_file, "alternates", {})).items():
+            if other.src_uri in self.decks or other.src_uri in self.errors:
+                other = File(str(Path(other.src_uri).with_suffix(".ipynb").as_posix()), None,
+                             config.site_dir, config.use_directory_urls,
+                             dest_uri=self._notebook_dest(other.dest_uri, config))
+            alternates[lang] = other
+        return alternates
 
     @staticmethod
     def _i18n_page(file: File, config, alternates: dict) -> None:
@@ -446,6 +469,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     _ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]*)">')
 
     def on_post_page(self, output, *, page, config):
+        output = self._language_base(output, page, config)
         i18n = config.plugins.get("i18n")
         roots = {a.get("lang"): a.get("link") for a in
                  (getattr(i18n, "extra_alternate", None) or []) if isinstance(a, dict)}
@@ -464,6 +488,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     def on_post_build(self, *, config):
         self._language_sitemap(config)
+        self._keep_language_search(config)
         if not self.settings["execute"] or not self.results:
             return
         verification = Verification(self.environment, list(self.results.values()),
@@ -474,6 +499,108 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         except OSError as err:
             log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
 
+
+    # -- one search per language ----------------------------------------------------------
+    # Material's search loads <base>/search/search_index.json, <base> being the site's root,
+    # and mkdocs-static-i18n puts every language's pages into that one index, with the
+    # stemmers of all of them. Instead each language gets an index of its own pages, in the
+    # search plugin's own format, with Material's search language for it (its stemmer), at
+    # its root (pt/search/search_index.json); and its pages name their language's root as
+    # Material's <base>, so that they load that index and resolve its links.
+    _BASE = re.compile(r'(<script id="__config" type="application/json">\{.*?"base": )'
+                       r'("(?:[^"\\]|\\.)*")', re.S)
+
+    def _language_base(self, output: str, page, config) -> str:
+        prefix = self._lang_prefix(config)
+        if not prefix or self._search_plugin(config) is None:
+            return output
+        base = json.dumps(get_relative_url(prefix, page.url))
+        return self._BASE.sub(lambda m: m[1] + base, output, count=1)
+
+    @staticmethod
+    def _search_plugin(config):
+        return next((config.plugins[name] for name in ("material/search", "search")
+                     if name in config.plugins), None)
+
+    def _keep_language_search(self, config) -> None:
+        """Keep this language's search entries (the search plugin made them for this build;
+        mkdocs-static-i18n merges all languages into them after the last build)."""
+        search = self._search_plugin(config)
+        index = getattr(search, "search_index", None)
+        if index is None or "i18n" not in config.plugins or not hasattr(index, "entries"):
+            return
+        prefix = self._lang_prefix(config)
+        settings = dict(getattr(index, "config", {}))
+        ours = self._search_words(config)
+        if not prefix:
+            self._search_defaults = ours
+        settings["lang"] = ours["lang"]
+        # The search plugin took its separator and pipeline from the first language built;
+        # where the site did not choose its own, each language gets Material's for it.
+        for key in ("separator", "pipeline"):
+            if settings.get(key) == getattr(self, "_search_defaults", {}).get(key):
+                settings[key] = ours[key]
+        docs = [dict(entry, location=entry["location"][len(prefix):])
+                for entry in index.entries if entry.get("location", "").startswith(prefix)]
+        self._search_indexes[prefix] = (type(index), settings, docs)
+
+    @staticmethod
+    def _search_words(config) -> dict:
+        """Material's search settings for the language of this build (its language partial,
+        as its search plugin reads them)."""
+        env = config.theme.get_env()
+        theme = env.get_template("partials/language.html", None, {"config": config}).module
+
+        def word(key: str) -> str:
+            return str(theme.t(f"search.config.{key}")).strip()
+
+        return {"lang": [word("lang") or "en"], "separator": word("separator"),
+                "pipeline": [p for p in re.split(r"\s*,\s*", word("pipeline")) if p]}
+
+    @event_priority(-200)  # after mkdocs-static-i18n wrote its merged index
+    def _write_language_search(self, *, config):
+        for prefix, (kind, settings, docs) in getattr(self, "_search_indexes", {}).items():
+            index = kind(**settings)
+            index.entries = docs
+            target = Path(config.site_dir) / prefix / "search" / "search_index.json"
+            try:
+                write_file(index.generate_search_index(None).encode("utf-8"), str(target))
+            except OSError as err:
+                log.warning("slideproof: " + coded("SP171", path=target,
+                                                   problem=err.strerror or err))
+
+    on_post_build = CombinedEvent(on_post_build, _write_language_search)
+
+    # -- the 404 page -----------------------------------------------------------------------
+    # One 404.html, at the site's root, in the default language: its language menu leads to
+    # each language's home (not to the translations of the page built last).
+    def on_template_context(self, context, *, template_name, config):
+        i18n = config.plugins.get("i18n")
+        if template_name == "404.html" and getattr(i18n, "extra_alternate", None):
+            config.extra["alternate"] = copy.deepcopy(i18n.extra_alternate)
+        return context
+
+    def on_post_template(self, output_content, *, template_name, config):
+        if template_name == "404.html" and self._lang_prefix(config):
+            return ""  # MkDocs skips an empty page: the default language's 404 stays
+        return output_content
+
+    # -- words for every page ---------------------------------------------------------------
+    def on_env(self, env, *, config, files):
+        """``slideproof_site`` for a course's templates: what the build verified (the spaCy
+        version, the date, a sentence in the build's language) and the report's page."""
+        spacy = self.environment.get("spacy") if self.results else None
+        if not spacy or not self.settings["execute"]:
+            env.globals.pop("slideproof_site", None)
+            return env
+        date = get_build_date()
+        lang = config.theme.get("language")
+        env.globals["slideproof_site"] = {
+            "spacy": spacy, "date": date,
+            "verified": words(lang, "site")["verified"].format(v=spacy, date=date),
+            "report": getattr(self, "report_url", None),
+            "report_title": words(lang, "ui")["report"]}
+        return env
 
     def _language_sitemap(self, config) -> None:
         """mkdocs-static-i18n writes one sitemap.xml, at the site's root, listing every

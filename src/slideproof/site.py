@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from .deck import duration_minutes
+from .deck import duration_minutes, navigation_modes
 from .errors import DeckError
 from .i18n import language, words
 from .options import Layer, Options, Settings, load
@@ -28,8 +28,11 @@ NEEDED_EXTENSIONS = ["md_in_html", "attr_list", "admonition", "pymdownx.details"
 def deck_page_meta(deck, lang: str) -> dict:
     """What the deck page template reads from ``page.meta.slideproof``: its normalised
     language, its words and what the presentation needs."""
-    return {"lang": language(lang), "strings": strings(lang), "ui": words(lang, "ui"),
+    meta = {"lang": language(lang), "strings": strings(lang), "ui": words(lang, "ui"),
             "slides": len(deck.slides), "duration": duration_minutes(deck.meta.get("duration"))}
+    if "navigation" in deck.meta:  # else the presentation's default (click)
+        meta["navigation"] = navigation_modes(deck.meta["navigation"])
+    return meta
 
 
 def plugin_settings(given: dict, config_file: Path | None) -> Settings:

@@ -319,6 +319,14 @@ def test_present_with_the_button_and_a_link(page, base_url):
     assert presented(page) == 2
     page.get_by_role("button", name="Exit presentation").click()
     assert presented(page) is None
+    # The page is back at slide 2; the Present button is out of sight up there, so the focus
+    # goes to the slide's own "present from here" link, on screen.
+    page.wait_for_function("document.activeElement.matches('#slide-2 .sp-slide__present')")
+    # Left on slide 1, the page shows its top: the focus goes back to the Present button.
+    button.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Home")
+    page.keyboard.press("Escape")
     page.wait_for_function("document.activeElement.dataset.spAction === 'present'")
     # A link to #present-3 opens the presentation at slide 3.
     page.goto(f"{base_url}/tiny/#present-3")
@@ -330,6 +338,40 @@ def test_present_with_the_button_and_a_link(page, base_url):
     page.locator("#slide-4 .sp-slide__present").click()
     page.wait_for_function("location.hash === '#present-4'")
     assert presented(page) == 4
+
+
+def test_focus_is_in_sight_after_esc(page, base_url):
+    """Keyboard only: the focus after leaving is visible (on screen, with its outline)."""
+    page.set_viewport_size({"width": 800, "height": 600})
+    page.goto(f"{base_url}/tiny/")
+    page.locator("[data-sp-action=present]").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("End")
+    page.keyboard.press("Escape")
+    assert presented(page) is None
+    # (Chrome may take the focus a task later, once the page is focusable again.)
+    page.wait_for_function("document.activeElement.closest('section.sp-slide') !== null")
+    focus = page.evaluate("""() => {
+        const f = document.activeElement, box = f.getBoundingClientRect();
+        const header = document.querySelector('.md-header').getBoundingClientRect().bottom;
+        return {slide: f.closest('section.sp-slide')?.id, visible: f.matches(':focus-visible'),
+                onScreen: box.top >= header && box.bottom <= innerHeight && box.width > 0};
+    }""")
+    assert focus == {"slide": "slide-4", "visible": True, "onScreen": True}
+    shot(page, "focus-after-esc-800x600")
+
+
+def test_skip_link_leads_to_the_decks_controls(page, base_url):
+    page.goto(f"{base_url}/tiny/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".md-skip")
+    assert page.evaluate("document.activeElement.classList.contains('md-skip')")
+    assert skip.get_attribute("href") == "#sp-toolbar"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.spAction") == "present"
+    page.keyboard.press("Enter")
+    assert presented(page) == 1
 
 
 def test_focus_stays_in_the_presentation(page, base_url):
@@ -438,6 +480,74 @@ def test_notebook_page_and_download(page, base_url):
     assert kinds == ["stream", "execute_result"]
     assert "".join(printing["outputs"][0]["text"]).strip() == "en"
     assert "".join(printing["outputs"][1]["data"]["text/plain"]) == "[]"
+
+
+def search(page, text: str) -> list[str]:
+    """Type into Material's search; the result links (site-relative paths)."""
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(text, delay=20)
+    page.locator(".md-search-result__meta").filter(has_text=re.compile(r"\S")).wait_for()
+    page.wait_for_function("""() => {
+        const meta = document.querySelector('.md-search-result__meta').textContent;
+        return !/^(Type to start|Digite para|Initializing|Inicializando)/i.test(meta.trim());
+    }""")
+    return page.eval_on_selector_all(".md-search-result__item > a",
+                                     "as => as.map(a => new URL(a.href).pathname)")
+
+
+def test_search_on_a_page_looks_in_its_own_language(context, base_url):
+    """Each language has its index, with its search language (lunr's words for it); a page
+    loads its language's index only, and finds its language's pages only."""
+    indexes = {}
+    for prefix, lang in (("", "en"), ("pt/", "pt")):
+        data = json.loads(context.request.get(f"{base_url}/{prefix}search/search_index.json")
+                          .text())
+        assert data["config"]["lang"] == [lang]
+        indexes[lang] = {d["location"].split("#")[0] for d in data["docs"]}
+    assert "tiny/" in indexes["en"] and "tiny/" in indexes["pt"]  # relative to its root
+    assert not any(loc.startswith("pt/") for loc in indexes["en"] | indexes["pt"])
+    for path, word, found, missing in (("/tiny/", "welcome", "/tiny/", "bem-vindo"),
+                                       ("/pt/tiny/", "bem-vindo", "/pt/tiny/", "welcome")):
+        page = context.new_page()
+        fetched: list[str] = []
+        page.on("request", lambda r, fetched=fetched: fetched.append(new_path(r.url)))
+        page.goto(f"{base_url}{path}")
+        hits = search(page, word)
+        assert hits and all(hit == found for hit in hits), (path, hits)
+        index = "/pt/search/search_index.json" if path.startswith("/pt/") \
+            else "/search/search_index.json"
+        assert [f for f in fetched if f.endswith("search_index.json")] == [index]
+        # The Portuguese stemmer and stop words load on Portuguese pages only.
+        assert any("lunr.pt" in f for f in fetched) == path.startswith("/pt/")
+        page.locator("input.md-search__input").fill("")
+        assert search(page, missing) == []
+        page.close()
+
+
+def new_path(url: str) -> str:
+    from urllib.parse import urlsplit
+    return urlsplit(url).path
+
+
+def test_the_language_menu_keeps_the_kind_of_page(page, base_url):
+    """From a notebook the other language is its notebook; from the 404 page, the homes."""
+    def menu(path: str) -> dict[str, str]:
+        page.goto(f"{base_url}{path}")
+        return dict(page.eval_on_selector_all(
+            ".md-select__link[hreflang]",
+            "as => as.map(a => [a.hreflang, new URL(a.href).pathname])"))
+
+    assert menu("/tiny/notebook/") == {"en": "/tiny/notebook/", "pt": "/pt/tiny/notebook/"}
+    assert menu("/pt/tiny/notebook/") == {"en": "/tiny/notebook/", "pt": "/pt/tiny/notebook/"}
+    assert menu("/tiny/") == {"en": "/tiny/", "pt": "/pt/tiny/"}
+    # The 404 page: the site's default language, its menu to each language's home.
+    assert menu("/404.html") == {"en": "/", "pt": "/pt/"}
+    assert page.get_attribute("html", "lang") == "en"
+    # Following the link lands on the other notebook.
+    page.goto(f"{base_url}/tiny/notebook/")
+    page.locator(".md-select__link[hreflang=pt]").dispatch_event("click")
+    page.wait_for_url(re.compile(r"/pt/tiny/notebook/$"))
+    assert page.get_attribute("html", "lang") == "pt"
 
 
 def test_console_is_clean_on_every_kind_of_page(context, base_url):

@@ -53,8 +53,10 @@ Notes: The second slide prints the language.
 
 
 def _run(argv: list, cwd: Path) -> subprocess.CompletedProcess:
+    # Without PYTHONPATH: it would show the fresh virtualenv this checkout's slideproof.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+                          env=dict(env, NO_MKDOCS_2_WARNING="1"))
     assert done.returncode == 0, f"{argv}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
     return done
 
