@@ -168,7 +168,7 @@ def check(refs: Iterator[Reference], *, src_uri: str, page_url: str, site: Publi
         if path is None:
             continue
         static = static_dir is not None and ref.image and path.startswith("/")
-        if static:
+        if static and static_dir is not None:
             target = _join(static_dir.strip("/"), path.lstrip("/"))
             found = target is not None and site.has_source(target)
         elif path.startswith("/"):  # the site's root: a published path

@@ -586,13 +586,13 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
                 block.attached = True
             target.append(block)
             continue
-        if not in_notes and _NOTES.match(raw):
+        if not in_notes and (notes := _NOTES.match(raw)):
             flush()
             if not slide.parts:
                 raise DeckError(path, number, coded("SP007"))
             in_notes = True
             slide.notes_line = number
-            pending.append((number, raw[_NOTES.match(raw).end():]))
+            pending.append((number, raw[notes.end():]))
             i += 1
             continue
         if not in_notes and slide.title is None and not any(

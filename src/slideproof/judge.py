@@ -10,12 +10,14 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, cast
 
 from .deck import Block, Deck
 from .errors import Errors, coded
+from .protocol import BlockEvent, BlockPlan, DeckDone, DeckRun, Plan, SetupFailed
 
 
 class Kind(StrEnum):
@@ -67,10 +69,7 @@ class Status(StrEnum):
     def of(cls, value: str) -> Status | None:
         """The status a report names, or None for one this version does not know (a report
         written by a newer slideproof)."""
-        try:
-            return cls(value)
-        except ValueError:
-            return None
+        return cls._value2member_map_.get(value)  # type: ignore[return-value]
 
 
 # Short names for the judging code below and for fix.py.
@@ -117,34 +116,34 @@ class Policy:
 
     def fails(self, status: str) -> bool:
         """Fails the check; its block is withheld from the site."""
-        status = Status.of(status)
-        if status is None:
+        known = Status.of(status)
+        if known is None:
             return False
-        if status.kind is Kind.SOFT:
+        if known.kind is Kind.SOFT:
             return {OUTPUT_DIFFERS: self.fail_on_output_differs,
                     DEPRECATED: self.fail_on_deprecated,
-                    UNVERIFIED: self.fail_on_unverified}[status]
-        return status.kind is Kind.HARD
+                    UNVERIFIED: self.fail_on_unverified}[known]
+        return known.kind is Kind.HARD
 
     def publishes(self, status: str) -> bool:
         """The site shows the block's code with its verified output: only a block that ran
         has one (an unverified block's output is its author's, never a verified one)."""
-        status = Status.of(status)
-        return status is not None and status.ran and status.kind in (Kind.OK, Kind.SOFT) \
-            and not self.fails(status)
+        known = Status.of(status)
+        return known is not None and known.ran and known.kind in (Kind.OK, Kind.SOFT) \
+            and not self.fails(known)
 
     def shows(self, status: str) -> bool:
         """The block's code is on the deck page and in the notebook: published, or not run
         and let pass (skipped, with the author's reason; unverified, with what this
         machine lacks), under a "not run" label; any other block is withheld."""
-        status = Status.of(status)
-        return status is not None and (self.publishes(status) or (
-            not status.ran and not self.fails(status)))
+        known = Status.of(status)
+        return known is not None and (self.publishes(known) or (
+            not known.ran and not self.fails(known)))
 
     def warns(self, status: str) -> bool:
         """A problem this policy lets pass: reported as a warning, not a failure."""
-        status = Status.of(status)
-        return status is not None and status.kind is Kind.SOFT and not self.fails(status)
+        known = Status.of(status)
+        return known is not None and known.kind is Kind.SOFT and not self.fails(known)
 
 
 @dataclass
@@ -154,15 +153,15 @@ class BlockResult:
     message: str = ""
     output: str = ""
     display: str | None = None
-    error: dict | None = None
-    warnings: list[dict] = field(default_factory=list)
+    error: Mapping[str, Any] | None = None  # the event's ErrorRecord, or the judge's own
+    warnings: Sequence[Mapping[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     diff: str = ""
     blocked_by: int | None = None
     fix: dict | None = None  # a verified rewrite (see fix.fix_json), when one was looked for
     # what this machine lacks for an unverified block: {"model" or "package": name,
     # "install": command}, also for a block unverified through an earlier one
-    lacks: dict | None = None
+    lacks: dict[str, str] | None = None
 
     @property
     def where(self) -> int:
@@ -288,7 +287,7 @@ def needed_context(r: BlockResult, defined: set[str]) -> str | None:
     return None
 
 
-def lack_words(missing: dict) -> str:
+def lack_words(missing: Mapping[str, Any]) -> str:
     """'the model 'x' (python -m spacy download x)', for a block's ``lacks``."""
     kind = "model" if missing.get("model") else "package"
     return f"the {kind} '{missing.get(kind)}' (`{missing.get('install')}`)"
@@ -324,7 +323,7 @@ def _hint(message: str) -> str:
     return f" — {found}" if found else ""
 
 
-def lacking_words(missing: dict) -> str:
+def lacking_words(missing: Mapping[str, Any]) -> str:
     """What is missing and the command that installs it."""
     if missing.get("model"):
         return coded("SP211", model=missing["model"], install=missing["install"])
@@ -332,18 +331,23 @@ def lacking_words(missing: dict) -> str:
 
 
 
-def _error_message(error: dict) -> str:
+def _error_message(error: Mapping[str, Any]) -> str:
     code = f" [{error['code']}]" if error.get("code") and f"[{error['code']}]" not in \
         error.get("message", "") else ""
     return f"{error.get('type', 'Error')}{code}: {error.get('message', '')}".strip()
 
 
-def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
+def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
     """``raw`` is what ``run.Pool.run`` returned for this deck (events and deck-done)."""
     blocks = deck.python_blocks
-    events = {e["index"]: e for e in raw["events"] if e.get("event") == "block"}
-    setup_failed = next((e for e in raw["events"] if e.get("event") == "setup-failed"), None)
-    done = raw.get("done") or {}
+    events: dict[int, BlockEvent] = {}
+    setup_failed: SetupFailed | None = None
+    for event in raw["events"]:
+        if event["event"] == "block":
+            events[event["index"]] = event
+        elif event["event"] == "setup-failed":
+            setup_failed = event
+    done: DeckDone = raw.get("done") or {"event": "deck-done"}
     results: list[BlockResult] = []
     broken: dict[str, int] = {}  # name → line of the failed block that would define it
     lacking: dict[int, dict | None] = {}  # line of an unverified block → what it lacks
@@ -360,20 +364,21 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
                                error=_error_message(err))
     for spec, block in zip(plan["blocks"], blocks):
         index = spec["index"]
-        event = events.get(index)
-        if unverified:
+        found = events.get(index)
+        if unverified and setup_failed:
             results.append(BlockResult(block, UNVERIFIED, unverified, error=dict(
-                setup_failed["error"], line=None), lacks=setup_failed["error"]["missing"]))
+                setup_failed["error"], line=None),
+                lacks=cast(dict[str, str], setup_failed["error"].get("missing"))))
             continue
         if setup_failed:  # a bug in the code every block stands on fails them all
             results.append(BlockResult(block, FAILED, coded("SP021", why=deck_error)))
             continue
-        if event is None:
+        if found is None:
             results.append(_unfinished(block, index, done, ended_at))
             if ended_at is None:
                 ended_at = block.line
             continue
-        results.append(_judge_block(block, spec, event, broken, first_failure, lacking))
+        results.append(_judge_block(block, spec, found, broken, first_failure, lacking))
         if results[-1].status == UNVERIFIED:
             lacking[block.line] = results[-1].lacks
         if results[-1].status.kind is Kind.HARD or results[-1].status is UNVERIFIED:
@@ -387,7 +392,7 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
                       error=deck_error)
 
 
-def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> BlockResult:
+def _unfinished(block: Block, index: int, done: DeckDone, ended_at: int | None) -> BlockResult:
     """A block with no result: the deck's process ended while running it, or before it."""
     if ended_at is not None:
         return BlockResult(block, BLOCKED, coded("SP023", line=ended_at), blocked_by=ended_at)
@@ -420,7 +425,7 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
     return BlockResult(block, BLOCKED, coded("SP024"))
 
 
-def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
+def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[str, int],
                  first_failure: int | None = None,
                  lacking: dict[int, dict | None] | None = None) -> BlockResult:
     lacking = lacking or {}

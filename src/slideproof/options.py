@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from . import sandbox
 from .cache import Cache, models_loaded
@@ -351,8 +352,8 @@ def resolve(*layers: Layer | None, base: Path | None = None) -> Settings:
             continue
         for key, value in layer.values.items():
             checked = check(str(key), value, layer)
-            if OPTION_TABLE[key].kind in ("models", "prelude"):
-                checked = {**settings.values[key], **checked}
+            if OPTION_TABLE[key].kind in ("models", "prelude"):  # tables: merged key by key
+                checked = {**cast(dict, settings.values[key]), **cast(dict, checked)}
             settings.values[key] = checked
             if key == "cache_dir":
                 settings.sources[key] = layer.base

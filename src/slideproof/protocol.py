@@ -133,6 +133,17 @@ class WarningRecord(TypedDict):
     filename: str | None
 
 
+class Ran(TypedDict):
+    """What running one piece of code (a block, or a setup source) recorded: the body of
+    its result event."""
+
+    output: str
+    display: str | None
+    warnings: list[WarningRecord]
+    error: ErrorRecord | None
+    seconds: float
+
+
 class StartEvent(TypedDict):
     event: Literal["start"]
     index: int  # -1: a setup source
@@ -225,3 +236,11 @@ class DeckDone(TypedDict, total=False):
 
 
 WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone
+
+
+class DeckRun(TypedDict):
+    """What running one deck gave: its validated events, and how its process ended. What
+    the pool returns, the judge reads and the cache keeps."""
+
+    events: list[DeckEvent]
+    done: DeckDone

@@ -23,13 +23,17 @@ import os
 import shlex
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from .deck import looks_like_deck
+from .deck import Deck, looks_like_deck
 from .errors import coded
 from .judge import Kind, Status, lack_words, problem_code
 from .terminal import inert
+
+if TYPE_CHECKING:  # the verifier (and spaCy's side of things) loads when a deck first runs
+    from .verify import Verifier
 
 
 class DeckWarning(UserWarning):
@@ -102,7 +106,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 class DeckFile(pytest.File):
-    deck = None
+    deck: Deck | None = None  # set by collect(), unless the file is not a deck
 
     def collect(self):
         from .deck import course_root, load_deck
@@ -161,9 +165,19 @@ class BlockItem(pytest.Item):
         self.block = block
         self.result = None
 
+    @property
+    def deck_file(self) -> DeckFile:
+        return cast(DeckFile, self.parent)
+
+    @property
+    def deck(self) -> Deck:
+        deck = self.deck_file.deck
+        assert deck is not None  # its items exist only once it was read
+        return deck
+
     def runtest(self) -> None:
         runner: Runner = self.config.stash[_RUNNER]
-        deck_result = runner.result(self.parent)
+        deck_result = runner.result(self.deck_file)
         result = next(r for r in deck_result.blocks if r.block.line == self.block.line)
         self.result = result
         if result.shown_output:
@@ -182,7 +196,7 @@ class BlockItem(pytest.Item):
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
         line = next((w.get("line") for w in result.warnings if w.get("line") and
-                     w.get("filename") == self.parent.deck.file), None) \
+                     w.get("filename") == self.deck.file), None) \
             or self.block.line
         warnings.warn_explicit(DeckWarning(inert(f"{status}: {text}")), DeckWarning,
                                str(self.path), line)
@@ -191,14 +205,13 @@ class BlockItem(pytest.Item):
         if isinstance(excinfo.value, BlockProblem):
             verbose = self.config.get_verbosity() > 0 or self.config.getoption(
                 "tbstyle", "auto") == "long"
-            return BlockRepr(excinfo.value.result, self.nodeid, self.parent.deck.path, verbose)
+            return BlockRepr(excinfo.value.result, self.nodeid, self.deck.path, verbose)
         if isinstance(excinfo.value, RunnerFailed):
             return coded("SP160", problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        deck = self.parent.deck
-        where = deck.path if deck is not None else self.parent.name
+        where = self.deck.path
         # Not a suffix of the node id: pytest would turn the '.' of 'deck.md' into '::'.
         return self.path, self.block.line - 1, f"{where}::L{self.block.line} (python block)"
 
@@ -289,7 +302,7 @@ class Runner:
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.verifier = None
+        self.verifier: Verifier | None = None
         self.results: dict[str, object] = {}
         self.options, self.policy, self.cache = self._options()
 
@@ -325,6 +338,7 @@ class Runner:
             self.config.issue_config_time_warning(DeckWarning(choice.warning), stacklevel=2)
 
     def result(self, deck_file: DeckFile):
+        assert deck_file.deck is not None
         path = deck_file.deck.path
         if path not in self.results:
             self._verify(self._batch(deck_file))
@@ -333,8 +347,9 @@ class Runner:
             raise RunnerFailed(f"{type(result).__name__}: {result}")
         return result
 
-    def _batch(self, deck_file: DeckFile) -> list:
+    def _batch(self, deck_file: DeckFile) -> list[Deck]:
         """The decks to verify now: this one, and outside xdist every other collected one."""
+        assert deck_file.deck is not None
         decks = {deck_file.deck.path: deck_file.deck}
         if not hasattr(self.config, "workerinput"):
             session = deck_file.session

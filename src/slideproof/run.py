@@ -21,11 +21,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 from . import sandbox
 from .channel import DeckChannel, worker_done
@@ -36,6 +37,7 @@ from .protocol import (
     HARD_KILL_GRACE,
     BlockPlan,
     DeckDone,
+    DeckRun,
     Plan,
     SetupSource,
     WorkerConfig,
@@ -100,8 +102,9 @@ def plan_for(deck: Deck, options: Options) -> Plan:
             "code": block.code,
             "skip": (skip if isinstance(skip, str) else "") if skip else None,
             "isolated": bool(block.attrs.get("isolated")),
-            "timeout": block.attrs.get("timeout") or deck.meta.get("timeout"),
-            "requires": deck_requires + list(block.attrs.get("requires") or []),
+            # (both checked when the deck was read: seconds, and a list of names)
+            "timeout": cast(float | None, block.attrs.get("timeout") or deck.meta.get("timeout")),
+            "requires": deck_requires + cast(list[str], block.attrs.get("requires") or []),
             "setup": bool(block.attrs.get("setup")),
         })
     # Examples are compiled with their deck's file, by its absolute path, as the sandbox
@@ -200,7 +203,7 @@ class Runner:
         self.info: dict = {}
         self.tmp_root = ""
         self.view: sandbox.View | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
         self._buffer = b""
         self._lock = threading.Lock()
         self.stopped = False  # closed for good: no worker starts again
@@ -291,7 +294,7 @@ class Runner:
         self.info = {**ready.body, "sandbox": self.choice.kind}
         return self.info
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: Mapping[str, object]) -> None:
         assert self.proc and self.proc.stdin
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -357,11 +360,12 @@ class Runner:
 
     def run(self, plans: dict[str, Plan],
             on_event: Callable[[str, dict], None] | None = None,
-            among: dict[str, Plan] | None = None) -> dict[str, dict]:
+            among: dict[str, Plan] | None = None) -> dict[str, DeckRun]:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}.
         ``among``: every deck of the check, for what a (re)started worker shows and loads."""
         with self._lock:
-            results: dict[str, dict] = {deck_id: {"events": [], "done": None}
+            # (a deck the worker never got to ends with nothing said of it)
+            results: dict[str, DeckRun] = {deck_id: {"events": [], "done": {"event": "deck-done"}}
                                         for deck_id in plans}
             waiting = dict(plans)
             restarts = 0
@@ -408,7 +412,8 @@ class Runner:
             return results
 
     def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,
-              channels: dict[str, DeckChannel], results: dict, on_event) -> None:
+              channels: dict[str, DeckChannel], results: dict[str, DeckRun],
+              on_event) -> None:
         """One message of the worker: a deck's line is checked by its channel before it
         counts; a deck that broke its channel is reported as such when it ends."""
         if isinstance(received, DeckLine):
@@ -425,9 +430,9 @@ class Runner:
                 on_event(deck_id, event)
             return
         body = received.body
-        deck_id = body.get("id")
-        if not isinstance(deck_id, str) or deck_id not in waiting:
+        if not isinstance(body.get("id"), str) or body["id"] not in waiting:
             return
+        deck_id = str(body["id"])
         kind = body.get("event")
         if kind == "deck-start":
             started[deck_id] = time.monotonic() + deck_deadline(waiting[deck_id], self.options)
@@ -447,7 +452,7 @@ class Runner:
                 on_event(deck_id, done)
 
     def _overran(self, started: dict[str, float], running: dict[str, int | None],
-                 results: dict, waiting: dict, on_event=None) -> None:
+                 results: dict[str, DeckRun], waiting: dict, on_event=None) -> None:
         """A deck is past its deadline and the runner did not end it (stopped, frozen, or
         busy beyond reason): kill the runner's process group, report the deck(s) past their
         deadline; the decks still queued or running run again in a fresh runner."""
@@ -462,7 +467,7 @@ class Runner:
                     results, waiting, on_event)
 
     @staticmethod
-    def _finish(deck_id: str, done: DeckDone, results: dict, waiting: dict,
+    def _finish(deck_id: str, done: DeckDone, results: dict[str, DeckRun], waiting: dict,
                 on_event) -> None:
         results[deck_id]["done"] = done
         del waiting[deck_id]
@@ -488,7 +493,8 @@ class Runner:
             proc.wait()
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream:
+                    stream.close()
             except OSError:
                 pass
         if self._log:
@@ -535,10 +541,10 @@ class Pool:
             thread.submit(runner.launch, course)
 
     def run(self, plans: dict[str, Plan],
-            on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
-        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
+            on_event: Callable[[str, dict], None] | None = None) -> dict[str, DeckRun]:
+        """Run every plan (id → plan); return id → its events and how it ended."""
         stopped = self._stopped  # close() sets it; the next run gets a fresh one
-        results: dict[str, dict] = {}
+        results: dict[str, DeckRun] = {}
 
         def forward(deck_id: str, event: dict) -> None:
             with self._events:
@@ -566,12 +572,12 @@ class Pool:
         return future.result()
 
     def _one_deck_per_runner(self, plans: dict[str, Plan], forward,
-                             stopped: threading.Event) -> dict[str, dict]:
+                             stopped: threading.Event) -> dict[str, DeckRun]:
         """Where decks cannot get namespaces of their own: a runner per job, one deck at a
         time in each, so that no deck ever shares a sandbox with another deck running."""
         queue = list(plans)
         taking = threading.Lock()
-        results: dict[str, dict] = {}
+        results: dict[str, DeckRun] = {}
 
         def serve(runner: Runner) -> None:
             while not stopped.is_set():

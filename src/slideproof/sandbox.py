@@ -23,6 +23,7 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import SandboxError, coded
@@ -168,8 +169,8 @@ class View:
     no ``.git`` anywhere in them and not the cache folder; a fresh, size-limited temp folder
     as the only writable place. The same lists are each deck's Landlock rules."""
 
-    def __init__(self, code: list[str] = (), course: list[str] = (), tmp_size: int = 0,
-                 hidden: list[str] = ()):
+    def __init__(self, code: Sequence[str] = (), course: Sequence[str] = (), tmp_size: int = 0,
+                 hidden: Sequence[str] = ()):
         # Never the temp folder itself nor a folder above it (an import path entry "/tmp"):
         # shown read-only, it would cover the fresh one decks write to.
         self.code = [p for p in _existing(code) if not _inside(TMP_INSIDE, p)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from . import cache as cache_mod
 from . import sandbox
@@ -15,6 +16,7 @@ from .deck import Deck
 from .errors import DeckError, SandboxError, coded
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
+from .protocol import DeckDone, DeckEvent, DeckRun
 from .run import Pool, plan_for
 
 
@@ -98,9 +100,9 @@ class Verifier:
         if to_run:
             pool = self._pool()
             by_path = {d.path: d for d in decks}
-            events: dict[str, list] = {path: [] for path in to_run}
+            events: dict[str, list[DeckEvent]] = {path: [] for path in to_run}
 
-            def finish(path: str, raw: dict) -> None:
+            def finish(path: str, raw: DeckRun) -> None:
                 done(judge_deck(by_path[path], plans[path], raw))
                 self.cache.put(keys[path], plans[path], raw)
 
@@ -109,9 +111,9 @@ class Verifier:
                     events[path] = []
                     return
                 if event.get("event") == "deck-done":
-                    finish(path, {"events": events.pop(path), "done": event})
+                    finish(path, {"events": events.pop(path), "done": cast(DeckDone, event)})
                 else:
-                    events[path].append(event)
+                    events[path].append(cast(DeckEvent, event))
                 if on_event:
                     on_event(path, event)
 

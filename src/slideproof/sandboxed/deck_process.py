@@ -21,6 +21,7 @@ import struct
 import sys
 import tempfile
 import traceback
+from typing import cast
 
 from ..protocol import Limits, RunRequest, Walls
 from . import walls
@@ -80,7 +81,7 @@ def _init(request: RunRequest, result_fd: int, status_fd: int, home: str,
     """PID 1 of the deck's namespace: fork the deck, reap every process, and when the deck's
     own process ends write its wait status for the relay. Leaving kills what is left."""
     walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
-    walls.cap_processes(int(request["plan"]["limits"].get("processes") or 0))
+    walls.cap_processes(request["plan"]["limits"]["processes"])
     deck = os.fork()
     if deck == 0:
         os.close(status_fd)
@@ -147,7 +148,7 @@ def apply_limits(limits: Limits, process_base: int = 0) -> None:
         "open_files": resource.RLIMIT_NOFILE,
     }
     for name, which in pairs.items():
-        value = limits.get(name)
+        value = cast(int, limits.get(name))  # (a Limits key, looked up by name)
         if not value:
             continue
         _soft, hard = resource.getrlimit(which)

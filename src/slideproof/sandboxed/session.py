@@ -23,6 +23,7 @@ import traceback
 import warnings
 import weakref
 from collections.abc import Callable
+from typing import cast
 
 from ..errors import coded, shorten
 from ..protocol import (
@@ -32,7 +33,11 @@ from ..protocol import (
     DeckEvent,
     ErrorRecord,
     Limits,
+    MissingModel,
+    MissingPackage,
     Plan,
+    Ran,
+    SetupFailed,
     WarningRecord,
 )
 
@@ -82,9 +87,7 @@ class CappedWriter(io.TextIOBase):
             raise OutputLimit(self.cap)
         return len(text)
 
-    @property
-    def encoding(self) -> str:  # some libraries ask
-        return "utf-8"
+    encoding = "utf-8"  # some libraries ask
 
     def isatty(self) -> bool:
         return False
@@ -113,8 +116,10 @@ def _compile(code: str, path: str, first_line: int):
     tree = ast.parse(code, filename=path, mode="exec")
     ast.increment_lineno(tree, first_line - 1)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    tail = tree.body[-1] if tree.body else None
+    if isinstance(tail, ast.Expr):
+        tree.body.pop()
+        last = ast.Expression(tail.value)
     body = compile(tree, path, "exec")
     return body, (compile(last, path, "eval") if last is not None else None)
 
@@ -148,7 +153,7 @@ _PIP_INSTALL = re.compile(r"pip install [^`'\n]+?(?=[`'\n]|$| or )")
 _NO_MODEL = re.compile(r"Can't find model '([^']+)'")
 
 
-def _missing(err: BaseException, message: str) -> dict | None:
+def _missing(err: BaseException, message: str) -> MissingPackage | MissingModel | None:
     """What is not installed here, if that is why ``err`` was raised: a package (an
     ImportError caused by a ModuleNotFoundError for a package that cannot be found, such
     as spaCy's own 'Japanese support requires SudachiPy') or a model (spaCy's E050). A
@@ -195,7 +200,7 @@ def _text(err: BaseException) -> str:
 
 def _error_record(err: BaseException, path: str, block_line: int,
                   limits: Limits | None = None) -> ErrorRecord:
-    limits = limits or {}
+    limits = limits or cast(Limits, {})
     message = _text(err)[:int(limits.get("output") or 1 << 20)]
     if isinstance(err, SystemExit):
         message = coded("SP060", code=shorten(repr(err.code)))
@@ -304,16 +309,17 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         return text
 
     def run_code(code: str, first_line: int, ns: dict, timeout: float,
-                 block_line: int) -> BlockEvent:
+                 block_line: int) -> Ran:
         fd_output()  # drop what a late thread wrote between blocks: it is no block's output
         out = CappedWriter(cap, log_fd)
         threads_before = set(threading.enumerate())
         started = time.perf_counter()
-        result: BlockEvent = {"output": "", "display": None, "warnings": [], "error": None}
+        result: Ran = {"output": "", "display": None, "warnings": [], "error": None,
+                       "seconds": 0.0}
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
-        timed_out = {"type": "Timeout", "message": coded("SP067", timeout=timeout),
-                     "code": None, "line": block_line, "timed_out": True}
+        timed_out: ErrorRecord = {"type": "Timeout", "code": None, "line": block_line,
+                                  "message": coded("SP067", timeout=timeout), "timed_out": True}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _alarm.update(armed=True, fired=False)
@@ -348,7 +354,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         _restore_stdio(log_fd)
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         try:
-            sys.stdout.flush()
+            if sys.stdout:
+                sys.stdout.flush()
         except (OSError, ValueError):
             pass
         result["output"] = fd_output()
@@ -370,7 +377,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         result = run_code(source["code"], source["first_line"], namespace, plan["timeout"],
                           source["first_line"])
         if result["error"]:
-            send({"event": "setup-failed", "source": source["name"], **result})
+            send(cast(SetupFailed, {"event": "setup-failed", "source": source["name"],
+                                    **result}))
             return
     fresh = dict(namespace)  # what an {isolated} block starts from: setup and prelude only
     for block in plan["blocks"]:
@@ -386,7 +394,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         send({"event": "start", "index": index, "timeout": timeout})
         ns = dict(fresh) if block.get("isolated") else namespace
         result = run_code(block["code"], block["first_line"], ns, timeout, block["line"])
-        send({"event": "block", "index": index, **result})
+        send(cast(BlockEvent, {"event": "block", "index": index, **result}))
     fd_log.close()
 
 

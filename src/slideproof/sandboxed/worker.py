@@ -34,6 +34,8 @@ from ..errors import coded
 from ..protocol import (
     DECK_EVENTS,
     HARD_KILL_GRACE,
+    DeckDone,
+    ModelInfo,
     RunRequest,
     WorkerConfig,
     WorkerEvent,
@@ -113,13 +115,13 @@ class Worker:
                 pass  # the deck that needs it will say why
         self.abi = walls.landlock_abi()
         self.seccomp = walls.seccomp_available()
-        models = {}
+        models: dict[str, ModelInfo] = {}
         for target in self.config.get("preload") or []:
             try:
                 nlp = spacy.load(target)
                 self.handouts["models"][target] = nlp
                 models[target] = {"name": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}",
-                                  "version": nlp.meta.get("version"), "loaded": True}
+                                  "version": str(nlp.meta.get("version")), "loaded": True}
             except Exception as err:  # reported, not fatal: decks needing it are unverified
                 models[target] = {"loaded": False, "error": f"{type(err).__name__}: {err}"}
         for lang in self.config.get("blank") or []:
@@ -349,7 +351,7 @@ class Worker:
             if child.tmp:
                 shutil.rmtree(child.tmp, ignore_errors=True)
             del self.children[pid]
-            exit_info = {"event": "deck-done", "id": child.deck_id,
+            exit_info: DeckDone = {"event": "deck-done", "id": child.deck_id,
                          "seconds": round(time.perf_counter() - child.started, 4),
                          "running": child.running, "hard_timeout": child.hard_timeout}
             if not clean:
