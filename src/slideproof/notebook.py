@@ -20,7 +20,7 @@ from nbformat import v4
 from .deck import Block, Deck, Slide, Text
 from .i18n import words
 from .judge import BlockResult, DeckResult, Policy, Status, defined_names, used_names
-from .render import _code, literal, not_run_words, slide_text, strings
+from .render import fenced, literal, not_run_words, slide_text, strings
 
 HIDDEN_TAG = "slideproof-hidden"
 WITHHELD_TAG = "slideproof-withheld"  # a block the deck page withholds, kept so later cells run
@@ -146,7 +146,7 @@ class _Cells:
             if isinstance(part, Text):
                 notes.append(slide_text(part, shift, self.static_url).strip("\n"))
             elif not part.attached:
-                notes.append(_code("text" if part.lang == "out" else part.lang, part.code))
+                notes.append(fenced("text" if part.lang == "out" else part.lang, part.code))
         body = "\n\n".join(n for n in notes if n.strip())
         quoted = "\n".join("> " + line if line else ">" for line in body.split("\n"))
         self.markdown.append(f"> **{self.strings['notes']}**\n>\n{quoted}")
@@ -157,7 +157,7 @@ class _Cells:
         if block.attached:
             return
         if not block.runs:
-            self.markdown.append(_code("text" if block.lang == "out" else block.lang,
+            self.markdown.append(fenced("text" if block.lang == "out" else block.lang,
                                        block.code))
             return
         if block.attrs.get("setup"):
@@ -198,7 +198,7 @@ class _Cells:
             self.markdown.append(f"> **{title}** {text}")
         if block.expected is not None:
             self.markdown.append(f"*{self.strings['expected_output']}*\n\n"
-                                 + _code("text", block.expected.code))
+                                 + fenced("text", block.expected.code))
 
     def shown(self, block: Block, r: BlockResult | None, tags: list[str]) -> None:
         """A published block with the output of this build's run (or, not run at all, the
@@ -224,7 +224,7 @@ class _Cells:
         version = self.spacy_version or "?"
         if not status_ran(r):
             self.markdown.append("> " + self.words["not_run"].format(v=version, reason=reason))
-            self.markdown.append(_code("python", block.code))
+            self.markdown.append(fenced("python", block.code))
             for name in defined_names(block.code):
                 self.unrun.setdefault(name, block.line)
             return

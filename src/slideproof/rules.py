@@ -37,7 +37,8 @@ class Rule:
     transformer: Callable[[Context], cst.CSTTransformer]
 
 
-def _code(node: cst.CSTNode) -> str:
+def _source(node: cst.CSTNode) -> str:
+    """The Python source of ``node``, as written."""
     return cst.Module(body=[]).code_for_node(node)
 
 
@@ -234,19 +235,19 @@ class _Update(cst.CSTTransformer):
         pos = _positional(updated)
         if not _method(updated, "update") or len(pos) < 2 or any(a.star for a in updated.args):
             return updated
-        nlp = _code(updated.func.value)
+        nlp = _source(updated.func.value)
         texts, annotations = pos[0].value, pos[1].value
         if isinstance(texts, cst.List) and isinstance(annotations, cst.List) and \
                 len(texts.elements) == len(annotations.elements) and not any(
                     isinstance(e, cst.StarredElement)
                     for e in (*texts.elements, *annotations.elements)):
-            pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_code(t.value)}), "
-                              f"{_code(a.value)})"
+            pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_source(t.value)}), "
+                              f"{_source(a.value)})"
                               for t, a in zip(texts.elements, annotations.elements))
             examples = _expr(f"[{pairs}]")
         else:
             examples = _expr(f"[Example.from_dict({nlp}.make_doc(t), a) for t, a in "
-                             f"zip({_code(texts)}, {_code(annotations)})]")
+                             f"zip({_source(texts)}, {_source(annotations)})]")
         # spaCy 2's update(docs, golds, drop, sgd, losses) positionally.
         rest = [_kw(name, a.value) for name, a in zip(("drop", "sgd", "losses"), pos[2:])]
         self.ctx.imports.add(("spacy.training", "Example"))
@@ -277,7 +278,7 @@ class _MatcherAdd(cst.CSTTransformer):
     def leave_Call(self, original, updated):
         if not _method(updated, "add") or _keywords(updated) or len(updated.args) < 3:
             return updated
-        receiver = _code(updated.func.value)
+        receiver = _source(updated.func.value)
         if (receiver in self.ctx.phrase_matchers) != self.phrase:
             return updated
         key, callback, *patterns = updated.args
@@ -315,7 +316,7 @@ class _MatcherPipe(cst.CSTTransformer):
         """(matcher, docs, return_matches, as_tuples) of a matcher's pipe call."""
         if not isinstance(call, cst.Call) or not _method(call, "pipe"):
             return None
-        receiver = _code(call.func.value)
+        receiver = _source(call.func.value)
         pos = _positional(call)
         if receiver not in self.ctx.matchers or len(pos) != 1 or any(a.star for a in call.args):
             return None
@@ -328,7 +329,7 @@ class _MatcherPipe(cst.CSTTransformer):
                     arg.value, cst.Name) or arg.value.value not in ("True", "False"):
                 return None
             flags[name] = arg.value.value == "True"
-        return (receiver, _code(pos[0].value), flags.get("return_matches", False),
+        return (receiver, _source(pos[0].value), flags.get("return_matches", False),
                 flags.get("as_tuples", False))
 
     def leave_For(self, original, updated):
@@ -337,14 +338,14 @@ class _MatcherPipe(cst.CSTTransformer):
             return updated
         matcher, docs, matches, tuples = found
         target = updated.target
-        names = [_code(e.value) for e in target.elements] if isinstance(
-            target, (cst.Tuple, cst.List)) else [_code(target)]
+        names = [_source(e.value) for e in target.elements] if isinstance(
+            target, (cst.Tuple, cst.List)) else [_source(target)]
         if tuples:  # for (doc, matches), context / for doc, context
             if len(names) != 2:
                 return updated
             first, context = target.elements[0].value, names[1]
-            inner = [_code(e.value) for e in first.elements] if isinstance(
-                first, (cst.Tuple, cst.List)) else [_code(first)]
+            inner = [_source(e.value) for e in first.elements] if isinstance(
+                first, (cst.Tuple, cst.List)) else [_source(first)]
             loop = f"{inner[0]}, {context}"
         else:
             inner, loop = names, names[0]
@@ -391,11 +392,11 @@ class _Merge(cst.CSTTransformer):
         if any(a.star for a in call.args) or len(pos) not in (0, 2) or \
                 any(a.keyword.value not in self.ATTRS for a in kws):
             return updated
-        receiver = _code(call.func.value)
-        attrs = ", ".join(f'"{self.ATTRS[a.keyword.value]}": {_code(a.value)}' for a in kws)
+        receiver = _source(call.func.value)
+        attrs = ", ".join(f'"{self.ATTRS[a.keyword.value]}": {_source(a.value)}' for a in kws)
         attrs = f", attrs={{{attrs}}}" if attrs else ""
         if pos:  # doc.merge(start_char, end_char, ...)
-            target = f"{receiver}.char_span({_code(pos[0].value)}, {_code(pos[1].value)})"
+            target = f"{receiver}.char_span({_source(pos[0].value)}, {_source(pos[1].value)})"
             doc = receiver
         else:  # span.merge(...)
             target, doc = receiver, f"{receiver}.doc"
@@ -414,7 +415,7 @@ class _Gold(cst.CSTTransformer):
         self.renamed: set[str] = set()
 
     def leave_ImportFrom(self, original, updated):
-        if original.module is None or _code(original.module) != "spacy.gold" or \
+        if original.module is None or _source(original.module) != "spacy.gold" or \
                 isinstance(updated.names, cst.ImportStar):
             return updated
         names = []
@@ -428,7 +429,7 @@ class _Gold(cst.CSTTransformer):
         return updated.with_changes(module=_expr("spacy.training"), names=names)
 
     def leave_Attribute(self, original, updated):
-        if _code(updated) == "spacy.gold":
+        if _source(updated) == "spacy.gold":
             return _expr("spacy.training")
         return updated
 
@@ -499,7 +500,7 @@ def deck_context(codes: list[str]) -> Context:
             func = assign.value.func
             name = func.value if isinstance(func, cst.Name) else (
                 func.attr.value if isinstance(func, cst.Attribute) else "")
-            bound.update((_code(t.target), name) for t in assign.targets)
+            bound.update((_source(t.target), name) for t in assign.targets)
     ctx.phrase_matchers = {n for n, kind in bound.items() if kind == "PhraseMatcher"}
     ctx.matchers = {n for n, kind in bound.items() if kind in MATCHERS}
     return ctx
