@@ -35,10 +35,10 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
-from .deck import DECK_SIZE_LIMIT, course_root, iter_deck_files, load_deck
+from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
 from .fix_report import FixReport
-from .judge import Kind, Policy, Status, summary
+from .judge import DeckResult, Kind, Policy, Status, summary
 from .options import Options
 from .render import render_markdown
 from .shard import parse_shard, select_shard
@@ -128,17 +128,22 @@ def unwritable(path: str | None) -> str | None:
     return None
 
 
-def check(args) -> int:
-    console = Console(stderr=True)
+def check_usage(args: argparse.Namespace) -> str | None:
+    """Why ``check`` cannot start (a path that does not exist, a report that cannot be
+    written), found before anything runs; or None."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        say(console, f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red")
+        return coded("SP207", paths=", ".join(missing))
+    return next((problem for problem in map(unwritable, (args.json, args.junit)) if problem),
+                None)
+
+
+def check(args) -> int:
+    console = Console(stderr=True)
+    problem = check_usage(args)
+    if problem:
+        say(console, f"slideproof: {problem}", style="red")
         return 2
-    for report_path in (args.json, args.junit):
-        problem = unwritable(report_path)
-        if problem:
-            say(console, f"slideproof: {problem}", style="red")
-            return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
     try:  # a --sandbox that is missing, or a weaker one under CI: say so before anything
@@ -168,29 +173,8 @@ def check(args) -> int:
     if choice.warning:
         verification.warnings.append(choice.warning)
     started = time.perf_counter()
-    interrupted = False
-    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=args.quiet)
-    try:
-        with progress:
-            task = progress.add_task("", total=len(decks))
-
-            def advance(result) -> None:
-                progress.update(task, advance=1, description=Path(result.deck.path).name)
-
-            verification.decks = verifier.verify(decks, on_deck=advance)
-            if not args.no_fix:
-                progress.update(task, description="looking for verified fixes")
-                fix_mod.attach(verifier, verification.decks)
-    except KeyboardInterrupt:
-        interrupted = True
-        if not verification.decks:  # else only the search for fixes was interrupted
-            verification.decks = list(verifier.finished)
-        verification.incomplete = True
-    finally:
-        verification.environment = verifier.environment()
-        verifier.close()
+    interrupted = not verify_with_progress(verifier, decks, verification, console,
+                                           quiet=args.quiet, fixes=not args.no_fix)
     verification.seconds = time.perf_counter() - started
     if cache.warning:
         verification.warnings.append(cache.warning)
@@ -210,6 +194,36 @@ def check(args) -> int:
         say(console, coded("SP151"), style="red")
         return 130
     return 0 if data["ok"] else 1
+
+
+def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Verification,
+                         console: Console, *, quiet: bool, fixes: bool) -> bool:
+    """Verify ``decks`` into ``verification`` (and, with ``fixes``, look for verified fixes
+    of their failing blocks) under a progress bar, then close the verifier. False if
+    Ctrl-C cut it short: the decks finished by then are kept, marked incomplete."""
+    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=quiet)
+    try:
+        with progress:
+            task = progress.add_task("", total=len(decks))
+
+            def advance(result: DeckResult) -> None:
+                progress.update(task, advance=1, description=Path(result.deck.path).name)
+
+            verification.decks = verifier.verify(decks, on_deck=advance)
+            if fixes:
+                progress.update(task, description="looking for verified fixes")
+                fix_mod.attach(verifier, verification.decks)
+    except KeyboardInterrupt:
+        if not verification.decks:  # else only the search for fixes was interrupted
+            verification.decks = list(verifier.finished)
+        verification.incomplete = True
+        return False
+    finally:
+        verification.environment = verifier.environment()
+        verifier.close()
+    return True
 
 
 def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
