@@ -171,6 +171,9 @@ def test_merge_refuses_mixed_or_repeated_shards_and_marks_missing_ones():
     with pytest.raises(MergeError):
         merge_reports([one, report([], shard={"index": 2, "count": 3,
                                               "paths": every})])
+    for count in (None, "2", 0):  # a report edited by hand: refused, not a crash
+        with pytest.raises(MergeError, match="no number of shards"):
+            merge_reports([report([], shard={"index": 1, "count": count, "paths": every})])
 
 
 def deck(path: str, *statuses: str) -> dict:

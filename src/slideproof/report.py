@@ -353,10 +353,10 @@ def _shard_matrix(parts: list[dict]) -> tuple[dict[str, int], list[str]]:
     """Each deck's place in a single run's list and the shards not given ("K/N"), when the
     parts are shard reports of one matrix; ({}, []) when none is a shard report. Raises
     MergeError for a mix, reports of different matrices, or a shard given twice."""
-    shards = [p.get("shard") for p in parts]
-    if not any(isinstance(s, dict) for s in shards):
+    shards = [s for p in parts if isinstance(s := p.get("shard"), dict)]
+    if not shards:
         return {}, []
-    if not all(isinstance(s, dict) for s in shards):
+    if len(shards) != len(parts):
         raise MergeError("some reports are shard reports (--shard) and some are not")
     counts = {s.get("count") for s in shards}
     lists = {tuple(s.get("paths") or ()) for s in shards}
@@ -364,7 +364,9 @@ def _shard_matrix(parts: list[dict]) -> tuple[dict[str, int], list[str]]:
         raise MergeError("the reports come from different shard matrices "
                          "(a different --shard N or a different set of decks)")
     count = counts.pop()
-    seen: dict[int, int] = {}
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise MergeError(f"the shard reports give no number of shards ({count!r})")
+    seen: dict[object, int] = {}  # shard index → its report
     for i, s in enumerate(shards):
         if s.get("index") in seen:
             raise MergeError(f"shard {s.get('index')}/{count} is given twice "
