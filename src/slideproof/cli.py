@@ -1,4 +1,16 @@
-"""``slideproof check PATH…``: verify decks for CI, with progress, a table and an exit code."""
+"""The ``slideproof`` command line, one function per command:
+
+- ``check PATH…``: verify decks for CI, with progress, tables, the causes, the JSON, JUnit
+  and GitHub reports, and an exit code;
+- ``fix PATH…``: verified spaCy 2→3 rewrites of failing blocks (what it prints and writes:
+  ``fix_report``);
+- ``render PATH… -o DIR``: decks as plain Markdown with their verified outputs;
+- ``new DIR``: a course that builds as it is;
+- ``export -o DIR``: the site source that builds without slideproof (``export``);
+- ``report merge``: shard reports joined into one.
+
+The flags map onto the core's options (``options.OPTION_TABLE``) over [tool.slideproof].
+"""
 
 from __future__ import annotations
 
@@ -23,13 +35,14 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
-from .deck import DECK_SIZE_LIMIT, course_root, iter_deck_files, load_deck
+from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
-from .judge import Kind, Policy, Status, summary
+from .fix_report import FixReport
+from .judge import DeckResult, Kind, Policy, Status, summary
 from .options import Options
 from .render import render_markdown
 from .shard import parse_shard, select_shard
-from .terminal import cell, say
+from .terminal import cell, display_path, say
 from .verify import Verification, Verifier
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
@@ -115,17 +128,22 @@ def unwritable(path: str | None) -> str | None:
     return None
 
 
-def check(args) -> int:
-    console = Console(stderr=True)
+def check_usage(args: argparse.Namespace) -> str | None:
+    """Why ``check`` cannot start (a path that does not exist, a report that cannot be
+    written), found before anything runs; or None."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        say(console, f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red")
+        return coded("SP207", paths=", ".join(missing))
+    return next((problem for problem in map(unwritable, (args.json, args.junit)) if problem),
+                None)
+
+
+def check(args) -> int:
+    console = Console(stderr=True)
+    problem = check_usage(args)
+    if problem:
+        say(console, f"slideproof: {problem}", style="red")
         return 2
-    for report_path in (args.json, args.junit):
-        problem = unwritable(report_path)
-        if problem:
-            say(console, f"slideproof: {problem}", style="red")
-            return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
     try:  # a --sandbox that is missing, or a weaker one under CI: say so before anything
@@ -155,29 +173,8 @@ def check(args) -> int:
     if choice.warning:
         verification.warnings.append(choice.warning)
     started = time.perf_counter()
-    interrupted = False
-    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=args.quiet)
-    try:
-        with progress:
-            task = progress.add_task("", total=len(decks))
-
-            def advance(result) -> None:
-                progress.update(task, advance=1, description=Path(result.deck.path).name)
-
-            verification.decks = verifier.verify(decks, on_deck=advance)
-            if not args.no_fix:
-                progress.update(task, description="looking for verified fixes")
-                fix_mod.attach(verifier, verification.decks)
-    except KeyboardInterrupt:
-        interrupted = True
-        if not verification.decks:  # else only the search for fixes was interrupted
-            verification.decks = list(verifier.finished)
-        verification.incomplete = True
-    finally:
-        verification.environment = verifier.environment()
-        verifier.close()
+    interrupted = not verify_with_progress(verifier, decks, verification, console,
+                                           quiet=args.quiet, fixes=not args.no_fix)
     verification.seconds = time.perf_counter() - started
     if cache.warning:
         verification.warnings.append(cache.warning)
@@ -197,6 +194,36 @@ def check(args) -> int:
         say(console, coded("SP151"), style="red")
         return 130
     return 0 if data["ok"] else 1
+
+
+def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Verification,
+                         console: Console, *, quiet: bool, fixes: bool) -> bool:
+    """Verify ``decks`` into ``verification`` (and, with ``fixes``, look for verified fixes
+    of their failing blocks) under a progress bar, then close the verifier. False if
+    Ctrl-C cut it short: the decks finished by then are kept, marked incomplete."""
+    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=quiet)
+    try:
+        with progress:
+            task = progress.add_task("", total=len(decks))
+
+            def advance(result: DeckResult) -> None:
+                progress.update(task, advance=1, description=Path(result.deck.path).name)
+
+            verification.decks = verifier.verify(decks, on_deck=advance)
+            if fixes:
+                progress.update(task, description="looking for verified fixes")
+                fix_mod.attach(verifier, verification.decks)
+    except KeyboardInterrupt:
+        if not verification.decks:  # else only the search for fixes was interrupted
+            verification.decks = list(verifier.finished)
+        verification.incomplete = True
+        return False
+    finally:
+        verification.environment = verifier.environment()
+        verifier.close()
+    return True
 
 
 def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
@@ -301,13 +328,6 @@ def add_ci_outputs(parser: argparse.ArgumentParser) -> None:
                         help="print GitHub Actions annotations (::error file=…,line=…::)")
 
 
-def display_path(path: str) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return path
-
-
 def render(args) -> int:
     """Decks → plain Markdown files (with their verified outputs), for any other engine."""
     console = Console(stderr=True)
@@ -354,10 +374,6 @@ def new_course(args) -> int:
     return 0
 
 
-DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
-PARTIAL_STYLE = "bold magenta"  # the note of a partial fix's hunk: not a verified one
-
-
 def fix(args) -> int:
     """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered
     (and, unless --verified-only, partial ones: the block then stops only on its context)."""
@@ -387,75 +403,14 @@ def fix(args) -> int:
         return 130
     finally:
         verifier.close()
-    out = Console(highlight=False, soft_wrap=True)
-    with_partial = not args.verified_only
-    left = bool(errors)
-    offered, partial, by_rule, uncovered, context = 0, 0, {}, [], []
+    done = FixReport(write=args.write, update_output=args.update_output,
+                     with_partial=not args.verified_only, left=bool(errors))
+    out = Console(highlight=False, soft_wrap=True)  # the diff, on stdout
     for result in results:
-        path = result.deck.path
-        deck_fix = found.get(path)
-        fixes = fix_mod.chosen(deck_fix, with_partial) if deck_fix else []
-        fixed = {f.block.line for f in fixes}
-        after = (deck_fix.after if deck_fix and len(fixes) == len(deck_fix.fixes) else None) \
-            or result
-        tried = {result.blocks[i].block.line: t for i, t in deck_fix.tried.items()} \
-            if deck_fix else {}
-        # with --update-output an output that differs because of the fixes is not left
-        updated = {r.block.line for r in fix_mod.renewed_outputs(deck_fix, with_partial)} \
-            if deck_fix and args.update_output else set()
-        failing = [r for r in after.blocks
-                   if policy.fails(r.status) and r.block.line not in updated]
-        needs = {f.block.line: f.needs for f in fixes if f.partial}
-        for r in failing:
-            if r.block.line in needs:
-                context.append((f"{path}:{r.where}", needs[r.block.line]))
-            elif r.block.line not in fixed:
-                why = r.message.split("\n")[0]
-                if r.block.line in tried:
-                    rules, trial, unverifiable = tried[r.block.line]
-                    why += f" ({unverifiable})" if unverifiable else (
-                        f" (rewritten by {', '.join(x.name for x in rules)} it was "
-                        f"{trial.status}: {trial.message.splitlines()[0][:200]})")
-                uncovered.append((f"{path}:{r.where}", r.status, why))
-        left = left or bool(after.error or failing)
-        if not fixes:
-            continue
-        offered += len(fixes) - len(needs)
-        partial += len(needs)
-        for f in fixes:
-            for rule in f.rules:
-                by_rule[rule.name] = by_rule.get(rule.name, 0) + 1
-        lines, raw = fix_mod.read_lines(path)
-        edits = fix_mod.edits_for(deck_fix, lines, args.update_output, partial=with_partial)
-        for line in fix_mod.unified(display_path(path), edits).splitlines():
-            style = PARTIAL_STYLE if line.startswith("# partial fix") else \
-                DIFF_STYLE.get(line[:1], "")
-            say(out, line, style=style)
-        if args.write:
-            try:
-                fix_mod.apply(path, raw, lines, edits)
-            except fix_mod.FixError as err:
-                say(console, f"slideproof: {err}", style="red")
-                left = True
-        else:
-            left = True
+        done.add(result, found.get(result.deck.path), policy, out, console)
     if not args.quiet:
-        rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
-        verb = "written" if args.write else "offered"
-        decks_fixed = sum(1 for d in found.values() if fix_mod.chosen(d, with_partial))
-        say(console, f"{offered} verified fixes" + (f" and {partial} partial fixes"
-                                                    if with_partial else "")
-            + f" {verb} in {decks_fixed} of {len(results)} decks"
-            + (f" (rules: {rules})" if rules else ""))
-        if context:
-            say(console, f"{len(context)} blocks fixed for spaCy 3 still need their context:")
-            for where, need in context:
-                say(console, f"  {where}: {need}")
-        if uncovered:
-            say(console, f"{len(uncovered)} failing blocks no rule fixes:")
-            for where, status, message in uncovered:
-                say(console, f"  {where} {status}: {message}")
-    return 1 if left else 0
+        done.print_summary(console, found, len(results))
+    return 1 if done.left else 0
 
 
 def export_site(args) -> int:

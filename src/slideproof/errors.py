@@ -226,6 +226,9 @@ class Errors:
     SP512 = "Cannot write the export to {out}: {problem}."
     SP513 = ("{path}: the slideproof plugin's options must be a mapping of option names "
              "to values, not {kind}.")
+    SP514 = ("{path}: not exported: {other}, beside it, is the page of the same address, "
+             "as in MkDocs. Remove or rename one of them.")
+    SP515 = "{path}: {key} is not valid: {problem}. Give it as a multi-line string of patterns."
 
 
 def coded(code: str, /, **values) -> str:

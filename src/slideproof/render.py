@@ -100,7 +100,7 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _code(lang: str, code: str, title: str | None = None,
+def fenced(lang: str, code: str, title: str | None = None,
           block: Block | None = None) -> str:
     """A fence for superfences. ``block`` passes on what its author asked for on display
     (``title``, ``hl_lines``, ``linenums``, ids, classes, other attributes)."""
@@ -195,8 +195,8 @@ class Renderer:
             return ""  # rendered with its python block
         if not block.runs:
             if block.lang == "out":
-                return _code("text", block.code, title=self.s["output"])
-            return _code(block.lang, block.code, block=block)
+                return fenced("text", block.code, title=self.s["output"])
+            return fenced(block.lang, block.code, block=block)
         if not block.shown and self.mode != "serve":
             return ""
         result = self.by_line.get(block.line)
@@ -212,21 +212,21 @@ class Renderer:
             return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
                     f'data-status="{status}" markdown="1">\n\n'
                     f'!!! info "{title}"\n    {notice}\n\n</div>')
-        pieces.append(_code("python", block.code, block=block))
+        pieces.append(fenced("python", block.code, block=block))
         if result is None:
             if block.expected is not None:
-                pieces.append(_code("text", block.expected.code, title=self.s["output"]))
+                pieces.append(fenced("text", block.expected.code, title=self.s["output"]))
         elif status in (Status.SKIPPED, Status.UNVERIFIED):
             pieces.append(self.not_run(result))
         elif status is Status.EXPECTED_ERROR and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
-            pieces.append(_code("text", (result.output + error).strip(), title=
+            pieces.append(fenced("text", (result.output + error).strip(), title=
                                 self.s["expected_error"].format(error=result.error["type"])))
         elif self.policy.publishes(status) and (result.shown_output or
                                                 block.expected is not None):
             title = f"{self.s['output']} · {self.s['verified'].format(v=self.spacy_version)}"
             pieces.append(f'<div class="sp-output" markdown="1">\n\n'
-                          f'{_code("text", result.shown_output or " ", title=title)}\n\n</div>')
+                          f'{fenced("text", result.shown_output or " ", title=title)}\n\n</div>')
         if self.mode == "serve" and result is not None and \
                 status not in (Status.PASSED, Status.SKIPPED):
             pieces.append(self.status_box(result))
@@ -245,7 +245,7 @@ class Renderer:
             kind, (title, body) = "question", not_run_words(result, self.s)
         expected = result.block.expected
         if expected is not None:
-            body += ("\n\n" if body else "") + _code("text", expected.code,
+            body += ("\n\n" if body else "") + fenced("text", expected.code,
                                                       title=self.s["expected_output"])
         indented = body.replace("\n", "\n    ")
         return f'!!! {kind} "{title}"' + (f"\n    {indented}" if body else "")
@@ -255,11 +255,11 @@ class Renderer:
         title = literal(f"{result.status} — {self.deck.path}:{line}")
         body = [literal(result.message)]
         if result.diff:
-            body.append(_code("diff", result.diff))
+            body.append(fenced("diff", result.diff))
         elif result.output.strip() and result.status is not Status.EXPECTED_ERROR:
-            body.append(_code("text", result.shown_output, title=self.s["output"]))
+            body.append(fenced("text", result.shown_output, title=self.s["output"]))
         if result.error and result.error.get("traceback") and result.status is Status.FAILED:
-            body.append(_code("pytb", result.error["traceback"].strip()))
+            body.append(fenced("pytb", result.error["traceback"].strip()))
         if result.fix:
             # A rewrite that was run before being offered (see fix.py): shown as a diff; a
             # partial one (the block then stops only on its context) says what it still needs.
@@ -271,7 +271,7 @@ class Renderer:
             else:
                 body.append(f"Verified fix ({result.fix['outcome']}, {rules}): "
                             f"`slideproof fix {self.deck.path}`")
-            body.append(_code("diff", result.fix["diff"]))
+            body.append(fenced("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]
         return f'!!! {kind} "{title}"\n    {indented}'

@@ -29,7 +29,8 @@ def _cell(text: object) -> str:
     return " ".join(literal(text).split())
 
 
-def _code(text: object) -> str:
+def _inline_code(text: object) -> str:
+    """``text`` as inline code in a table cell."""
     return f"<code>{_cell(text)}</code>"
 
 
@@ -115,11 +116,11 @@ class _Page:
                 if not lacks:
                     causes.append(f"{_cell(_summary(group.reason, 120))} ({len(group.blocks)})")
                     continue
-                what = deck["lacks_model"].format(model=_code(lacks["model"])) \
+                what = deck["lacks_model"].format(model=_inline_code(lacks["model"])) \
                     if lacks.get("model") else \
-                    deck["lacks_package"].format(package=_code(lacks["package"]))
+                    deck["lacks_package"].format(package=_inline_code(lacks["package"]))
                 causes.append(s["lead_cause"].format(what=what, n=len(group.blocks),
-                                                     install=_code(lacks["install"])))
+                                                     install=_inline_code(lacks["install"])))
             parts.append(s["lead_not_run_here"].format(n=missing, causes="; ".join(causes)))
         for key, n in (("lead_skipped", found.skipped), ("lead_unfinished", found.unfinished),
                        ("lead_blocked", found.blocked)):
@@ -133,16 +134,16 @@ class _Page:
                "|---|---|"]
         for key in ("python", "spacy", "thinc", "slideproof"):
             if environment.get(key):
-                out.append(f"| {s[key]} | {_code(environment[key])} |")
+                out.append(f"| {s[key]} | {_inline_code(environment[key])} |")
         if environment.get("sandbox"):
             out.append(f"| {s['sandbox']} | {_cell(sandbox_summary(environment))} |")
         models = environment.get("models") or {}
         if models:
             listed = ", ".join(
-                f"{_code(name)} → {_code(info.get('target', name))} "
+                f"{_inline_code(name)} → {_inline_code(info.get('target', name))} "
                 f"{_cell(info.get('version') or '?')}" if isinstance(info, dict) and
                 info.get("target", name) != name else
-                f"{_code(name)} {_cell((info or {}).get('version') or '?')}"
+                f"{_inline_code(name)} {_cell((info or {}).get('version') or '?')}"
                 for name, info in sorted(models.items()))
             out.append(f"| {s['models']} | {listed} |")
         else:
@@ -184,7 +185,8 @@ class _Page:
                 rows.append((s["deck_error"], _cell(_summary(d.error)),
                              self.deck(d, self.link(d.deck.path)), "—"))
         for e in errors:
-            rows.append((s["unreadable"], _cell(e.message), f"{_code(e.path)}:{e.line}", "—"))
+            rows.append((s["unreadable"], _cell(e.message), f"{_inline_code(e.path)}:{e.line}",
+                         "—"))
         out = [f"## {s['problems']}", ""]
         if not rows:
             return [*out, s["no_problems"], ""]
@@ -219,7 +221,7 @@ class _Page:
         for d in results:
             url = self.link(d.deck.path)
             out += [f"### {self.deck(d, url)}", ""]
-            facts = [_code(d.deck.path), _seconds(d.seconds)]
+            facts = [_inline_code(d.deck.path), _seconds(d.seconds)]
             if d.cached:
                 facts.append(s["cached"])
             out += [" · ".join(facts), ""]
