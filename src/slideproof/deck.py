@@ -464,18 +464,7 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
     The one syntax: ``python {hide timeout=5 raises=ValueError skip="needs a GPU"}``;
     the pymdownx form ``{.python title="x"}`` is read too.
     """
-    lang, _, rest = info.partition(" ")
-    rest = rest.strip()
-    if lang.startswith("{"):
-        lang, rest = "", info
-    if rest and not (rest.startswith("{") and rest.endswith("}")):
-        # A plain info string after the language ("python title") is not an attribute list.
-        rest = ""
-    inner = rest[1:-1].strip() if rest else ""
-    try:
-        tokens = shlex.split(inner, posix=True) if inner else []
-    except ValueError as err:
-        raise DeckError(path, line, coded("SP008", attrs=rest, problem=err)) from None
+    lang, tokens = _info_tokens(info, path, line)
     attrs: dict[str, object] = {}
     display: dict[str, str] = {}
     classes: list[str] = []
@@ -490,40 +479,59 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
             display["id"] = token[1:]
             continue
         name, has_value, value = token.partition("=")
-        if name in DISPLAY_ATTRS or name.startswith("data-"):
+        if name in DISPLAY_ATTRS or name.startswith("data-") or \
+                lang.lower() not in PYTHON_LANGS:  # other languages are only shown, as written
             display[name] = value
             continue
-        if lang.lower() not in PYTHON_LANGS:
-            display[name] = value  # other languages are only shown; keep what the author wrote
-            continue
-        kind = RUN_ATTRS.get(name)
-        if kind is None:
-            known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
-            raise DeckError(path, line, coded("SP009", name=name, known=known))
-        if kind == "flag":
-            if has_value and value.lower() not in ("true", "1", "yes"):
-                raise DeckError(path, line, coded(
-                    "SP011", name=name, value=value, expected="written alone, without a value"))
-            attrs[name] = True
-        elif kind == "optional":
-            attrs[name] = value if has_value and value else True
-        elif kind == "required":
-            if not has_value or not value:
-                example = "ValueError" if name == "raises" else "en_core_web_sm"
-                raise DeckError(path, line, coded("SP010", name=name, example=example))
-            attrs[name] = ([v.strip() for v in value.split(",") if v.strip()]
-                           if name == "requires" else value)
-        elif kind == "number":
-            try:
-                number = float(value)
-            except ValueError:
-                number = -1.0
-            if not _is_timeout(number):
-                raise DeckError(path, line, coded(
-                    "SP011", name=name, value=value,
-                    expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
-            attrs[name] = number
+        attrs[name] = _run_attr(name, value if has_value else None, path, line)
     return lang.lower(), attrs, display, classes
+
+
+def _info_tokens(info: str, path: str, line: int) -> tuple[str, list[str]]:
+    """(the language, the tokens of its attribute list) of a fence's info string."""
+    lang, _, rest = info.partition(" ")
+    rest = rest.strip()
+    if lang.startswith("{"):
+        lang, rest = "", info
+    if rest and not (rest.startswith("{") and rest.endswith("}")):
+        # A plain info string after the language ("python title") is not an attribute list.
+        rest = ""
+    inner = rest[1:-1].strip() if rest else ""
+    try:
+        return lang, shlex.split(inner, posix=True) if inner else []
+    except ValueError as err:
+        raise DeckError(path, line, coded("SP008", attrs=rest, problem=err)) from None
+
+
+def _run_attr(name: str, value: str | None, path: str, line: int) -> object:
+    """The value of a python fence's run attribute ``name`` (``value``: as written, None
+    when written alone), or a DeckError saying what it must be."""
+    kind = RUN_ATTRS.get(name)
+    if kind is None:
+        known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
+        raise DeckError(path, line, coded("SP009", name=name, known=known))
+    if kind == "flag":
+        if value is not None and value.lower() not in ("true", "1", "yes"):
+            raise DeckError(path, line, coded(
+                "SP011", name=name, value=value, expected="written alone, without a value"))
+        return True
+    if kind == "optional":
+        return value or True
+    if kind == "required":
+        if not value:
+            example = "ValueError" if name == "raises" else "en_core_web_sm"
+            raise DeckError(path, line, coded("SP010", name=name, example=example))
+        return [v.strip() for v in value.split(",") if v.strip()] if name == "requires" \
+            else value
+    try:  # a number of seconds
+        number = float(value or "")
+    except ValueError:
+        number = -1.0
+    if not _is_timeout(number):
+        raise DeckError(path, line, coded(
+            "SP011", name=name, value=value,
+            expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
+    return number
 
 
 def _lines(text: str) -> list[str]:
@@ -541,73 +549,89 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
     if not text.strip():
         raise DeckError(path, 1, coded("SP001"))
     meta, start = split_front_matter(text, path)
-    lines = _lines(text)
-    slides: list[Slide] = []
-    slide = Slide(number=1, line=start + 1)
-    pending: list[tuple[int, str]] = []  # text lines not yet flushed into a Text part
-    in_notes = False
+    slides = _SlideReader(_lines(text), path).read(start)
+    return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
 
-    def flush() -> None:
-        nonlocal pending
-        if pending:
-            chunk = "\n".join(t for _, t in pending)
-            if chunk.strip():
-                (slide.notes if in_notes else slide.parts).append(Text(chunk, pending[0][0]))
-            pending = []
 
-    def close_slide() -> None:
-        nonlocal slide, in_notes
-        flush()
-        if slide.parts or slide.notes:
-            slides.append(slide)
-        in_notes = False
-        slide = Slide(number=len(slides) + 1, line=0)
+class _SlideReader:
+    """The body of a deck, line by line, into slides: separators, fences (a ```` ```out ````
+    attached to the python block right before it), ``Notes:``, the slide's title."""
 
-    i = start
-    while i < len(lines):
-        number, raw = i + 1, lines[i]
+    def __init__(self, lines: list[str], path: str):
+        self.lines, self.path = lines, path
+        self.slides: list[Slide] = []
+        self.slide = Slide(number=1, line=0)
+        self.pending: list[tuple[int, str]] = []  # text lines not yet flushed into a Text
+        self.in_notes = False
+
+    def read(self, start: int) -> list[Slide]:
+        self.slide.line = start + 1
+        i = start
+        while i < len(self.lines):
+            i = self.take(i)
+        self.close_slide()
+        for n, slide in enumerate(self.slides, start=1):
+            slide.number = n
+            for block in slide.blocks:
+                block.slide = n
+        return self.slides
+
+    def take(self, i: int) -> int:
+        """Read the line at ``i`` (and, for a fence, the lines up to its end); the next
+        line to read."""
+        number, raw = i + 1, self.lines[i]
         if _SEPARATOR.match(raw):
-            close_slide()
-            i += 1
-            continue
-        if not slide.line or (not slide.parts and not slide.notes and not pending):
+            self.close_slide()
+            return i + 1
+        slide = self.slide
+        if not slide.line or (not slide.parts and not slide.notes and not self.pending):
             slide.line = number
         opening = _FENCE_OPEN.match(raw)
         if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
-            flush()
-            block, i = _read_fence(lines, i, opening, path)
-            block.in_notes = in_notes
-            block.slide = len(slides) + 1
-            target = slide.notes if in_notes else slide.parts
-            previous = next((p for p in reversed(target) if isinstance(p, Block)), None)
-            if (block.lang == OUTPUT_LANG and previous is not None and previous.is_python
-                    and previous.expected is None and target and target[-1] is previous):
-                previous.expected = block
-                block.attached = True
-            target.append(block)
-            continue
-        if not in_notes and (notes := _NOTES.match(raw)):
-            flush()
+            return self.take_fence(i, opening)
+        if not self.in_notes and (notes := _NOTES.match(raw)):
+            self.flush()
             if not slide.parts:
-                raise DeckError(path, number, coded("SP007"))
-            in_notes = True
+                raise DeckError(self.path, number, coded("SP007"))
+            self.in_notes = True
             slide.notes_line = number
-            pending.append((number, raw[notes.end():]))
-            i += 1
-            continue
-        if not in_notes and slide.title is None and not any(
+            raw = raw[notes.end():]
+        elif not self.in_notes and slide.title is None and not any(
                 isinstance(p, Block) for p in slide.parts):
             heading = _HEADING.match(raw)
             if heading:
                 slide.title, slide.title_line = heading["title"], number
-        pending.append((number, raw))
-        i += 1
-    close_slide()
-    for n, s in enumerate(slides, start=1):
-        s.number = n
-        for b in s.blocks:
-            b.slide = n
-    return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
+        self.pending.append((number, raw))
+        return i + 1
+
+    def take_fence(self, i: int, opening: re.Match) -> int:
+        self.flush()
+        block, after = _read_fence(self.lines, i, opening, self.path)
+        block.in_notes = self.in_notes
+        block.slide = len(self.slides) + 1
+        target = self.slide.notes if self.in_notes else self.slide.parts
+        previous = next((p for p in reversed(target) if isinstance(p, Block)), None)
+        if (block.lang == OUTPUT_LANG and previous is not None and previous.is_python
+                and previous.expected is None and target and target[-1] is previous):
+            previous.expected = block
+            block.attached = True
+        target.append(block)
+        return after
+
+    def flush(self) -> None:
+        if self.pending:
+            chunk = "\n".join(t for _, t in self.pending)
+            if chunk.strip():
+                target = self.slide.notes if self.in_notes else self.slide.parts
+                target.append(Text(chunk, self.pending[0][0]))
+            self.pending = []
+
+    def close_slide(self) -> None:
+        self.flush()
+        if self.slide.parts or self.slide.notes:
+            self.slides.append(self.slide)
+        self.in_notes = False
+        self.slide = Slide(number=len(self.slides) + 1, line=0)
 
 
 def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple[Block, int]:

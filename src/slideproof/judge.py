@@ -443,33 +443,9 @@ def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[
         result.message = coded("SP029", names=", ".join(event["missing_models"]), model=first)
         result.lacks = {"model": first, "install": f"python -m spacy download {first}"}
         return result
-    error = result.error
     expected_raise = block.attrs.get("raises")
-    if error:
-        kind = error.get("type", "")
-        if error.get("timed_out"):
-            result.status, result.message = TIMED_OUT, error["message"]
-        elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
-            result.status = EXPECTED_ERROR
-            result.message = coded("SP030", error=_error_message(error))
-        elif error.get("missing"):
-            result.status = UNVERIFIED
-            result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
-            result.lacks = error["missing"]
-        elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
-            result.blocked_by = broken[error["name"]]
-            # A name the environment kept from being defined: as unverified as its block.
-            result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
-            result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
-                                   name=error["name"], line=result.blocked_by)
-            result.lacks = lacking.get(result.blocked_by)
-        else:
-            result.status = FAILED
-            result.message = _error_message(error) + _hint(error.get("message", ""))
-            if expected_raise:
-                result.message = coded("SP033", expected=expected_raise, got=result.message)
-            elif kind == "NameError" and error.get("name"):
-                result.message += " — " + coded("SP034", name=error["name"])
+    if result.error:
+        _judge_error(result, result.error, expected_raise, broken, lacking)
         return result
     if expected_raise:
         result.status = FAILED
@@ -492,6 +468,36 @@ def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[
                                                 f"[{w['code']}]" not in w["message"] else "") \
             + f": {w['message']}"
     return result
+
+
+def _judge_error(result: BlockResult, error: Mapping[str, Any], expected_raise: object,
+                 broken: dict[str, int], lacking: dict[int, dict | None]) -> None:
+    """The status of a block that raised: timed out, raised as declared, missing a model
+    or package, blocked by an earlier block (or unverified through it), or failed."""
+    kind = error.get("type", "")
+    if error.get("timed_out"):
+        result.status, result.message = TIMED_OUT, error["message"]
+    elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
+        result.status = EXPECTED_ERROR
+        result.message = coded("SP030", error=_error_message(error))
+    elif error.get("missing"):
+        result.status = UNVERIFIED
+        result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
+        result.lacks = error["missing"]
+    elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
+        result.blocked_by = broken[error["name"]]
+        # A name the environment kept from being defined: as unverified as its block.
+        result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
+        result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
+                               name=error["name"], line=result.blocked_by)
+        result.lacks = lacking.get(result.blocked_by)
+    else:
+        result.status = FAILED
+        result.message = _error_message(error) + _hint(error.get("message", ""))
+        if expected_raise:
+            result.message = coded("SP033", expected=expected_raise, got=result.message)
+        elif kind == "NameError" and error.get("name"):
+            result.message += " — " + coded("SP034", name=error["name"])
 
 
 def _names(declared: str) -> set[str]:

@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from . import sandbox
 from .cache import Cache, models_loaded
@@ -195,6 +195,24 @@ def _key_line(text: str, table: str, key: str, sub: str | None) -> int | None:
     return None
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# What a value of each kind of option must be (models and prelude: their entries are
+# checked one by one below, so that a message can name the entry).
+VALID: dict[str, Callable[[Any, Spec], bool]] = {
+    "bool": lambda v, spec: isinstance(v, bool),
+    "count": lambda v, spec: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+    "seconds": lambda v, spec: _number(v) and math.isfinite(v) and 0 < v <= MAX_TIMEOUT,
+    "str": lambda v, spec: isinstance(v, str) and bool(v),
+    "paths": lambda v, spec: isinstance(v, list) and all(isinstance(p, str) and p for p in v),
+    "choice": lambda v, spec: v in spec.choices,
+    "models": lambda v, spec: isinstance(v, dict),
+    "prelude": lambda v, spec: True,
+}
+
+
 def check(key: str, value: object, layer: Layer) -> object:
     """A value of ``key`` as ``Options`` wants it, or a ConfigError naming key and place."""
     spec = OPTION_TABLE.get(key)
@@ -207,48 +225,35 @@ def check(key: str, value: object, layer: Layer) -> object:
                                  expected=expected or EXPECTED.get(spec.kind, spec.kind),
                                  got=got), layer.where(key, sub))
 
-    kind = spec.kind
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise wrong()
-        return value
-    if kind == "count":
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise wrong()
-        return value
-    if kind == "seconds":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-            raise wrong()
-        return float(value)
-    if kind == "str":
-        if not isinstance(value, str) or not value:
-            raise wrong()
-        return value
-    if kind == "paths":
-        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
-            raise wrong()
-        return tuple(str((layer.base / p).resolve()) for p in value)
-    if kind == "choice":
-        if value not in spec.choices:
-            raise wrong("one of " + ", ".join(spec.choices))
-        return value
-    if kind == "models":
-        if not isinstance(value, dict):
-            raise wrong()
-        for name, target in value.items():
-            if not isinstance(target, str) or not target:
-                raise wrong("a package name or a path", target, sub=str(name))
-        return {str(k): _model_target(v, layer.base) for k, v in value.items()}
-    if kind == "prelude":
-        table = value if isinstance(value, dict) else {"*": value}
-        out = {}
-        for lang, code in table.items():
-            if not isinstance(code, str):
-                raise wrong(got=code, sub=None if table is not value else str(lang))
-            out[str(lang)] = _prelude(code, str(lang), layer)
-        return out
-    raise AssertionError(kind)  # a Spec kind without a check
+    if not VALID[spec.kind](value, spec):
+        raise wrong("one of " + ", ".join(spec.choices) if spec.kind == "choice" else None)
+    if spec.kind == "seconds":
+        return float(cast(float, value))
+    if spec.kind == "paths":
+        return tuple(str((layer.base / p).resolve()) for p in cast(list, value))
+    if spec.kind == "models":
+        return _models(cast(dict, value), layer, wrong)
+    if spec.kind == "prelude":
+        return _preludes(value, layer, wrong)
+    return value
+
+
+def _models(value: dict, layer: Layer, wrong: Callable[..., ConfigError]) -> dict[str, str]:
+    for name, target in value.items():
+        if not isinstance(target, str) or not target:
+            raise wrong("a package name or a path", target, sub=str(name))
+    return {str(k): _model_target(v, layer.base) for k, v in value.items()}
+
+
+def _preludes(value: object, layer: Layer,
+              wrong: Callable[..., ConfigError]) -> dict[str, tuple[str, str]]:
+    table = value if isinstance(value, dict) else {"*": value}
+    out = {}
+    for lang, code in table.items():
+        if not isinstance(code, str):
+            raise wrong(got=code, sub=None if table is not value else str(lang))
+        out[str(lang)] = _prelude(code, str(lang), layer)
+    return out
 
 
 def _model_target(target: str, base: Path) -> str:
