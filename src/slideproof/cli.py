@@ -232,8 +232,9 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
     for d in verification.decks:
         counts = summary(r.status for r in d.blocks)
-        ok = sum(n for s, n in counts.items() if s.kind is Kind.OK)
-        problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n and s.problem)
+        known = {status: n for s, n in counts.items() if (status := Status.of(s))}
+        ok = sum(n for s, n in known.items() if s.kind is Kind.OK)
+        problems = ", ".join(f"{n} {s}" for s, n in sorted(known.items()) if n and s.problem)
         decks.add_row(cell(display_path(d.deck.path)), str(len(d.blocks)), str(ok),
                       cell(problems, "red" if d.failures(policy) else ""),
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
@@ -392,8 +393,8 @@ def fix(args) -> int:
     if choice.warning:
         say(console, f"warning: {choice.warning}", style="yellow")
     decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
-    for err in errors:
-        say(console, err, style="red")
+    for invalid in errors:
+        say(console, invalid, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
             results = verifier.verify(decks)

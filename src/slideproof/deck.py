@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -656,7 +656,7 @@ def _dedent(line: str, indent: str) -> str:
     return line[k:]
 
 
-def iter_deck_files(paths: list[str | Path], only_marked: bool = True) -> Iterator[Path]:
+def iter_deck_files(paths: Sequence[str | Path], only_marked: bool = True) -> Iterator[Path]:
     """Markdown files under ``paths``: folders are searched for ``*.md`` whose front matter
     says ``type: slides``; a file named explicitly is taken as a deck. A ``*.md`` in a
     folder that is not a regular file (a FIFO, a device, a dangling link) is yielded too,

@@ -46,7 +46,8 @@ PARTIAL = "partial"  # the outcome of a fix after which the block stops only on 
 
 
 def _badness(status: str) -> int:
-    return _BADNESS.get(status, 4)
+    known = judge.Status.of(status)
+    return _BADNESS.get(known, 4) if known else 4
 
 
 def _warned(r: BlockResult) -> int:
@@ -343,6 +344,7 @@ def edits_for(deck_fix: DeckFix, lines: list[str], update_output: bool,
                                 f"partial fix, {note}" if f.partial else note))
     for r in renewed_outputs(deck_fix, partial) if update_output else []:
         expected = r.block.expected
+        assert expected is not None  # renewed_outputs has only blocks with one
         edits.append(_code_edit(expected, lines, r.shown_output,
                                 f"line {expected.line}: the ```out block of line "
                                 f"{r.block.line}, replaced by the real output"))

@@ -47,7 +47,7 @@ def parse_langs(text: str) -> list[str]:
 
 def _deck(lang: str) -> str:
     s = DECKS.get(lang, DECKS["en"])
-    words = re.findall(r"\w+|[^\w\s]", s["text"])
+    words = re.findall(r"\w+|[^\w\s]", str(s["text"]))
     return "\n".join([
         "---", "type: slides", f"title: {s['title']}", f"lang: {lang}", "---", "",
         f"# {s['title']}", "", *(f"- {line}" if not line.startswith(" ") else line

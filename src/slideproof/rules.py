@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import libcst as cst
 import libcst.matchers as m
@@ -54,6 +54,11 @@ def _keywords(call: cst.Call) -> list[cst.Arg]:
     return [a for a in call.args if a.keyword is not None]
 
 
+def _keyword(arg: cst.Arg) -> str:
+    """The name of a keyword argument ('' for a positional one)."""
+    return arg.keyword.value if arg.keyword else ""
+
+
 def _method(call: cst.Call, name: str) -> bool:
     return isinstance(call.func, cst.Attribute) and call.func.attr.value == name
 
@@ -91,7 +96,7 @@ class _CreatePipe(cst.CSTTransformer):
         pos = _positional(create)
         args = [pos[0]]
         config = pos[1].value if len(pos) > 1 else next(
-            (a.value for a in _keywords(create) if a.keyword.value == "config"), None)
+            (a.value for a in _keywords(create) if _keyword(a) == "config"), None)
         if config is not None:
             args.append(_kw("config", config))
         rest = _positional(add)[1:]
@@ -118,8 +123,8 @@ class _CreatePipe(cst.CSTTransformer):
                     m.DoNotCare(), "var")))],
                 value=m.SaveMatchedNode(m.Call(func=m.Attribute(attr=m.Name("create_pipe"))),
                                         "call"))]))
-            if create and _positional(create["call"]):
-                var = create["var"]
+            if create and _positional(cast(cst.Call, create["call"])):
+                var = cast(str, create["var"])
                 for j in range(i + 1, len(body)):
                     add = m.extract(body[j], m.SimpleStatementLine(body=[m.Expr(
                         value=m.SaveMatchedNode(m.Call(
@@ -127,7 +132,8 @@ class _CreatePipe(cst.CSTTransformer):
                             args=[m.Arg(value=m.Name(var), keyword=None), m.ZeroOrMore()]),
                             "call"))]))
                     if add:
-                        new = self._add_pipe_from(create["call"], add["call"])
+                        new = self._add_pipe_from(cast(cst.Call, create["call"]),
+                                                  cast(cst.Call, add["call"]))
                         assign = stmt.body[0].with_changes(value=new)
                         stmt = stmt.with_changes(body=[assign])
                         if body[j].trailing_whitespace.comment and \
@@ -176,7 +182,8 @@ class _FunctionComponent(cst.CSTTransformer):
         return updated.with_changes(args=_clean(args))
 
     def leave_SimpleStatementLine(self, original, updated):
-        calls = m.findall(original, m.Call(func=m.Attribute(attr=m.Name("add_pipe"))))
+        calls = cast(list[cst.Call], m.findall(
+            original, m.Call(func=m.Attribute(attr=m.Name("add_pipe")))))
         names = [n for n in (self._component(c) for c in calls)
                  if n is not None and n not in self.local]
         if not names:
@@ -316,13 +323,13 @@ class _MatcherPipe(cst.CSTTransformer):
         """(matcher, docs, return_matches, as_tuples) of a matcher's pipe call."""
         if not isinstance(call, cst.Call) or not _method(call, "pipe"):
             return None
-        receiver = _source(call.func.value)
+        receiver = _source(cast(cst.Attribute, call.func).value)  # a method: checked above
         pos = _positional(call)
         if receiver not in self.ctx.matchers or len(pos) != 1 or any(a.star for a in call.args):
             return None
         flags = {}
         for arg in _keywords(call):
-            name = arg.keyword.value
+            name = _keyword(arg)
             if name in ("batch_size", "n_threads"):
                 continue  # how to batch, not what comes out
             if name not in ("return_matches", "as_tuples") or not isinstance(
@@ -358,7 +365,9 @@ class _MatcherPipe(cst.CSTTransformer):
         if isinstance(body, cst.IndentedBlock):
             body = body.with_changes(body=[statement, *body.body])
         else:
-            body = body.with_changes(body=[statement.body[0], *body.body])
+            # a one-line loop: the new line joins its simple statements
+            body = body.with_changes(body=[cast(cst.SimpleStatementLine, statement).body[0],
+                                           *body.body])
         plain = not tuples and not matches
         return updated.with_changes(target=target if plain else _expr(loop), iter=_expr(docs),
                                     body=body)
@@ -387,13 +396,13 @@ class _Merge(cst.CSTTransformer):
             m.Call(func=m.Attribute(attr=m.Name("merge"))), "call"))]))
         if not found:
             return updated
-        call = found["call"]
+        call = cast(cst.Call, found["call"])
         pos, kws = _positional(call), _keywords(call)
         if any(a.star for a in call.args) or len(pos) not in (0, 2) or \
-                any(a.keyword.value not in self.ATTRS for a in kws):
+                any(_keyword(a) not in self.ATTRS for a in kws):
             return updated
-        receiver = _source(call.func.value)
-        attrs = ", ".join(f'"{self.ATTRS[a.keyword.value]}": {_source(a.value)}' for a in kws)
+        receiver = _source(cast(cst.Attribute, call.func).value)
+        attrs = ", ".join(f'"{self.ATTRS[_keyword(a)]}": {_source(a.value)}' for a in kws)
         attrs = f", attrs={{{attrs}}}" if attrs else ""
         if pos:  # doc.merge(start_char, end_char, ...)
             target = f"{receiver}.char_span({_source(pos[0].value)}, {_source(pos[1].value)})"
@@ -495,9 +504,11 @@ def deck_context(codes: list[str]) -> Context:
             module = cst.parse_module(code)
         except cst.ParserSyntaxError:
             continue
-        ctx.functions |= {f.name.value for f in m.findall(module, m.FunctionDef())}
-        for assign in m.findall(module, m.Assign(value=m.Call())):  # in source order
-            func = assign.value.func
+        ctx.functions |= {cast(cst.FunctionDef, f).name.value
+                          for f in m.findall(module, m.FunctionDef())}
+        for found in m.findall(module, m.Assign(value=m.Call())):  # in source order
+            assign = cast(cst.Assign, found)
+            func = cast(cst.Call, assign.value).func
             name = func.value if isinstance(func, cst.Name) else (
                 func.attr.value if isinstance(func, cst.Attribute) else "")
             bound.update((_source(t.target), name) for t in assign.targets)
