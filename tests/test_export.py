@@ -23,6 +23,8 @@ from slideproof.export.links import relink
 
 from conftest import REPO, static_server, write_deck
 
+pytestmark = pytest.mark.slow  # whole checks and site builds: not the inner loop
+
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
 # MkDocs started so that `import slideproof` fails: the export must not need the plugin.
 MKDOCS_WITHOUT_SLIDEPROOF = (

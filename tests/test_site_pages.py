@@ -20,6 +20,8 @@ from slideproof.report_page import report_markdown
 
 from conftest import bare_env, write_deck
 
+pytestmark = pytest.mark.slow  # site builds and notebooks run top to bottom: not the inner loop
+
 DECK = """\
 # A small deck
 

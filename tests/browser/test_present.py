@@ -25,7 +25,7 @@ from slideproof import i18n
 
 from conftest import ARTIFACTS, REPO, mkdocs_build, once_per_run, shot, static_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 DEMO_YML = """\
