@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -204,6 +205,11 @@ def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Ve
     progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.description}"),
                         console=console, transient=True, disable=quiet)
+    # The rewrites the search for fixes tries are worked out while the runner starts.
+    preparing = threading.Thread(target=fix_mod.prepare, args=(verifier, decks), daemon=True,
+                                 name="slideproof-rewrites")
+    if fixes:
+        preparing.start()
     try:
         with progress:
             task = progress.add_task("", total=len(decks))
@@ -214,6 +220,7 @@ def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Ve
             verification.decks = verifier.verify(decks, on_deck=advance)
             if fixes:
                 progress.update(task, description="looking for verified fixes")
+                preparing.join()
                 fix_mod.attach(verifier, verification.decks)
     except KeyboardInterrupt:
         if not verification.decks:  # else only the search for fixes was interrupted

@@ -168,6 +168,21 @@ def _rules_source() -> str:
     return hashlib.sha256(Path(__file__).with_name("rules.py").read_bytes()).hexdigest()
 
 
+# Rewrites computed in this process (key → code, rule names): ``prepare`` fills it while the
+# runner starts, also where the cache is off.
+_REWRITES: dict[str, tuple[str, list[str]]] = {}
+
+
+def prepare(verifier: Verifier, decks: list[Deck]) -> None:
+    """Compute the rules' rewrites of every block a rule could change, before the decks have
+    run: meant for a thread while the runner imports spaCy (a core the check would leave
+    idle), so that the search for fixes after the run finds them ready."""
+    for deck in decks:
+        codes = [b.code for b in deck.python_blocks]
+        for index in range(len(codes)):
+            _rewrite(verifier, codes, index)
+
+
 def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, list[str]]:
     """The rules' rewrite of block ``index`` in the context of the blocks up to it, and the
     names of the rules used. It depends on that code and on the rules alone, so it is kept
@@ -175,15 +190,20 @@ def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, lis
     nor imports libcst."""
     key = hashlib.sha256(json.dumps(["rewrite", _rules_source(), codes[:index + 1]])
                          .encode()).hexdigest()
+    if key in _REWRITES:
+        return _REWRITES[key]
     known = verifier.cache.recall(key)
     if isinstance(known, dict) and isinstance(known.get("code"), str) and isinstance(
             known.get("rules"), list) and all(isinstance(n, str) for n in known["rules"]):
         return known["code"], known["rules"]
     from . import rules  # libcst, imported only when a rewrite is computed
 
+    if not rules.may_apply(codes[index]):  # none of the APIs the rules rewrite: nothing to do
+        return codes[index], []
     code, used = rules.rewrite(codes[index], rules.deck_context(codes[:index + 1]))
     names = [rule.name for rule in used]
     verifier.cache.remember(key, {"code": code, "rules": names})
+    _REWRITES[key] = (code, names)
     return code, names
 
 

@@ -27,7 +27,7 @@ from .cache import Cache, models_loaded
 from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
 from .errors import ConfigError, coded
 from .judge import Policy
-from .protocol import Limits, Plan, WorkerConfig
+from .protocol import Limits, Plan
 
 PYPROJECT = "pyproject.toml"
 GiB = 1 << 30
@@ -67,14 +67,12 @@ class Options:
                 "cpu": self.cpu_limit, "file_size": self.file_size_limit,
                 "processes": self.process_limit, "open_files": self.open_files_limit}
 
-    def worker_config(self, plans: dict[str, Plan]) -> WorkerConfig:
-        """By default the worker preloads the alias targets the decks at hand load: a model
-        no deck uses would only cost start-up time and memory."""
-        preload = self.preload
-        if preload is None:
-            preload = sorted({plan["models"][name] for plan in plans.values()
-                              for name in models_loaded(plan) if name in plan["models"]})
-        return {"preload": preload}
+    def preloads(self, plan: Plan) -> list[str]:
+        """The models the worker loads once and hands to this deck: by default the alias
+        targets it loads (a model no deck uses would only cost time and memory)."""
+        targets = sorted({plan["models"][name] for name in models_loaded(plan)
+                          if name in plan["models"]})
+        return targets if self.preload is None else [t for t in targets if t in self.preload]
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,6 @@ class Walls(TypedDict):
 
 
 class WorkerConfig(TypedDict, total=False):
-    preload: list[str]  # models loaded once, handed to the first deck that loads each
     blank: list[str]  # languages whose blank pipeline is built once, likewise
     preimport: list[str]
     tmp_root: str
@@ -97,6 +96,7 @@ class RunRequest(TypedDict):
     op: Literal["run"]
     id: str
     plan: Plan
+    loads: list[str]  # models the worker loads once and hands to the deck's first load
 
 
 # -- a deck → worker (and on, tagged with ``id``, to the pool) ----------------------------
@@ -176,20 +176,12 @@ DeckEvent = StartEvent | BlockEvent | SetupFailed
 
 
 # -- worker → pool -------------------------------------------------------------------------
-class ModelInfo(TypedDict, total=False):
-    loaded: bool
-    name: str
-    version: str
-    error: str
-
-
 class Ready(TypedDict):
     event: Literal["ready"]
     pid: int
     python: str
     spacy: str
     thinc: str
-    models: dict[str, ModelInfo]
     walls: str  # "deck": each deck in namespaces of its own; "runner": one deck at a time
     why: str  # why not "deck", when not
     landlock: int  # the kernel's Landlock ABI, 0 without

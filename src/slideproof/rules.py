@@ -10,6 +10,7 @@ has run with it, and imports this module (and libcst) only when a rewrite must b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, cast
@@ -34,7 +35,13 @@ class Context:
 @dataclass(frozen=True)
 class Rule:
     name: str
+    # Text the code must hold for the rule to change anything (the API it rewrites): code
+    # without any is never parsed, which keeps a check of a large course quick.
+    needles: tuple[str, ...]
     transformer: Callable[[Context], cst.CSTTransformer]
+
+    def may_apply(self, code: str) -> bool:
+        return any(needle in code for needle in self.needles)
 
 
 def _source(node: cst.CSTNode) -> str:
@@ -479,18 +486,18 @@ class _HasAnnotation(cst.CSTTransformer):
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("create-pipe", _CreatePipe),
-    Rule("function-component", _FunctionComponent),
-    Rule("begin-training", _BeginTraining),
-    Rule("disable-pipes", _DisablePipes),
-    Rule("update-examples", _Update),
-    Rule("minibatch-size", _Minibatch),
-    Rule("matcher-add", lambda ctx: _MatcherAdd(ctx, phrase=False)),
-    Rule("phrasematcher-add", lambda ctx: _MatcherAdd(ctx, phrase=True)),
-    Rule("matcher-pipe", _MatcherPipe),
-    Rule("merge-retokenize", _Merge),
-    Rule("gold-training", _Gold),
-    Rule("has-annotation", _HasAnnotation),
+    Rule("create-pipe", ("create_pipe",), _CreatePipe),
+    Rule("function-component", ("add_pipe",), _FunctionComponent),
+    Rule("begin-training", ("begin_training",), _BeginTraining),
+    Rule("disable-pipes", ("disable_pipes",), _DisablePipes),
+    Rule("update-examples", (".update(",), _Update),
+    Rule("minibatch-size", ("minibatch",), _Minibatch),
+    Rule("matcher-add", (".add(",), lambda ctx: _MatcherAdd(ctx, phrase=False)),
+    Rule("phrasematcher-add", (".add(",), lambda ctx: _MatcherAdd(ctx, phrase=True)),
+    Rule("matcher-pipe", (".pipe(",), _MatcherPipe),
+    Rule("merge-retokenize", (".merge(",), _Merge),
+    Rule("gold-training", ("spacy.gold",), _Gold),
+    Rule("has-annotation", tuple(_HasAnnotation.PROPS), _HasAnnotation),
 )
 
 
@@ -500,9 +507,8 @@ def deck_context(codes: list[str]) -> Context:
     ctx = Context()
     bound: dict[str, str] = {}
     for code in codes:
-        try:
-            module = cst.parse_module(code)
-        except cst.ParserSyntaxError:
+        module = _parsed(code)
+        if module is None:
             continue
         ctx.functions |= {cast(cst.FunctionDef, f).name.value
                           for f in m.findall(module, m.FunctionDef())}
@@ -536,12 +542,27 @@ def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Modul
     return AddImportsVisitor(context).transform_module(module)
 
 
+def may_apply(code: str, rules: tuple[Rule, ...] = RULES) -> bool:
+    """Whether any rule could change ``code`` (without parsing it)."""
+    return any(rule.may_apply(code) for rule in rules)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(code: str) -> cst.Module | None:
+    """``code`` parsed (libcst's trees are immutable: a deck's blocks are parsed once for the
+    context of every block after them); None if it is not Python 3 libcst can read."""
+    try:
+        return cst.parse_module(code)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+
+
 def rewrite(code: str, ctx: Context, rules: tuple[Rule, ...] = RULES) -> tuple[str, list[Rule]]:
     """Apply every rule that matches ``code``; return the new code and the rules used.
     Code libcst cannot parse (not Python 3) is returned unchanged."""
-    try:
-        module = cst.parse_module(code)
-    except (cst.ParserSyntaxError, RecursionError):
+    rules = tuple(rule for rule in rules if rule.may_apply(code))
+    module = _parsed(code) if rules else None
+    if module is None:
         return code, []
     used: list[Rule] = []
     imports: set[tuple[str, str]] = set()

@@ -279,7 +279,7 @@ class Runner:
         assert self.view is not None
         inner = sandbox.inner_tmp(self.choice.kind, self.tmp_root)
         config: WorkerConfig = {
-            **self.options.worker_config(plans), "tmp_root": inner,
+            "tmp_root": inner,
             "preimport": modules_used(plans), "blank": blank_languages(plans),
             "tmp_quota": self.options.tmp_limit if self.choice.kind == "bwrap" else 0,
             "wipe": list(sandbox.WRITABLE) if self.choice.kind == "bwrap" else [],
@@ -376,7 +376,8 @@ class Runner:
                 try:
                     self.start({**(among or {}), **waiting})
                     for deck_id, plan in waiting.items():
-                        self._send({"op": "run", "id": deck_id, "plan": plan})
+                        self._send({"op": "run", "id": deck_id, "plan": plan,
+                                    "loads": self.options.preloads(plan)})
                     while waiting:
                         soonest = min(started.values(), default=time.monotonic() + 3600)
                         received = self._receive(soonest)
