@@ -198,10 +198,10 @@ def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, lis
         return known["code"], known["rules"]
     from . import rules  # libcst, imported only when a rewrite is computed
 
-    if not rules.may_apply(codes[index]):  # none of the APIs the rules rewrite: nothing to do
-        return codes[index], []
-    code, used = rules.rewrite(codes[index], rules.deck_context(codes[:index + 1]))
-    names = [rule.name for rule in used]
+    code, names = codes[index], []
+    if rules.may_apply(code):  # else none of the APIs the rules rewrite is there
+        code, used = rules.rewrite(code, rules.deck_context(codes[:index + 1]))
+        names = [rule.name for rule in used]
     verifier.cache.remember(key, {"code": code, "rules": names})
     _REWRITES[key] = (code, names)
     return code, names

@@ -26,10 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from . import sandbox
-from .channel import DeckChannel, worker_done
 from .deck import Deck
 from .errors import DeckError, coded, shorten
 from .options import Options
@@ -42,6 +41,9 @@ from .protocol import (
     SetupSource,
     WorkerConfig,
 )
+
+if TYPE_CHECKING:  # pydantic, which checks the events, loads only when decks run
+    from .channel import DeckChannel
 
 
 def _front_matter_line(deck: Deck, key: str) -> int:
@@ -372,6 +374,8 @@ class Runner:
             while waiting:
                 started: dict[str, float] = {}  # deck → its deadline, once it was forked
                 running: dict[str, int | None] = {}
+                from .channel import DeckChannel
+
                 channels = {deck_id: DeckChannel(plan) for deck_id, plan in waiting.items()}
                 try:
                     self.start({**(among or {}), **waiting})
@@ -440,6 +444,8 @@ class Runner:
         elif kind == "protocol":
             channels[deck_id].problem = channels[deck_id].problem or str(body.get("problem"))
         elif kind == "deck-done":
+            from .channel import worker_done
+
             done = worker_done(body)
             self.soiled = self.soiled or bool(done.get("left_files"))
             problem = channels[deck_id].problem
