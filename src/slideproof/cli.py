@@ -23,19 +23,21 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
+from .course import Course, course_pages, general_tests_of, load_course
 from .deck import DECK_SIZE_LIMIT, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
+from .exercise import ExerciseResult, fixable_results
 from .judge import Kind, Policy, Status, summary
 from .options import Options
 from .render import render_markdown
 from .shard import parse_shard, select_shard
 from .terminal import cell, say
-from .verify import Verification, Verifier
+from .verify import Verification, Verifier, runs_of
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
 # block is another block's.
 KIND_STYLE = {Kind.OK: "green", Kind.INFO: "dim", Kind.SOFT: "yellow", Kind.HARD: "red"}
-STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid deck": "red"}
+STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid file": "red"}
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -139,19 +141,21 @@ def check(args) -> int:
     limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
-        every = [str(p) for p in iter_deck_files(args.paths)]
+        every = [str(p) for p, _ in course_pages(args.paths)]
         k, n = args.shard
         mine = select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
-        decks, errors = load_decks(mine, limit) if mine else ([], [])
+        course = load_course(mine, limit, extras=False) if mine else Course()
+        if k == 1:  # the general tests of the course's languages: in the first shard
+            course.general = general_tests_of(every, limit).general
     else:
-        decks, errors = load_decks(args.paths, limit)
-        if not decks and not errors:
+        course = load_course(args.paths, limit)
+        if not course.items and not course.errors:
             verifier.close()
             say(console, f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
                 style="red")
             return 2
-    verification = Verification(environment={}, decks=[], errors=errors)
+    verification = Verification(environment={}, decks=[], errors=course.errors)
     if choice.warning:
         verification.warnings.append(choice.warning)
     started = time.perf_counter()
@@ -161,15 +165,15 @@ def check(args) -> int:
                         console=console, transient=True, disable=args.quiet)
     try:
         with progress:
-            task = progress.add_task("", total=len(decks))
+            task = progress.add_task("", total=len(runs_of(course.items)))
 
             def advance(result) -> None:
                 progress.update(task, advance=1, description=Path(result.deck.path).name)
 
-            verification.decks = verifier.verify(decks, on_deck=advance)
+            verification.decks = verifier.verify(course.items, on_deck=advance)
             if not args.no_fix:
                 progress.update(task, description="looking for verified fixes")
-                fix_mod.attach(verifier, verification.decks)
+                fix_mod.attach(verifier, fixable_results(verification.decks))
     except KeyboardInterrupt:
         interrupted = True
         if not verification.decks:  # else only the search for fixes was interrupted
@@ -204,6 +208,8 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
     for d in verification.decks:
+        if isinstance(d, ExerciseResult):
+            continue
         counts = summary(r.status for r in d.blocks)
         ok = sum(n for s, n in counts.items() if s.kind is Kind.OK)
         problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n and s.problem)
@@ -211,6 +217,7 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
                       cell(problems, "red" if d.failures(policy) else ""),
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
+    print_exercises(console, [d for d in verification.decks if isinstance(d, ExerciseResult)])
     print_causes(console, verification.decks)
     rows = list(report.failure_rows(verification))
     if rows:
@@ -226,11 +233,33 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
     cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
-    say(console, f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
+    exercises = sum(isinstance(d, ExerciseResult) for d in verification.decks)
+    items = f"{len(verification.decks) - exercises} decks" + (
+        f" and {exercises} exercises" if exercises else "")
+    say(console, f"{items} ({len(verification.decks) - cached} run, "
         f"{cached} cached), {line or 'no blocks'}"
-        f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
+        f"{f', {len(verification.errors)} invalid files' if verification.errors else ''}"
         f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
         f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
+
+
+def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
+    """The coding exercises, counted by language and status; their problems are listed with
+    the others, and what their skeletons say as warnings."""
+    if not exercises:
+        return
+    table = Table(title="Exercises", title_justify="left")
+    for column in ("language", "exercises", *(s for s in Status)):
+        table.add_column(str(column), justify="left" if column == "language" else "right")
+    for lang in sorted({e.exercise.lang or "" for e in exercises}):
+        mine = [e for e in exercises if (e.exercise.lang or "") == lang]
+        counts = summary(e.status for e in mine)
+        table.add_row(lang or "—", str(len(mine)), *(
+            cell(str(counts[s]) if counts[s] else "", KIND_STYLE[s.kind]) for s in Status))
+    console.print(table)
+    for e in exercises:
+        for warning in e.warnings:
+            say(console, f"warning: {warning}", style="yellow")
 
 
 def print_causes(console: Console, decks, limit: int = 10) -> None:
@@ -280,7 +309,7 @@ def merge(args) -> int:
         say(console, f"warning: {warning}", style="yellow")
     if not args.quiet:
         line = ", ".join(f"{n} {s}" for s, n in data["summary"].items() if n)
-        invalid = f", {len(data['errors'])} invalid decks" if data["errors"] else ""
+        invalid = f", {len(data['errors'])} invalid files" if data["errors"] else ""
         say(console, f"{len(data['decks'])} decks from {len(parts)} reports, "
             f"{line or 'no blocks'}{invalid}"
             f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}")
@@ -341,6 +370,17 @@ def render(args) -> int:
             say(console, f"{display_path(deck.path)} → {display_path(str(target))}")
     failing = any(r.failures(policy) or r.error for r in results.values())
     return 1 if errors or failing else 0
+
+
+def init_course(args) -> int:
+    """``slideproof init [DIR]``: mkdocs.yml for a course laid out as the spaCy course is."""
+    from .init import init
+
+    console = Console(stderr=True)
+    written = init(Path(args.folder), args.name)
+    say(console, f"created {display_path(str(written))}")
+    say(console, f"next: cd {args.folder} && mkdocs serve")
+    return 0
 
 
 def new_course(args) -> int:
@@ -538,13 +578,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("-q", "--quiet", action="store_true")
     add_run_options(w)
     w.set_defaults(func=render)
-    n = sub.add_parser("new", help="create a course: mkdocs.yml with the plugin, "
-                       "[tool.slideproof], a deck per language and a CI workflow")
+    n = sub.add_parser("new", help="create a course: a chapter page with a deck, a coding "
+                       "exercise and a choice per language, mkdocs.yml, [tool.slideproof] and "
+                       "a CI workflow")
     n.add_argument("folder", metavar="DIR")
     n.add_argument("--lang", default="en", metavar="LANGS",
                    help="languages, comma-separated (default en), e.g. en,pt")
     n.add_argument("--name", help="the site's name (default: the folder's name)")
     n.set_defaults(func=new_course)
+    i = sub.add_parser("init", help="write mkdocs.yml for a course laid out as chapters/LANG/, "
+                       "exercises/LANG/ and static/ (the spaCy course's layout), moving no file")
+    i.add_argument("folder", metavar="DIR", nargs="?", default=".")
+    i.add_argument("--name", help="the site's name (default: the folder's name)")
+    i.set_defaults(func=init_course)
     x = sub.add_parser("export", help="verify the course like 'mkdocs build' and write a site "
                        "source that builds without slideproof (Zensical, plain MkDocs)")
     x.add_argument("-f", "--config-file", default="mkdocs.yml", metavar="FILE",

@@ -78,7 +78,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # bool, count (an int > 0), seconds, str, choice, paths, models, prelude
+    kind: str  # bool, count (an int > 0), seconds, str, choice, path, paths, models, prelude
     default: object
     help: str
     choices: tuple[str, ...] = ()
@@ -129,6 +129,9 @@ OPTION_TABLE: dict[str, Spec] = {
                        "own folders (read-only, without .git; repeatable)", flag="data",
                        metavar="PATH"),
     "static_dir": Spec("str", "static", "site folder of the decks' images", flag=None),
+    "static_files": Spec("path", None, "a folder outside the docs (relative to mkdocs.yml) "
+                         "whose files the site publishes in static_dir: the decks' images "
+                         "of a course laid out as chapters/ and static/", flag=None),
     "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
                      "'mkdocs serve')", flag=None),
 }
@@ -141,6 +144,7 @@ EXPECTED = {
     "seconds": f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}",
     "str": "a string",
     "paths": "a list of files or folders",
+    "path": "a folder",
     "models": "a table of model names to packages or paths",
     "prelude": "code, a .py file, or a table from language ('*': every language) to "
                "code or a .py file",
@@ -224,6 +228,10 @@ def check(key: str, value: object, layer: Layer) -> object:
         if not isinstance(value, str) or not value:
             raise wrong()
         return value
+    if kind == "path":
+        if not isinstance(value, str) or not value:
+            raise wrong()
+        return str((layer.base / value).resolve())
     if kind == "paths":
         if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
             raise wrong()
