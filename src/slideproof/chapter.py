@@ -225,8 +225,8 @@ def parse_chapter(text: str, path: str = "<chapter>") -> Chapter:
         at = offset(pos)
         if tag in FOREIGN and kind != "startend":
             foreign += 1 if kind == "start" else -1 if foreign else 0
-        if tag not in PARENT:
-            if tag not in HTML_ELEMENTS and "-" not in tag and not foreign:
+        if tag not in PARENT:  # (said once, at its start tag)
+            if tag not in HTML_ELEMENTS and "-" not in tag and not foreign and kind != "end":
                 problems.append(DeckError(path, file_line(at), coded(
                     "SP600", tag=shorten(tag, 40))))
             continue

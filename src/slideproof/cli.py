@@ -415,12 +415,14 @@ def fix(args) -> int:
         return 2
     if choice.warning:
         say(console, f"warning: {choice.warning}", style="yellow")
-    decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
+    # the decks, and the exercises' solutions (their tests and the general tests are left)
+    course = load_course(args.paths, settings["max_deck_size"] << 20)
+    errors = course.errors
     for err in errors:
         say(console, err, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
-            results = verifier.verify(decks)
+            results = fixable_results(verifier.verify(course.decks + course.exercises))
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
         say(console, coded("SP152"), style="red")

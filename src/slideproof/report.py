@@ -229,8 +229,10 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
     found: dict[tuple, Cause] = {}
     for d in decks:
         own: dict[int, tuple] = {}
-        for r in d.blocks:
-            if not r.status.problem:
+        # an exercise counts once, for its first problem (its test stands on its solution)
+        blocks = [d.problem_block()] if isinstance(d, ExerciseResult) else d.blocks
+        for r in blocks:
+            if r is None or not r.status.problem:
                 continue
             if r.blocked_by in own:
                 key = own[r.blocked_by]
