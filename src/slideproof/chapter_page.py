@@ -52,6 +52,7 @@ class ChapterRenderer:
     deck_url: Callable[[SlidesRef], str | None] = lambda ref: None
     static_url: Callable[[str], str] | None = None
     static_source: Callable[[str], str] | None = None
+    title: bool = True  # the page's Markdown starts with its title
 
     def __post_init__(self):
         lang = self.chapter.lang or "en"
@@ -60,7 +61,8 @@ class ChapterRenderer:
         self.ui = words(lang, "ui")
 
     def markdown(self) -> str:
-        out = [f"# {literal(self.chapter.title)}", ""]
+        # (a page template that writes the title itself, as chapter.html does, wants none)
+        out = [f"# {literal(self.chapter.title)}", ""] if self.title else []
         description = self.chapter.meta.get("description")
         if isinstance(description, str) and description.strip():
             out += [f'<p class="sp-chapter__description">{html.escape(description.strip())}'

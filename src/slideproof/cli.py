@@ -249,13 +249,14 @@ def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
     if not exercises:
         return
     table = Table(title="Exercises", title_justify="left")
-    for column in ("language", "exercises", *(s for s in Status)):
+    found = [s for s, n in summary(e.status for e in exercises).items() if n]
+    for column in ("language", "exercises", *found):
         table.add_column(str(column), justify="left" if column == "language" else "right")
     for lang in sorted({e.exercise.lang or "" for e in exercises}):
         mine = [e for e in exercises if (e.exercise.lang or "") == lang]
         counts = summary(e.status for e in mine)
         table.add_row(lang or "—", str(len(mine)), *(
-            cell(str(counts[s]) if counts[s] else "", KIND_STYLE[s.kind]) for s in Status))
+            cell(str(counts[s]) if counts[s] else "", KIND_STYLE[s.kind]) for s in found))
     console.print(table)
     for e in exercises:
         for warning in e.warnings:

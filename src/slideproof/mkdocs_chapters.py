@@ -166,7 +166,9 @@ class ChapterSite:
         lang = chapter.lang or config.theme.get("language") or "en"
         if "title" not in page.meta:  # nav, <title>, search, and the page's own heading
             page.meta["title"] = html.escape(chapter.title, quote=False)
-        if "template" not in page.meta and self._has_template(config, "chapter.html"):
+        templated = page.meta.get("template") == "chapter.html" or (
+            "template" not in page.meta and self._has_template(config, "chapter.html"))
+        if templated:  # (it writes the page's title, above its toolbar)
             page.meta["template"] = "chapter.html"
         page.meta["slideproof"] = {"lang": language(lang), "ui": words(lang, "ui"),
                                    "chapter": words(lang, "chapter")}
@@ -182,7 +184,8 @@ class ChapterSite:
             by_file, mode="serve" if self.show_all else "build", policy=self.policy,
             spacy_version=self.environment.get("spacy", ""), deck_url=deck_url,
             static_url=lambda path: get_relative_url(f"{static}/{path}", page.url),
-            static_source=lambda path: get_relative_url(f"{static}/{path}", uri))
+            static_source=lambda path: get_relative_url(f"{static}/{path}", uri),
+            title=not templated)
         return renderer.markdown()
 
     @staticmethod
