@@ -253,3 +253,41 @@ def test_an_exercise_reads_its_course_folder_and_cannot_write_it(tmp_path):
     assert re.search(r"(Read-only file system|Permission denied)", written["message"])
     assert written["where"] == f"exercises/en/solution_01_02.py:{line_of(solution, 'new.txt')}"
     assert not (tmp_path / "exercises" / "en" / "new.txt").exists()
+
+
+def test_shards_cover_the_course_once_and_merge(tmp_path):
+    write_course(tmp_path)
+    for k in (1, 2):
+        done = run_cli("check", ".", "--no-cache", "-q", "--shard", f"{k}/2", "--json",
+                       f"s{k}.json", cwd=tmp_path)
+        assert "Traceback" not in done.stderr, done.stderr
+    merged = run_cli("report", "merge", "s1.json", "s2.json", "-o", "all.json", cwd=tmp_path)
+    assert merged.returncode == 1, merged.stderr  # the course has failures; nothing is lost
+    items = json.loads((tmp_path / "all.json").read_text("utf-8"))["decks"]
+    assert sorted((d["kind"], d.get("lang"), d.get("id") or d["path"]) for d in items) == [
+        ("deck", "en", "chapters/en/slides/chapter1_01_tokens.md"),
+        ("deck", "pt", "chapters/pt/slides/chapter1_01_tokens.md"),
+        ("exercise", "en", "01_02"), ("exercise", "en", "01_03"), ("exercise", "en", "01_04"),
+        ("exercise", "en", "01_05"), ("exercise", "pt", "01_02"), ("exercise", "pt", "01_03"),
+        ("tests", "en", "exercises/en/test_general.py")]
+
+
+def test_the_served_view_shows_what_went_wrong(tmp_path):
+    """``mkdocs serve`` (show_all) shows a failing solution with its status, file:line and
+    traceback, and what the skeleton says, in place."""
+    write_course(tmp_path)
+    assert run_cli("init", ".", cwd=tmp_path).returncode == 0
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace(
+        "- slideproof:\n", "- slideproof:\n    show_all: true\n    cache: false\n"), "utf-8")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path,
+                          capture_output=True, text=True, env=ENV, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = (tmp_path / "site" / "chapter1" / "index.html").read_text("utf-8")
+    broken = code_of(section(page, "exercise-3"))
+    assert 'matcher.add("WORD", None, pattern)' in broken  # shown, not withheld
+    assert "failed — exercises/en/solution_01_03.py:7" in broken
+    assert 'File "' in broken and "TypeError: add() takes exactly 2" in broken
+    solved = code_of(section(page, "exercise-4"))
+    assert "passed — exercises/en/solution_01_04.py:1" in solved
+    assert "[SP608] the exercise is already solved" in solved
