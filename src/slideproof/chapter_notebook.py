@@ -105,10 +105,10 @@ def _exercise(cells: list, result: ExerciseResult | None, ref: CodeRef, section:
     if ref.hint.strip():
         lead.append(_details(s["hint"], ref.hint))
     cells.append(v4.new_markdown_cell("\n\n".join(lead)))
+    # The skeleton and its check raise until the blanks are filled in: Run All goes on.
     cells.append(v4.new_code_cell(ex.skeleton.code, metadata={
-        "slideproof": {"exercise": ex.id, "role": "skeleton"}}))
+        "tags": ["raises-exception"], "slideproof": {"exercise": ex.id, "role": "skeleton"}}))
     check = f"# {s['notebook_check']}\n{CHECK}\n{ex.test.code.strip()}\n\ntest()"
-    # The check raises until the blanks are filled in: Run All goes on past it.
     cells.append(v4.new_code_cell(check, metadata={
         "tags": ["raises-exception"], "slideproof": {"exercise": ex.id, "role": "check"}}))
     status = result.status

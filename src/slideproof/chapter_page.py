@@ -162,9 +162,12 @@ class ChapterRenderer:
             if error.get("traceback") and result.status is Status.FAILED:
                 body.append(_code("pytb", error["traceback"].strip()))
             fix = result.solution.fix
-            if fix:
-                body.append(f"Verified fix ({fix['outcome']}, {', '.join(fix['rules'])}): "
-                            f"`slideproof fix {result.exercise.path}`")
+            if fix:  # as a deck's block says it (render.Renderer.status_box)
+                rules = ", ".join(fix["rules"])
+                body.append(f"Partial fix ({rules}): it fixes the spaCy 3 API; the solution "
+                            f"still needs {literal(fix['needs'])}." if fix.get("needs") else
+                            f"Verified fix ({fix['outcome']}, {rules}):")
+                body[-1] += f" `slideproof fix {result.exercise.path}`"
                 body.append(_code("diff", fix["diff"]))
         body += [literal(w) for w in result.warnings]
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]

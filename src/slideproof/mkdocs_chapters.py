@@ -24,7 +24,7 @@ from mkdocs.utils import get_relative_url
 from .chapter import Chapter, SlidesRef, load_chapter
 from .chapter_notebook import chapter_notebook
 from .chapter_page import ChapterRenderer
-from .deck import looks_like_deck, read_source
+from .deck import page_type, read_source
 from .errors import DeckError, coded
 from .exercise import ExerciseResult, GeneralRun, exercises_of, general_tests
 from .i18n import language, words
@@ -77,19 +77,12 @@ class ChapterSite:
 
     def _read_chapter(self, file: File, path: Path, config) -> bool:
         """Read the chapter page at ``path`` (False: it is no chapter page)."""
-        if looks_like_deck(path):
+        if page_type(path) != "chapter":
             return False
-        try:
-            data = read_source(path, self.settings["max_deck_size"] << 20)
-        except DeckError:
-            return False
-        head = data[:4096].decode("utf-8", "replace")
-        if "type: chapter" not in head and "type: 'chapter'" not in head and \
-                'type: "chapter"' not in head:
-            return False
-        self._sources[file.src_uri] = data
         show = self._shown(config)
         try:
+            data = read_source(path, self.settings["max_deck_size"] << 20)
+            self._sources[file.src_uri] = data
             chapter = load_chapter(path, file.src_uri, config.docs_dir,
                                    config.theme.get("language") or "en",
                                    self.settings["max_deck_size"] << 20, data, show)
@@ -125,11 +118,11 @@ class ChapterSite:
     def _keep_chapter_results(self, results: list[DeckResult]) -> None:
         """Each exercise's result by (chapter page, line of its <codeblock>); say what
         failed, what could not run here, and what the skeletons say."""
+        page_of = {id(ex): uri for uri, found in self.exercises.items() for ex in found}
         for result in results:
             if isinstance(result, ExerciseResult):
                 ex = result.exercise
-                uri = next(u for u, found in self.exercises.items() if ex in found)
-                self.exercise_results[(uri, ex.line)] = result
+                self.exercise_results[(page_of[id(ex)], ex.line)] = result
             elif isinstance(result.deck, GeneralRun):
                 self.general_results.append(result)
         for uri, exercises in self.exercises.items():
