@@ -456,9 +456,13 @@ def fix(args) -> int:
                 why = r.message.split("\n")[0]
                 if r.block.line in tried:
                     rules, trial, unverifiable = tried[r.block.line]
+                    # (a rewrite after which the block passes was not offered: another
+                    # block got worse, as an exercise's test may)
+                    after_rewrite = trial.message.split("\n")[0][:200] or \
+                        "another block of it got worse"
                     why += f" ({unverifiable})" if unverifiable else (
                         f" (rewritten by {', '.join(x.name for x in rules)} it was "
-                        f"{trial.status}: {trial.message.splitlines()[0][:200]})")
+                        f"{trial.status}: {after_rewrite})")
                 uncovered.append((f"{path}:{r.where}", r.status, why))
         left = left or bool(after.error or failing)
         if not fixes:
