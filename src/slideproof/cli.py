@@ -36,20 +36,22 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
+from .course import Course, course_pages, general_tests_of, load_course
 from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, SandboxError, coded
+from .exercise import Exercise, ExerciseResult, fixable_results
 from .fix_report import FixReport
 from .judge import DeckResult, Kind, Policy, Status, summary
 from .options import Options
 from .render import render_markdown
 from .shard import parse_shard, select_shard
 from .terminal import cell, display_path, say
-from .verify import Verification, Verifier
+from .verify import Verification, Verifier, runs_of
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
 # block is another block's.
 KIND_STYLE = {Kind.OK: "green", Kind.INFO: "dim", Kind.SOFT: "yellow", Kind.HARD: "red"}
-STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid deck": "red"}
+STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid file": "red"}
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -158,23 +160,25 @@ def check(args) -> int:
     limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
-        every = [str(p) for p in iter_deck_files(args.paths)]
+        every = [str(p) for p, _ in course_pages(args.paths)]
         k, n = args.shard
         mine = select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
-        decks, errors = load_decks(mine, limit) if mine else ([], [])
+        course = load_course(mine, limit, extras=False) if mine else Course()
+        if k == 1:  # the general tests of the course's languages: in the first shard
+            course.general = general_tests_of(every, limit).general
     else:
-        decks, errors = load_decks(args.paths, limit)
-        if not decks and not errors:
+        course = load_course(args.paths, limit)
+        if not course.items and not course.errors:
             verifier.close()
             say(console, f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
                 style="red")
             return 2
-    verification = Verification(environment={}, decks=[], errors=errors)
+    verification = Verification(environment={}, decks=[], errors=course.errors)
     if choice.warning:
         verification.warnings.append(choice.warning)
     started = time.perf_counter()
-    interrupted = not verify_with_progress(verifier, decks, verification, console,
+    interrupted = not verify_with_progress(verifier, course.items, verification, console,
                                            quiet=args.quiet, fixes=not args.no_fix)
     verification.seconds = time.perf_counter() - started
     if cache.warning:
@@ -197,11 +201,14 @@ def check(args) -> int:
     return 0 if data["ok"] else 1
 
 
-def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Verification,
-                         console: Console, *, quiet: bool, fixes: bool) -> bool:
-    """Verify ``decks`` into ``verification`` (and, with ``fixes``, look for verified fixes
-    of their failing blocks) under a progress bar, then close the verifier. False if
-    Ctrl-C cut it short: the decks finished by then are kept, marked incomplete."""
+def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
+                         verification: Verification, console: Console, *, quiet: bool,
+                         fixes: bool) -> bool:
+    """Verify ``items`` (decks and exercises) into ``verification`` (and, with ``fixes``,
+    look for verified fixes of their failing blocks) under a progress bar, then close the
+    verifier. False if Ctrl-C cut it short: what finished by then is kept, marked
+    incomplete."""
+    decks = runs_of(items)
     progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.description}"),
                         console=console, transient=True, disable=quiet)
@@ -217,11 +224,11 @@ def verify_with_progress(verifier: Verifier, decks: list[Deck], verification: Ve
             def advance(result: DeckResult) -> None:
                 progress.update(task, advance=1, description=Path(result.deck.path).name)
 
-            verification.decks = verifier.verify(decks, on_deck=advance)
+            verification.decks = verifier.verify(items, on_deck=advance)
             if fixes:
                 progress.update(task, description="looking for verified fixes")
                 preparing.join()
-                fix_mod.attach(verifier, verification.decks)
+                fix_mod.attach(verifier, fixable_results(verification.decks))
     except KeyboardInterrupt:
         if not verification.decks:  # else only the search for fixes was interrupted
             verification.decks = list(verifier.finished)
@@ -238,6 +245,8 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
     for d in verification.decks:
+        if isinstance(d, ExerciseResult):
+            continue
         counts = summary(r.status for r in d.blocks)
         known = {status: n for s, n in counts.items() if (status := Status.of(s))}
         ok = sum(n for s, n in known.items() if s.kind is Kind.OK)
@@ -246,6 +255,7 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
                       cell(problems, "red" if d.failures(policy) else ""),
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
+    print_exercises(console, [d for d in verification.decks if isinstance(d, ExerciseResult)])
     print_causes(console, verification.decks)
     rows = list(report.failure_rows(verification))
     if rows:
@@ -261,11 +271,34 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
     cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
-    say(console, f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
+    exercises = sum(isinstance(d, ExerciseResult) for d in verification.decks)
+    items = f"{len(verification.decks) - exercises} decks" + (
+        f" and {exercises} exercises" if exercises else "")
+    say(console, f"{items} ({len(verification.decks) - cached} run, "
         f"{cached} cached), {line or 'no blocks'}"
-        f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
+        f"{f', {len(verification.errors)} invalid files' if verification.errors else ''}"
         f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
         f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
+
+
+def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
+    """The coding exercises, counted by language and status; their problems are listed with
+    the others, and what their skeletons say as warnings."""
+    if not exercises:
+        return
+    table = Table(title="Exercises", title_justify="left")
+    found = [s for s, n in summary(e.status for e in exercises).items() if n]
+    for column in ("language", "exercises", *found):
+        table.add_column(str(column), justify="left" if column == "language" else "right")
+    for lang in sorted({e.exercise.lang or "" for e in exercises}):
+        mine = [e for e in exercises if (e.exercise.lang or "") == lang]
+        counts = summary(e.status for e in mine)
+        table.add_row(lang or "—", str(len(mine)), *(
+            cell(str(counts[s]) if counts[s] else "", KIND_STYLE[s.kind]) for s in found))
+    console.print(table)
+    for e in exercises:
+        for warning in e.warnings:
+            say(console, f"warning: {warning}", style="yellow")
 
 
 def print_causes(console: Console, decks, limit: int = 10) -> None:
@@ -315,7 +348,7 @@ def merge(args) -> int:
         say(console, f"warning: {warning}", style="yellow")
     if not args.quiet:
         line = ", ".join(f"{n} {s}" for s, n in data["summary"].items() if n)
-        invalid = f", {len(data['errors'])} invalid decks" if data["errors"] else ""
+        invalid = f", {len(data['errors'])} invalid files" if data["errors"] else ""
         say(console, f"{len(data['decks'])} decks from {len(parts)} reports, "
             f"{line or 'no blocks'}{invalid}"
             f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}")
@@ -371,6 +404,17 @@ def render(args) -> int:
     return 1 if errors or failing else 0
 
 
+def init_course(args) -> int:
+    """``slideproof init [DIR]``: mkdocs.yml for a course laid out as the spaCy course is."""
+    from .init import init
+
+    console = Console(stderr=True)
+    written = init(Path(args.folder), args.name)
+    say(console, f"created {display_path(str(written))}")
+    say(console, f"next: cd {args.folder} && mkdocs serve")
+    return 0
+
+
 def new_course(args) -> int:
     from .new import create, parse_langs
 
@@ -399,12 +443,14 @@ def fix(args) -> int:
         return 2
     if choice.warning:
         say(console, f"warning: {choice.warning}", style="yellow")
-    decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
-    for invalid in errors:
-        say(console, invalid, style="red")
+    # the decks, and the exercises' solutions (their tests and the general tests are left)
+    course = load_course(args.paths, settings["max_deck_size"] << 20)
+    errors = course.errors
+    for err in errors:
+        say(console, err, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
-            results = verifier.verify(decks)
+            results = fixable_results(verifier.verify(course.decks + course.exercises))
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
         say(console, coded("SP152"), style="red")
@@ -501,13 +547,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("-q", "--quiet", action="store_true")
     add_run_options(w)
     w.set_defaults(func=render)
-    n = sub.add_parser("new", help="create a course: mkdocs.yml with the plugin, "
-                       "[tool.slideproof], a deck per language and a CI workflow")
+    n = sub.add_parser("new", help="create a course: a chapter page with a deck, a coding "
+                       "exercise and a choice per language, mkdocs.yml, [tool.slideproof] and "
+                       "a CI workflow")
     n.add_argument("folder", metavar="DIR")
     n.add_argument("--lang", default="en", metavar="LANGS",
                    help="languages, comma-separated (default en), e.g. en,pt")
     n.add_argument("--name", help="the site's name (default: the folder's name)")
     n.set_defaults(func=new_course)
+    i = sub.add_parser("init", help="write mkdocs.yml for a course laid out as chapters/LANG/, "
+                       "exercises/LANG/ and static/ (the spaCy course's layout), moving no file")
+    i.add_argument("folder", metavar="DIR", nargs="?", default=".")
+    i.add_argument("--name", help="the site's name (default: the folder's name)")
+    i.set_defaults(func=init_course)
     x = sub.add_parser("export", help="verify the course like 'mkdocs build' and write a site "
                        "source that builds without slideproof (Zensical, plain MkDocs)")
     x.add_argument("-f", "--config-file", default="mkdocs.yml", metavar="FILE",

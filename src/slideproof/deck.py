@@ -84,6 +84,9 @@ class Block:
     expected: Block | None = None
     slide: int = 0
     attached: bool = False  # an ``out`` block that belongs to the python block before it
+    # The file the code is in, as shown, when it is not its deck's (an exercise's test): a
+    # block of another file is reported there, and never rewritten in its deck's file.
+    file: str = ""
 
     @property
     def is_python(self) -> bool:
@@ -286,12 +289,9 @@ def read_deck(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> Deck:
 _DOCS_DIR = re.compile(r"^docs_dir\s*:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(#.*)?$", re.MULTILINE)
 
 
-def course_root(file: Path, given: Path | None = None) -> Path:
-    """The folder a deck's language is read inside: the docs folder of the nearest
-    mkdocs.yml above it that holds it; else the folder above ``given`` (a folder named on
-    the command line: ``slideproof check en`` names English decks), when it holds the deck;
-    else the deck's folder and the one above it count (``en/slides/intro.md`` is English).
-    Never higher: a folder named ``ca`` above the course does not make its decks Catalan."""
+def docs_folder(file: Path) -> Path | None:
+    """The docs folder (``docs_dir``) of the nearest mkdocs.yml above ``file``, when it holds
+    ``file``; else None."""
     file = file.absolute()
     for folder in file.parents:
         config = folder / "mkdocs.yml"
@@ -299,11 +299,22 @@ def course_root(file: Path, given: Path | None = None) -> Path:
             try:
                 found = _DOCS_DIR.search(config.read_text("utf-8", errors="replace"))
             except OSError:
-                break
+                return None
             docs = (folder / (found.group(1).strip() if found else "docs")).absolute()
-            if docs in file.parents:
-                return docs
-            break
+            return docs if docs in file.parents else None
+    return None
+
+
+def course_root(file: Path, given: Path | None = None) -> Path:
+    """The folder a deck's language is read inside: the docs folder of the nearest
+    mkdocs.yml above it that holds it; else the folder above ``given`` (a folder named on
+    the command line: ``slideproof check en`` names English decks), when it holds the deck;
+    else the deck's folder and the one above it count (``en/slides/intro.md`` is English).
+    Never higher: a folder named ``ca`` above the course does not make its decks Catalan."""
+    file = file.absolute()
+    docs = docs_folder(file)
+    if docs is not None:
+        return docs
     if given is not None and given.absolute() in file.parents:
         return given.absolute().parent
     return file.parents[2] if len(file.parents) > 2 else file.parents[-1]
@@ -675,20 +686,26 @@ def iter_deck_files(paths: Sequence[str | Path], only_marked: bool = True) -> It
             yield p
 
 
-def looks_like_deck(path: Path) -> bool:
-    """Cheap check of the front matter alone (the first 4 KB of a regular file): does it
-    say ``type: slides``?"""
+def page_type(path: Path) -> str | None:
+    """Cheap check of the front matter alone (the first 4 KB of a regular file): the
+    ``type:`` it says (``slides`` for a deck, ``chapter`` for a chapter page), or None."""
     try:
         fd, _ = _open_regular(str(path))
     except DeckError:
-        return False
+        return None
     try:
         head = _read_at_most(fd, HEAD_SIZE).decode("utf-8", "replace")
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
     head = head.lstrip("\ufeff").replace("\r\n", "\n")
     if not head.startswith("---"):
-        return False
-    return re.search(r"(?m)^type:[ \t]*['\"]?slides['\"]?[ \t]*$", head) is not None
+        return None
+    found = re.search(r"(?m)^type:[ \t]*['\"]?([A-Za-z_-]+)['\"]?[ \t]*$", head)
+    return found.group(1) if found else None
+
+
+def looks_like_deck(path: Path) -> bool:
+    """Does its front matter say ``type: slides``?"""
+    return page_type(path) == "slides"

@@ -200,8 +200,40 @@ class Errors:
     SP413 = ("raw HTML is not rewritten: its relative paths are read from the page's "
              "address, '{address}', not from its Markdown file")
 
+    SP415 = ("The folder {folder} of the option static_files does not exist: set it to the "
+             "folder (relative to mkdocs.yml) whose files the decks show with a leading '/'.")
+
     SP401 = ("{path} has the path of the verification report page ({report}), which "
              "slideproof writes: the page is left out of the site. Rename or move it.")
+
+    # -- chapter pages and their exercises (SP600-SP649) ------------------------------------
+    SP600 = ("Unknown element <{tag}>. A chapter page's own elements are <exercise>, <slides>, "
+             "<codeblock>, <choice> and <opt>, besides HTML's; check the spelling.")
+    SP601 = "The element <{tag}> opened here is never closed. Add </{tag}> after its content."
+    SP602 = ("</{tag}> closes nothing: no <{tag}> is open here{inside}. Remove it, or close "
+             "the elements in the order they were opened.")
+    SP603 = "<{tag}> belongs directly inside {parent}, not {here}."
+    SP604 = "<{tag}> needs the attribute '{attr}', e.g. <{tag} {attr}=\"{example}\">."
+    SP605 = ("The coding exercise '{id}' lacks {missing} in {folder}: a coding exercise is "
+             "the skeleton exc_{id}.py, the solution solution_{id}.py and the test "
+             "test_{id}.py, in the exercises folder of the page's language.")
+    SP606 = ("The deck '{source}' is not there: looked for {paths}. Name a deck (its file "
+             "name without .md) in the page's folder or in its slides/ folder.")
+    SP607 = ("This <choice> has no correct option: mark the right answer with "
+             "correct=\"true\".")
+    SP608 = ("the exercise is already solved: its skeleton {path} passes the test {test}. "
+             "Leave blanks (____) where the reader writes the answer.")
+    SP609 = ("the skeleton {path} does not parse ({error}): readers start from it; make it "
+             "valid Python (blanks are written ____).")
+    SP610 = ("Two exercises have the id '{id}' (the other one is at line {line}): give each "
+             "<exercise> its own id, it is the section's anchor.")
+    SP611 = ("{path} already exists; 'slideproof init' never overwrites it. Move it away, "
+             "or add slideproof to it by hand (see docs/project/authoring.md).")
+    SP612 = ("No chapter pages found in {folder}: 'slideproof init' reads a course laid out "
+             "as chapters/LANG/chapterN.md (front matter 'type: chapter').")
+    SP613 = ("the test {name} asks for the fixture '{fixture}', which its file does not "
+             "define; general tests may use the fixtures defined in their own file")
+    SP614 = ("'{name}' is not defined because the solution {path} did not run to its end")
 
     # -- slideproof export (SP500-SP549) --------------------------------------------------
     SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "

@@ -57,7 +57,7 @@ def _warned(r: BlockResult) -> int:
 def fixable(r: BlockResult) -> bool:
     """Failing or warning blocks; never a clean pass, a declared raise, or a block that did
     not run for reasons a rewrite cannot address (blocked, skipped, missing model, killed)."""
-    if r.block.attrs.get("raises"):
+    if r.block.attrs.get("raises") or r.block.file:  # (another file's code: an exercise's test)
         return False
     if r.status in (judge.FAILED, judge.DEPRECATED):
         return True

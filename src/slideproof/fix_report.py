@@ -118,5 +118,7 @@ def _why_not_fixed(r: BlockResult,
     rules, trial, unverifiable = tried
     if unverifiable:
         return f"{why} ({unverifiable})"
-    return (f"{why} (rewritten by {', '.join(rules)} it was {trial.status}: "
-            f"{trial.message.splitlines()[0][:200]})")
+    # (a rewrite after which the block passes is not offered when another block got worse,
+    # as an exercise's test may)
+    after = (trial.message.splitlines() or ["another block of it got worse"])[0][:200]
+    return f"{why} (rewritten by {', '.join(rules)} it was {trial.status}: {after})"

@@ -29,8 +29,10 @@ from . import assets
 from . import fix as fix_mod
 from .deck import load_deck, looks_like_deck, read_source
 from .errors import ConfigError, DeckError, SandboxError, coded
+from .exercise import fixable_results
 from .i18n import words
 from .judge import DeckResult, Status
+from .mkdocs_chapters import ChapterSite
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
 from .render import Renderer, literal
@@ -48,7 +50,7 @@ from .site import (
     run_options,
     unreadable_deck_markdown,
 )
-from .verify import Verification, Verifier
+from .verify import Verification, Verifier, runs_of
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
@@ -59,7 +61,7 @@ SlideproofConfig = type("SlideproofConfig", (Config,),
                         {name: c.Optional(c.Type(object)) for name in OPTION_TABLE})
 
 
-class SlideproofPlugin(BasePlugin[SlideproofConfig]):
+class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
     def __init__(self):
         self.command = "build"
         self.sandbox_warning = ""
@@ -71,6 +73,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.seconds = 0.0  # how long verifying the decks took in this build
         self._sources: dict[str, bytes] = {}  # the deck files the results were made from
         self._search_indexes: dict[str, tuple[type, dict, list]] = {}
+        self._reset_chapters()
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -116,8 +119,12 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             self.sandbox_warning = choice.warning
             if choice.warning:  # a MkDocs warning: --strict fails on it
                 self.say(logging.WARNING, f"slideproof: {choice.warning}")
-            # spaCy's import overlaps MkDocs' own reading of the site
-            self.verifier.warm_up([str(Path(config.docs_dir).resolve())])
+            # spaCy's import overlaps MkDocs' own reading of the site (and the course folder,
+            # where exercises run, when it has them)
+            exercises = self._exercises_folder(config)
+            self.verifier.warm_up([str(Path(config.docs_dir).resolve()),
+                                   *([str(exercises.parent)] if exercises else [])])
+        self._watch_exercises(config)
         show_all = self.settings["show_all"]
         self.show_all = show_all if show_all is not None else self.command == "serve"
         return config
@@ -141,10 +148,14 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
     def on_files(self, files: Files, *, config):
         decks, results, sources = self.decks, self.results, self._sources
+        chapters = (self.chapters, self.exercises, self.exercise_results, self.general_results)
         self.results, self.errors, self.decks, self._sources = {}, {}, {}, {}
+        self._reset_chapters()
         for file in files.documentation_pages():
             path = Path(file.abs_src_path) if file.abs_src_path else None
             if path is None or not looks_like_deck(path):
+                if path is not None:
+                    self._read_chapter(file, path, config)
                 continue
             try:
                 data = read_source(path, self.settings["max_deck_size"] << 20)
@@ -159,11 +170,13 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                 self.say(logging.ERROR, str(err))
                 continue
             self.decks[file.src_uri] = deck
-        if self._repeat_build and results and sources == self._sources:
+        if self._repeat_build and (results or chapters[2]) and sources == self._sources:
             # mkdocs-static-i18n builds this language after the first: the decks are the
             # ones the first language's pass verified, its results are this build's
             self.decks, self.results = decks, results
-        elif self.settings["execute"] and self.decks:
+            (self.chapters, self.exercises, self.exercise_results,
+             self.general_results) = chapters
+        elif self.settings["execute"] and (self.decks or self.chapters):
             self.verify(config)
         return files
 
@@ -176,12 +189,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def verify(self, config) -> None:
         decks = list(self.decks.values())
         started = time.perf_counter()
-        results = self.verifier.verify(decks)
+        items = decks + self.chapter_items(config)
+        everything = self.verifier.verify(items)
         ran = len(self.verifier.ran)  # before fix runs rewritten decks
         if self.show_all:  # the served view shows a failing block's verified fix
-            fix_mod.attach(self.verifier, results)
+            fix_mod.attach(self.verifier, fixable_results(everything))
         self.seconds = time.perf_counter() - started
         self.environment = self.verifier.environment()
+        results = everything[:len(decks)]
+        self._keep_chapter_results(everything[len(decks):])
         for uri, result in zip(self.decks, results):
             self.results[uri] = result
             for r in result.blocks:
@@ -202,11 +218,22 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
-        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
-                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')} "
-                 f"in {self.seconds:.1f} s: {outcome(results).line()}"
+        exercises = len(self.exercise_results)
+        counted = f"{len(decks)} decks" + (f" and {exercises} exercises" if exercises else "")
+        self.say(logging.INFO, f"slideproof: {counted} verified ({ran} run, "
+                 f"{len(runs_of(items)) - ran} from cache) with spaCy "
+                 f"{self.environment.get('spacy')} in {self.seconds:.1f} s: "
+                 f"{outcome(results).line()}"
                  + (f"; runner pids {', '.join(map(str, pool.pids))}" if pool and pool.pids
                     else ""))
+
+    def _all_results(self) -> list[DeckResult]:
+        """Every result of the site, as its report lists them: decks, exercises, tests."""
+        return [*self.results.values(), *self.exercise_results.values(),
+                *self.general_results]
+
+    def _all_errors(self) -> list[DeckError]:
+        return [*self.errors.values(), *(p for c in self.chapters.values() for p in c.problems)]
 
     # -- pages ----------------------------------------------------------------------------
     def on_page_markdown(self, markdown, *, page, config, files):
@@ -215,6 +242,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
         self._check_references(page, config, files, deck)
+        if uri in self.chapters:
+            return self._chapter_markdown(page, config, files)
         if deck is None:
             return markdown
         if deck.written_title and "title" not in page.meta:  # nav, <title>, search
@@ -290,7 +319,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     @event_priority(-200)
     def _add_site_pages(self, files: Files, *, config):
         self.site_links: dict[str, dict[str, str]] = {}
+        self._add_static_files(files, config)
         decks = {f.src_uri: f for f in files.documentation_pages() if f.src_uri in self.decks}
+        chapters = {f.src_uri: f for f in files.documentation_pages()
+                    if f.src_uri in self.chapters}
         self.lang_prefix = self._lang_prefix(config)
         report_uri = self.lang_prefix + self.REPORT_PAGE
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
@@ -308,11 +340,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             # the whole site, every language, as its JSON (mkdocs-static-i18n leaves only
             # this language's pages in `files`: the others' decks are listed, not linked)
             content = report_markdown(
-                list(self.results.values()), self.environment, lang=lang, policy=self.policy,
-                errors=list(self.errors.values()),
-                # a link to the deck's source, which MkDocs checks and turns into its URL
-                link=lambda path: (get_relative_url(path, report_uri) if path in decks
-                                   else None),
+                self._all_results(), self.environment, lang=lang, policy=self.policy,
+                errors=self._all_errors(),
+                # a link to the page's source, which MkDocs checks and turns into its URL
+                link=lambda path: (get_relative_url(path, report_uri)
+                                   if path in decks or path in chapters else None),
                 # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
                 json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, report_url))
             if self._has_template(config, "slideproof-report.html"):
@@ -334,25 +366,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             links.update(self._add_notebook(files, config, uri, page_file,
                                             self.results.get(uri)))
             self.site_links[uri] = links
+        for uri, page_file in chapters.items():
+            links = {"report": report_url} if self.settings["execute"] else {}
+            links.update(self._add_chapter_notebook(files, config, uri, page_file))
+            self.site_links[uri] = links
         return files
 
     on_files = CombinedEvent(on_files, _add_site_pages)
 
-    def _add_notebook(self, files: Files, config, uri: str, page_file: File,
-                      result: DeckResult | None) -> dict[str, str]:
-        """Write the deck's notebook into <cache_dir>/notebooks/ and add it to the site."""
-        deck = self.decks[uri]
-        folder = self.cache.folder / "notebooks"
+    def _notebook_place(self, config, uri: str, page_file: File) -> tuple[str, str, str]:
+        """(source path, destination, address) of the notebook of the page ``uri``."""
         nb_uri = str(Path(uri).with_suffix(".ipynb").as_posix())
-        rendered = "mkdocs-jupyter" in config.plugins
         dest = page_file.dest_uri
         nb_dest = self._notebook_dest(dest, config)
-        if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
+        if "mkdocs-jupyter" not in config.plugins:  # the .ipynb is only offered for download
             nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
                 else Path(nb_uri).name
-        static = self.settings["static_dir"].strip("/")
         nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest).url
+        return nb_uri, nb_dest, nb_url
+
+    def _add_notebook(self, files: Files, config, uri: str, page_file: File,
+                      result: DeckResult | None) -> dict[str, str]:
+        """The deck's notebook, added to the site."""
+        deck = self.decks[uri]
+        rendered = "mkdocs-jupyter" in config.plugins
+        nb_uri, nb_dest, nb_url = self._notebook_place(config, uri, page_file)
+        static = self.settings["static_dir"].strip("/")
         nb = deck_notebook(deck, result, lang=deck.language,
                            policy=self.policy, spacy_version=self.environment.get("spacy", ""),
                            static_url=lambda path: get_relative_url(f"{static}/{path}",
@@ -361,6 +401,13 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                            else "",
                            deck_url=get_relative_url(page_file.url, nb_url) if rendered
                            else None)
+        return self._publish_notebook(files, config, nb, nb_uri, nb_dest, page_file)
+
+    def _publish_notebook(self, files: Files, config, nb, nb_uri: str, nb_dest: str,
+                          page_file: File) -> dict[str, str]:
+        """Write a notebook into <cache_dir>/notebooks/ and add it to the site."""
+        folder = self.cache.folder / "notebooks"
+        rendered = "mkdocs-jupyter" in config.plugins
         path = folder / nb_uri
         text = notebook_json(nb)
         try:
@@ -395,7 +442,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         language's build adds its own); a translation that is no deck stays the page."""
         alternates = {}
         for lang, other in dict(getattr(page_file, "alternates", {})).items():
-            if other.src_uri in self.decks or other.src_uri in self.errors:
+            if other.src_uri in self.decks or other.src_uri in self.errors or \
+                    other.src_uri in self.chapters:
                 other = File(str(Path(other.src_uri).with_suffix(".ipynb").as_posix()), None,
                              config.site_dir, config.use_directory_urls,
                              dest_uri=self._notebook_dest(other.dest_uri, config))
@@ -449,6 +497,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         return f"{i18n.current_language}/" if getattr(i18n, "current_language", None) else ""
 
     def on_page_content(self, html, *, page, config, files):
+        if page.file.src_uri in self.chapters:
+            self._chapter_toc(page)
         if isinstance(page.file, _NotebookPage):
             # The deck page has the same text: search leads readers there, not here.
             page.meta.setdefault("search", {})["exclude"] = True
@@ -489,10 +539,10 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_post_build(self, *, config):
         self._language_sitemap(config)
         self._keep_language_search(config)
-        if not self.settings["execute"] or not self.results:
+        if not self.settings["execute"] or not (self.results or self.exercise_results):
             return
-        verification = Verification(self.environment, list(self.results.values()),
-                                    errors=list(self.errors.values()), seconds=self.seconds)
+        verification = Verification(self.environment, self._all_results(),
+                                    errors=self._all_errors(), seconds=self.seconds)
         target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)
@@ -589,7 +639,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_env(self, env, *, config, files):
         """``slideproof_site`` for a course's templates: what the build verified (the spaCy
         version, the date, a sentence in the build's language) and the report's page."""
-        spacy = self.environment.get("spacy") if self.results else None
+        spacy = self.environment.get("spacy") if self.results or self.exercise_results \
+            else None
         if not spacy or not self.settings["execute"]:
             env.globals.pop("slideproof_site", None)
             return env

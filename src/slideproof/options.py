@@ -77,7 +77,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # bool, count (an int > 0), seconds, str, choice, paths, models, prelude
+    kind: str  # bool, count (an int > 0), seconds, str, choice, path, paths, models, prelude
     default: object
     help: str
     choices: tuple[str, ...] = ()
@@ -128,6 +128,9 @@ OPTION_TABLE: dict[str, Spec] = {
                        "own folders (read-only, without .git; repeatable)", flag="data",
                        metavar="PATH"),
     "static_dir": Spec("str", "static", "site folder of the decks' images", flag=None),
+    "static_files": Spec("path", None, "a folder outside the docs (relative to mkdocs.yml) "
+                         "whose files the site publishes in static_dir: the decks' images "
+                         "of a course laid out as chapters/ and static/", flag=None),
     "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
                      "'mkdocs serve')", flag=None),
 }
@@ -140,6 +143,7 @@ EXPECTED = {
     "seconds": f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}",
     "str": "a string",
     "paths": "a list of files or folders",
+    "path": "a folder",
     "models": "a table of model names to packages or paths",
     "prelude": "code, a .py file, or a table from language ('*': every language) to "
                "code or a .py file",
@@ -204,6 +208,7 @@ VALID: dict[str, Callable[[Any, Spec], bool]] = {
     "count": lambda v, spec: isinstance(v, int) and not isinstance(v, bool) and v > 0,
     "seconds": lambda v, spec: _number(v) and math.isfinite(v) and 0 < v <= MAX_TIMEOUT,
     "str": lambda v, spec: isinstance(v, str) and bool(v),
+    "path": lambda v, spec: isinstance(v, str) and bool(v),
     "paths": lambda v, spec: isinstance(v, list) and all(isinstance(p, str) and p for p in v),
     "choice": lambda v, spec: v in spec.choices,
     "models": lambda v, spec: isinstance(v, dict),
@@ -227,6 +232,8 @@ def check(key: str, value: object, layer: Layer) -> object:
         raise wrong("one of " + ", ".join(spec.choices) if spec.kind == "choice" else None)
     if spec.kind == "seconds":
         return float(cast(float, value))
+    if spec.kind == "path":
+        return str((layer.base / cast(str, value)).resolve())
     if spec.kind == "paths":
         return tuple(str((layer.base / p).resolve()) for p in cast(list, value))
     if spec.kind == "models":

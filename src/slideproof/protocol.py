@@ -62,6 +62,9 @@ class BlockPlan(TypedDict):
     timeout: float | None
     requires: list[str]
     setup: bool
+    # The file the code is from, when not the plan's ``path`` (an exercise's test): what it
+    # is compiled with, so its tracebacks and lines name that file.
+    file: NotRequired[str]
 
 
 class Plan(TypedDict):
@@ -71,6 +74,11 @@ class Plan(TypedDict):
     models: dict[str, str]  # alias → target
     timeout: float
     limits: Limits
+    # The working folder of the session (an exercise's course root, shown read-only), when
+    # not the deck's own temp folder.
+    cwd: NotRequired[str]
+    # Files the code opens → their sha256: in the cache key only (the session ignores them).
+    inputs: NotRequired[dict[str, str]]
 
 
 # -- pool → worker -------------------------------------------------------------------------

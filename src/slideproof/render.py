@@ -129,8 +129,9 @@ def slide_text(part: Text, shift: int, static_url: Callable[[str], str],
     nothing rewrites), ``static_source`` for Markdown images if the engine resolves them
     from the page's source file, as MkDocs does (default: ``static_url``)."""
     text = part.text
-    if shift:
-        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+    if shift:  # (never past h6)
+        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])",
+                      lambda m: "#" * min(6, len(m.group(1)) + shift), text)
     text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
     markdown_url = static_source or static_url
     return _STATIC_MD.sub(lambda m: m["pre"] + markdown_url(m["path"]), text)
@@ -174,8 +175,11 @@ class Renderer:
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
                  static_url: Callable[[str], str] | None = None,
-                 static_source: Callable[[str], str] | None = None):
+                 static_source: Callable[[str], str] | None = None, embedded: str = ""):
         self.deck = deck
+        # Embedded in another page (a chapter's): its slides' ids start with this, and
+        # every slide's title is a heading below that page's sections (h4).
+        self.embedded = embedded
         self.by_line = {r.block.line: r for r in results or []}
         self.mode = mode if results is not None else "plain"
         self.policy = policy or Policy()
@@ -286,9 +290,9 @@ class Renderer:
 
     def slide(self, slide: Slide, first: bool) -> str:
         # Slide titles below the first become section headings of the page.
-        shift = 0 if first else 1
+        shift = 3 if self.embedded else 0 if first else 1
         extra = ' data-incremental="true"' if self.incremental(slide) else ""
-        out = [f'<section class="sp-slide" id="slide-{slide.number}" '
+        out = [f'<section class="sp-slide" id="{self.embedded}slide-{slide.number}" '
                f'data-slide="{slide.number}" data-line="{slide.line}"{extra} markdown="1">', ""]
         for part in slide.parts:
             out.append(self.text(part, shift) if isinstance(part, Text) else self.block(part))

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import judge
 from .atomic import write_atomic
 from .errors import coded
+from .exercise import ExerciseResult, GeneralRun
 from .judge import BlockResult, DeckResult, Policy, Status, hint, problem_code
 
 
@@ -38,9 +39,41 @@ def block_json(r: BlockResult) -> dict:
 
 
 def deck_json(d: DeckResult) -> dict:
-    return {"path": d.deck.path, "title": d.deck.title, "cached": d.cached,
-            "seconds": d.seconds, "error": d.error,
-            "blocks": [block_json(r) for r in d.blocks]}
+    if isinstance(d, ExerciseResult):
+        return exercise_json(d)
+    blocks = [block_json(r) for r in d.blocks]
+    if isinstance(d.deck, GeneralRun):  # the course's general tests: a test per block
+        for data, r in zip(blocks, d.blocks):
+            data["name"] = r.block.info or None
+    return {"kind": "tests" if isinstance(d.deck, GeneralRun) else "deck",
+            "path": d.deck.path, "title": d.deck.title, "lang": d.deck.language,
+            "cached": d.cached, "seconds": d.seconds, "error": d.error, "blocks": blocks}
+
+
+def exercise_json(e: ExerciseResult) -> dict:
+    """An exercise as one item: its status, where it went wrong (the solution's or the
+    test's file and line), its files, its chapter, and the blocks it ran (its solution's,
+    then its test's, each with its own file)."""
+    ex = e.exercise
+    blocks = []
+    for r in e.blocks:
+        path, line = place(e, r)
+        blocks.append({**block_json(r), "path": path, "line": line})
+    return {"kind": "exercise", "id": ex.id, "lang": ex.lang, "path": ex.path,
+            "title": ex.title, "status": e.status, "message": e.message, "where": e.where,
+            "chapter": {"path": ex.chapter, "line": ex.line, "section": ex.section},
+            "files": {"skeleton": ex.skeleton.shown, "solution": ex.solution.shown,
+                      "test": ex.test.shown},
+            "cached": e.cached, "seconds": e.seconds, "error": e.error,
+            "warnings": e.warnings, "blocks": blocks}
+
+
+def place(d: DeckResult, r: BlockResult) -> tuple[str, int]:
+    """(file, line) a block's problem is shown at: its deck's, or for an exercise's block
+    the solution's or the test's own file and line."""
+    if isinstance(d, ExerciseResult):
+        return d.place(r)
+    return d.deck.path, r.where
 
 
 def sandbox_summary(env: dict) -> str:
@@ -116,8 +149,14 @@ def failure_rows(verification):
     """(file:line, status, message, spaCy code) for every problem worth a person's time:
     failing, or a warning the policy lets pass."""
     for e in verification.errors:
-        yield f"{e.path}:{e.line}", "invalid deck", e.message, ""
+        yield f"{e.path}:{e.line}", "invalid file", e.message, ""
     for d in verification.decks:
+        if isinstance(d, ExerciseResult):  # one row: the exercise's status, where it failed
+            if d.status.problem:
+                problem = d.problem_block()
+                code = problem_code(problem.error, problem.warnings) if problem else ""
+                yield d.where, d.status, d.message, code
+            continue
         if d.error:
             yield f"{d.deck.path}", Status.FAILED, d.error, ""
         for r in d.blocks:
@@ -190,8 +229,10 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
     found: dict[tuple, Cause] = {}
     for d in decks:
         own: dict[int, tuple] = {}
-        for r in d.blocks:
-            if not r.status.problem:
+        # an exercise counts once, for its first problem (its test stands on its solution)
+        blocks = [d.problem_block()] if isinstance(d, ExerciseResult) else d.blocks
+        for r in blocks:
+            if r is None or not r.status.problem:
                 continue
             if r.blocked_by in own:
                 key = own[r.blocked_by]
@@ -199,7 +240,7 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
                 key, title, hint = _cause_key(r, d.error)
                 found.setdefault(key, Cause(title, hint))
             own[r.block.line] = key
-            found[key].blocks.append((d.deck.path, r.where))
+            found[key].blocks.append(place(d, r))
             found[key].langs.add(d.deck.language)
     for key, cause in found.items():
         if key[0] in ("NameError", "UnboundLocalError"):
@@ -241,8 +282,7 @@ def not_run_here(decks: list[DeckResult]) -> list[NotRunHere]:
             lacks = r.lacks
             key = (("model", lacks.get("model")) if lacks.get("model") else
                    ("package", lacks.get("package"))) if lacks else ("other", r.message)
-            found.setdefault(key, NotRunHere(lacks, r.message)).blocks.append(
-                (d.deck.path, r.where))
+            found.setdefault(key, NotRunHere(lacks, r.message)).blocks.append(place(d, r))
     return sorted(found.values(), key=lambda g: -len(g.blocks))
 
 

@@ -272,6 +272,7 @@ class Runner:
         if self.stopped:
             raise WorkerDied("the run was stopped")
         folders = [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]
+        folders += [p["cwd"] for p in plans.values() if p.get("cwd")]
         if self.alive and not self.soiled and self.view is not None and self.view.covers(
                 folders):
             if self.info:

@@ -14,6 +14,7 @@ from . import cache as cache_mod
 from . import sandbox
 from .deck import Deck
 from .errors import DeckError, SandboxError, coded
+from .exercise import Exercise, ExerciseRun, GeneralRun, judge_exercise
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
 from .protocol import DeckDone, DeckEvent, DeckRun
@@ -69,9 +70,18 @@ class Verifier:
             return
         self._pool().launch(course)
 
-    def verify(self, decks: list[Deck],
+    def verify(self, items: list[Deck | Exercise],
                on_deck: Callable[[DeckResult], None] | None = None,
                on_event: Callable[[str, dict], None] | None = None) -> list[DeckResult]:
+        """The judged result of every deck and exercise (an ``ExerciseResult``), in order:
+        an exercise runs as its runs (``Exercise.runs``), side by side with the decks;
+        ``on_deck`` hears of each run as it ends."""
+        decks = runs_of(items)
+        results = self._verify(decks, on_deck, on_event)
+        return [judge_exercise(item, *(results[run.path] for run in item.runs()))
+                if isinstance(item, Exercise) else results[item.path] for item in items]
+
+    def _verify(self, decks: list[Deck], on_deck, on_event) -> dict[str, DeckResult]:
         env = cache_mod.environment()
         plans, keys, results = {}, {}, {}
         self.finished = []
@@ -84,7 +94,8 @@ class Verifier:
 
         for deck in decks:
             try:
-                plan = plan_for(deck, self.options)
+                plan = deck.run_plan(self.options) if isinstance(
+                    deck, ExerciseRun | GeneralRun) else plan_for(deck, self.options)
             except DeckError as err:  # the deck asks for what only the site may give
                 done(not_run(deck, err))
                 continue
@@ -121,7 +132,7 @@ class Verifier:
             for path, raw in raws.items():
                 if path not in results:  # the worker died before this deck was done
                     finish(path, raw)
-        return [results[d.path] for d in decks]
+        return results
 
     def _pool(self) -> Pool:
         """The warm pool, made on first use; no deck may read the cache, wherever it is."""
@@ -134,6 +145,12 @@ class Verifier:
         if self.pool:
             self.pool.close()
             self.pool = None
+
+
+def runs_of(items: list[Deck | Exercise]) -> list[Deck]:
+    """What runs for ``items``: each deck, and each exercise's runs."""
+    return [run for item in items for run in (
+        item.runs() if isinstance(item, Exercise) else [item])]
 
 
 def not_run(deck: Deck, err: DeckError) -> DeckResult:

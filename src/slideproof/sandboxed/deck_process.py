@@ -208,5 +208,7 @@ def enter_deck(request: RunRequest, tmp: str, result_fd: int, deck_walls: Walls 
     if seccomp:
         walls.forbid_unaccounted_memory()
     plan["limits"] = {**plan["limits"], "tmp": tmp_quota}
+    if plan.get("cwd"):  # an exercise runs in its course folder (read-only, inside the view)
+        os.chdir(plan["cwd"])
     install_handouts(plan["models"], handouts)
     run_session(plan, send_json(result_fd), log)

@@ -309,7 +309,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         return text
 
     def run_code(code: str, first_line: int, ns: dict, timeout: float,
-                 block_line: int) -> Ran:
+                 block_line: int, path: str = path) -> Ran:
         fd_output()  # drop what a late thread wrote between blocks: it is no block's output
         out = CappedWriter(cap, log_fd)
         threads_before = set(threading.enumerate())
@@ -393,7 +393,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         timeout = block.get("timeout") or plan["timeout"]
         send({"event": "start", "index": index, "timeout": timeout})
         ns = dict(fresh) if block.get("isolated") else namespace
-        result = run_code(block["code"], block["first_line"], ns, timeout, block["line"])
+        result = run_code(block["code"], block["first_line"], ns, timeout, block["line"],
+                          block.get("file") or path)
         send(cast(BlockEvent, {"event": "block", "index": index, **result}))
     fd_log.close()
 
