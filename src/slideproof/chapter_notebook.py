@@ -21,7 +21,7 @@ from .chapter_page import anchor
 from .exercise import ExerciseResult, inputs
 from .i18n import words
 from .judge import Policy, Status
-from .render import _code, literal
+from .render import fenced, literal
 from .render import strings as deck_strings
 
 CHECK = ("from wasabi import msg as __msg__\n"
@@ -116,13 +116,13 @@ def _exercise(cells: list, result: ExerciseResult | None, ref: CodeRef, section:
         notice = s["solution_withheld"].format(v=spacy_version or "?", status=status)
         cells.append(v4.new_markdown_cell(f"> **{s['solution_withheld_title']}** {notice}"))
         return
-    body = [_code("python", ex.solution.code)]
+    body = [fenced("python", ex.solution.code)]
     shown = result.solution.shown_output
     if status is Status.UNVERIFIED or status is Status.SKIPPED:
         body.append(f"> {literal(result.message.split(chr(10))[0])}")
     elif policy.publishes(status) and shown:
         title = f"{deck['output']} · {deck['verified'].format(v=spacy_version)}"
-        body.append(f"*{title}*\n\n" + _code("text", shown))
+        body.append(f"*{title}*\n\n" + fenced("text", shown))
     cells.append(v4.new_markdown_cell(_details(s["solution"], "\n\n".join(body)),
                                       metadata={"slideproof": {"exercise": ex.id,
                                                                "anchor": anchor(section.id)}}))

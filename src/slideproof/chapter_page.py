@@ -23,7 +23,7 @@ from .deck import Deck
 from .exercise import ExerciseResult
 from .i18n import words
 from .judge import DeckResult, Policy, Status
-from .render import KIND_ADMONITION, STATUS_ADMONITION, Renderer, _code, literal, not_run_words
+from .render import KIND_ADMONITION, STATUS_ADMONITION, Renderer, fenced, literal, not_run_words
 from .render import strings as deck_strings
 
 
@@ -121,7 +121,7 @@ class ChapterRenderer:
         name = ex.skeleton.shown.rsplit("/", 1)[-1]
         out = [f'<div class="sp-code" data-exercise-id="{html.escape(ex.id)}" '
                f'data-status="{result.status}" markdown="1">', "",
-               _code("python", ex.skeleton.code, title=name), ""]
+               fenced("python", ex.skeleton.code, title=name), ""]
         if ref.hint.strip():
             out += [f'??? tip "{self.s["hint"]}"', _indent(ref.hint), ""]
         out += [self.solution(result), ""]
@@ -136,7 +136,7 @@ class ChapterRenderer:
         if self.mode == "build" and not self.policy.shows(status):
             notice = s["solution_withheld"].format(v=self.spacy_version or "?", status=status)
             return f'!!! info "{s["solution_withheld_title"]}"\n    {notice}'
-        body = [_code("python", ex.solution.code,
+        body = [fenced("python", ex.solution.code,
                       title=ex.solution.shown.rsplit("/", 1)[-1])]
         shown = result.solution.shown_output
         if status is Status.UNVERIFIED or status is Status.SKIPPED:
@@ -146,7 +146,7 @@ class ChapterRenderer:
         elif self.policy.publishes(status) and shown:
             # (no HTML block in a collapsed block: the output's fence carries the class)
             title = f"{deck['output']} · {deck['verified'].format(v=self.spacy_version)}"
-            fence = _code("text", shown, title=title)
+            fence = fenced("text", shown, title=title)
             ticks = fence[:len(fence) - len(fence.lstrip("`"))]
             body.append(f'{ticks}{{.text .sp-output title="{title}"}}\n'
                         + fence.split("\n", 1)[1])
@@ -160,7 +160,7 @@ class ChapterRenderer:
             problem = result.problem_block()
             error = (problem.error if problem else None) or {}
             if error.get("traceback") and result.status is Status.FAILED:
-                body.append(_code("pytb", error["traceback"].strip()))
+                body.append(fenced("pytb", error["traceback"].strip()))
             fix = result.solution.fix
             if fix:  # as a deck's block says it (render.Renderer.status_box)
                 rules = ", ".join(fix["rules"])
@@ -168,7 +168,7 @@ class ChapterRenderer:
                             f"still needs {literal(fix['needs'])}." if fix.get("needs") else
                             f"Verified fix ({fix['outcome']}, {rules}):")
                 body[-1] += f" `slideproof fix {result.exercise.path}`"
-                body.append(_code("diff", fix["diff"]))
+                body.append(fenced("diff", fix["diff"]))
         body += [literal(w) for w in result.warnings]
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]
         if result.status is Status.PASSED:

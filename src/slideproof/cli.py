@@ -241,32 +241,11 @@ def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
 
 
 def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
-    decks = Table(title="Decks", title_justify="left")
-    for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
-        decks.add_column(column, justify="right" if column not in ("deck",) else "left")
-    for d in verification.decks:
-        if isinstance(d, ExerciseResult):
-            continue
-        counts = summary(r.status for r in d.blocks)
-        known = {status: n for s, n in counts.items() if (status := Status.of(s))}
-        ok = sum(n for s, n in known.items() if s.kind is Kind.OK)
-        problems = ", ".join(f"{n} {s}" for s, n in sorted(known.items()) if n and s.problem)
-        decks.add_row(cell(display_path(d.deck.path)), str(len(d.blocks)), str(ok),
-                      cell(problems, "red" if d.failures(policy) else ""),
-                      "yes" if d.cached else "", f"{d.seconds:.2f}")
-    console.print(decks)
+    """The decks' table, the exercises', the causes, every problem, then one line."""
+    print_decks(console, verification.decks, policy)
     print_exercises(console, [d for d in verification.decks if isinstance(d, ExerciseResult)])
     print_causes(console, verification.decks)
-    rows = list(report.failure_rows(verification))
-    if rows:
-        console.print("[bold]Problems")
-    for where, status, message, code in rows:
-        style = STATUS_STYLE.get(status) or KIND_STYLE[status.kind]
-        # file:line stays whole for editors and CI logs
-        say(console, (f"{status.upper():>14}", style), f" {where}",
-            (f"  {code}" if code else "", "bold"))
-        for line in message.splitlines():
-            say(console, f"{'':>15} {line}")
+    print_problems(console, verification)
     counts = report.summary(verification.decks)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     env = verification.environment
@@ -279,6 +258,36 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
         f"{f', {len(verification.errors)} invalid files' if verification.errors else ''}"
         f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
         f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
+
+
+def print_decks(console: Console, results: list[DeckResult], policy: Policy) -> None:
+    decks = Table(title="Decks", title_justify="left")
+    for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
+        decks.add_column(column, justify="right" if column not in ("deck",) else "left")
+    for d in results:
+        if isinstance(d, ExerciseResult):
+            continue
+        counts = summary(r.status for r in d.blocks)
+        known = {status: n for s, n in counts.items() if (status := Status.of(s))}
+        ok = sum(n for s, n in known.items() if s.kind is Kind.OK)
+        problems = ", ".join(f"{n} {s}" for s, n in sorted(known.items()) if n and s.problem)
+        decks.add_row(cell(display_path(d.deck.path)), str(len(d.blocks)), str(ok),
+                      cell(problems, "red" if d.failures(policy) else ""),
+                      "yes" if d.cached else "", f"{d.seconds:.2f}")
+    console.print(decks)
+
+
+def print_problems(console: Console, verification: Verification) -> None:
+    rows = list(report.failure_rows(verification))
+    if rows:
+        console.print("[bold]Problems")
+    for where, status, message, code in rows:
+        style = STATUS_STYLE.get(status) or KIND_STYLE[status.kind]
+        # file:line stays whole for editors and CI logs
+        say(console, (f"{status.upper():>14}", style), f" {where}",
+            (f"  {code}" if code else "", "bold"))
+        for line in message.splitlines():
+            say(console, f"{'':>15} {line}")
 
 
 def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
