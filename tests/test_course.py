@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from conftest import bare_env, chapter_site, line_of, run_cli, write_course
 
@@ -59,6 +60,21 @@ def test_init_writes_the_configuration_once_and_needs_chapters(tmp_path):
     done = run_cli("init", str(empty))
     assert done.returncode == 2 and "[SP612] No chapter pages found in" in done.stderr
     assert not (empty / "mkdocs.yml").exists() and "Traceback" not in done.stderr
+
+
+def test_init_orders_chapters_by_a_numeric_id_in_any_script(tmp_path):
+    """A chapter's id is a number when it is written in decimal digits of any script; a
+    digit that is no decimal (a superscript) makes it an id like any other text, after the
+    numbered chapters, where it once stopped init with a ValueError."""
+    pages = tmp_path / "chapters" / "en"
+    pages.mkdir(parents=True)
+    for name, ident in (("a.md", '"²"'), ("b.md", '"٣"'), ("c.md", "2"), ("d.md", '"01"')):
+        (pages / name).write_text(f"---\ntype: chapter\ntitle: {name}\nid: {ident}\n---\n\n"
+                                  "Text.\n", "utf-8")
+    done = run_cli("init", str(tmp_path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    config = yaml.safe_load((tmp_path / "mkdocs.yml").read_text("utf-8"))
+    assert config["nav"] == ["d.md", "c.md", "b.md", "a.md"]
 
 
 def test_the_chapter_page_publishes_what_ran_and_withholds_the_rest(site):

@@ -40,8 +40,12 @@ def language_name(code: str) -> str:
 
 
 def _order(meta: dict, name: str) -> tuple:
+    """A chapter page's place: its front matter ``id`` as a number (``2``, ``"02"``, in any
+    script's digits); after the numbered pages, those whose id is none, by its text; then
+    by file name."""
     ident = meta.get("id")
-    number = ident if isinstance(ident, int) else int(ident) if str(ident).isdigit() else None
+    text = str(ident)  # isdecimal, not isdigit: int() refuses '²', a digit that is no decimal
+    number = ident if isinstance(ident, int) else int(text) if text.isdecimal() else None
     return (number is None, number or 0, str(ident or ""), name)
 
 
