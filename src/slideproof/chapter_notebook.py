@@ -95,7 +95,7 @@ def _choice(ref: ChoiceRef, s: dict) -> str:
 def _exercise(cells: list, result: ExerciseResult | None, ref: CodeRef, section: Section,
               s: dict, deck: dict, notebook_words: dict, policy: Policy,
               spacy_version: str) -> None:
-    if result is None or result.exercise is None:
+    if result is None:
         cells.append(v4.new_markdown_cell(f"> {s['files_missing']}"))
         return
     ex = result.exercise

@@ -115,7 +115,7 @@ class ChapterRenderer:
 
     def code(self, ref: CodeRef) -> str:
         result = self.exercises.get(ref.line)
-        if result is None or result.exercise is None:
+        if result is None:
             return f'!!! failure "{literal(ref.id)}"\n    {self.s["files_missing"]}'
         ex = result.exercise
         name = ex.skeleton.shown.rsplit("/", 1)[-1]

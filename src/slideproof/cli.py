@@ -296,14 +296,18 @@ def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
     if not exercises:
         return
     table = Table(title="Exercises", title_justify="left")
-    found = [s for s, n in summary(e.status for e in exercises).items() if n]
+    counts = summary(e.status for e in exercises)
+    # the statuses found, in the summary's order (an exercise's is ours: never one a report
+    # read back may name that this version does not know)
+    found = [s for s in Status if counts[s]]
     for column in ("language", "exercises", *found):
         table.add_column(str(column), justify="left" if column == "language" else "right")
     for lang in sorted({e.exercise.lang or "" for e in exercises}):
         mine = [e for e in exercises if (e.exercise.lang or "") == lang]
-        counts = summary(e.status for e in mine)
+        mine_counts = summary(e.status for e in mine)
         table.add_row(lang or "—", str(len(mine)), *(
-            cell(str(counts[s]) if counts[s] else "", KIND_STYLE[s.kind]) for s in found))
+            cell(str(mine_counts[s]) if mine_counts[s] else "", KIND_STYLE[s.kind])
+            for s in found))
     console.print(table)
     for e in exercises:
         for warning in e.warnings:
@@ -455,8 +459,8 @@ def fix(args) -> int:
     # the decks, and the exercises' solutions (their tests and the general tests are left)
     course = load_course(args.paths, settings["max_deck_size"] << 20)
     errors = course.errors
-    for err in errors:
-        say(console, err, style="red")
+    for invalid in errors:
+        say(console, invalid, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
             results = fixable_results(verifier.verify(course.decks + course.exercises))

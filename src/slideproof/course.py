@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chapter import Chapter, SlidesRef, load_chapter
 from .deck import DECK_SIZE_LIMIT, Deck, course_root, load_deck, page_type
 from .errors import DeckError, coded
-from .exercise import Exercise, GeneralRun, exercises_of, general_tests, shown_under
+from .exercise import Exercise, GeneralRun, Show, exercises_of, general_tests, shown_under
 
 PAGE_KINDS = ("slides", "chapter")
 
@@ -46,7 +46,7 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def course_pages(paths: list[str | Path]) -> Iterator[tuple[Path, str]]:
+def course_pages(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str]]:
     """(page, kind) under ``paths``: a folder's decks and chapter pages (a ``*.md`` that is
     not a regular file too, so that reading it gives its error rather than a silent skip);
     a file named explicitly, as what it says it is."""
@@ -61,7 +61,7 @@ def course_pages(paths: list[str | Path]) -> Iterator[tuple[Path, str]]:
                 yield md, kind
 
 
-def load_course(paths: list[str | Path], limit: int = DECK_SIZE_LIMIT,
+def load_course(paths: Sequence[str | Path], limit: int = DECK_SIZE_LIMIT,
                 extras: bool = True) -> Course:
     """The course under ``paths``, each file shown as found there (exercise files relative
     to the current folder, or absolute when the paths are). ``extras``: with the decks its
@@ -89,7 +89,7 @@ def load_course(paths: list[str | Path], limit: int = DECK_SIZE_LIMIT,
     return course
 
 
-def general_tests_of(paths: list[str | Path], limit: int = DECK_SIZE_LIMIT) -> Course:
+def general_tests_of(paths: Sequence[str | Path], limit: int = DECK_SIZE_LIMIT) -> Course:
     """The general tests of the languages of the chapter pages among ``paths`` (files)."""
     show = str if any(Path(p).is_absolute() for p in paths) else shown_under(os.getcwd())
     course = Course()
@@ -103,7 +103,7 @@ def general_tests_of(paths: list[str | Path], limit: int = DECK_SIZE_LIMIT) -> C
     return course
 
 
-def _add_general(course: Course, show, limit: int) -> None:
+def _add_general(course: Course, show: Show, limit: int) -> None:
     for root, lang in sorted({(c.root, c.lang or "") for c in course.chapters}):
         try:
             tests = general_tests(root, lang or None, show, limit)
@@ -127,7 +127,7 @@ def _add_deck(course: Course, path: Path, root: Path, limit: int, seen: set[str]
     course.decks.append(deck)
 
 
-def _add_chapter(course: Course, path: Path, limit: int, show) -> None:
+def _add_chapter(course: Course, path: Path, limit: int, show: Show) -> None:
     try:
         chapter = load_chapter(path, str(path), limit=limit, show=show)
     except DeckError as err:

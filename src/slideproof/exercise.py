@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .options import Options
 from .protocol import BlockPlan, Plan, SetupSource
 
 GENERAL_TESTS = "test_general.py"
+Show = Callable[[Path], str]  # how a course's file is shown to a person (``shown_under``)
 INPUT_LIMIT = 64 << 20  # bytes of a data file hashed into the cache key
 
 
@@ -94,7 +96,7 @@ def file_block(code: str, line: int = 0, file: str = "") -> Block:
 class ExerciseRun(Deck):
     """One run of an exercise: the solution (``role``) or the skeleton, then the test."""
 
-    exercise: Exercise | None = None
+    exercise: Exercise = field(kw_only=True)
     role: str = "solution"
 
     @classmethod
@@ -112,11 +114,10 @@ class ExerciseRun(Deck):
     @property
     def title(self) -> str:
         ex = self.exercise
-        return f"{ex.id} · {ex.title}" if ex and ex.title else (ex.id if ex else self.path)
+        return f"{ex.id} · {ex.title}" if ex.title else ex.id
 
     def run_plan(self, options: Options) -> Plan:
         ex = self.exercise
-        assert ex is not None
         main, test = self.python_blocks
         namespace = f"from wasabi import msg as __msg__\n__solution__ = {main.code!r}\n"
         plan = _plan(self, options, ex.root, _hidden_source(
@@ -260,7 +261,7 @@ class ExerciseResult(DeckResult):
     """An exercise's one status: its solution and test run's (``blocks``: the solution's,
     then the test's), the first that did not pass, with its file and line."""
 
-    exercise: Exercise | None = None
+    exercise: Exercise = field(kw_only=True)
     skeleton: DeckResult | None = None
     status: Status = PASSED
     message: str = ""
@@ -320,12 +321,12 @@ def judge_exercise(exercise: Exercise, solved: DeckResult,
         result.path, result.line = source.shown, _line_in(problem, source)
     if skeleton is not None and skeleton.blocks:
         first = skeleton.blocks[0]
-        bases = (first.error or {}).get("bases") or [(first.error or {}).get("type")]
-        if "SyntaxError" in bases:
-            line = (first.error or {}).get("line") or 1
+        error = first.error or {}
+        if "SyntaxError" in (error.get("bases") or [error.get("type")]):
+            line = error.get("line") or 1
             result.warnings.append(f"{exercise.skeleton.shown}:{line}: " + coded(
                 "SP609", path=exercise.skeleton.shown,
-                error=f"{first.error.get('type')}: {first.error.get('message')}"))
+                error=f"{error.get('type')}: {error.get('message')}"))
         elif not skeleton.error and all(r.status is PASSED for r in skeleton.blocks):
             result.warnings.append(f"{exercise.skeleton.shown}:1: " + coded(
                 "SP608", path=exercise.skeleton.shown, test=exercise.test.shown))
@@ -333,11 +334,12 @@ def judge_exercise(exercise: Exercise, solved: DeckResult,
 
 
 # -- from chapter pages --------------------------------------------------------------------
-def exercises_of(chapter: Chapter, show, limit: int = DECK_SIZE_LIMIT
+def exercises_of(chapter: Chapter, show: Show, limit: int = DECK_SIZE_LIMIT
                  ) -> tuple[list[Exercise], list[DeckError]]:
     """The coding exercises of ``chapter`` whose files are there (``show(path)``: how a
     file is shown), and the files that cannot be read."""
-    found, errors = [], []
+    found: list[Exercise] = []
+    errors: list[DeckError] = []
     for section in chapter.sections:
         for part in section.parts:
             if not isinstance(part, CodeRef) or part.files is None:
@@ -360,7 +362,7 @@ def _exercise(chapter: Chapter, section: Section, code: CodeRef,
                     solution=files["solution"], test=files["test"])
 
 
-def general_tests(root: str, lang: str | None, show, limit: int = DECK_SIZE_LIMIT
+def general_tests(root: str, lang: str | None, show: Show, limit: int = DECK_SIZE_LIMIT
                   ) -> GeneralRun | None:
     """The course's general tests for ``lang`` (``exercises/LANG/test_general.py``), if any."""
     folder = Path(root) / "exercises" / lang if lang else Path(root) / "exercises"
@@ -376,7 +378,7 @@ def fixable_results(results: list[DeckResult]) -> list[DeckResult]:
     return [r for r in results if not isinstance(r.deck, GeneralRun)]
 
 
-def shown_under(base: str | Path):
+def shown_under(base: str | Path) -> Show:
     """``show(path)``: a path as seen from ``base`` (the current folder, mkdocs.yml's)."""
     base = os.path.abspath(base)
 

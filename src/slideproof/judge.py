@@ -88,7 +88,8 @@ def summary(statuses: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def problem_code(error: dict | None, warnings: Iterable[dict] = ()) -> str:
+def problem_code(error: Mapping[str, Any] | None,
+                 warnings: Iterable[Mapping[str, Any]] = ()) -> str:
     """The spaCy code of a block's problem: its exception's, else its first coded
     warning's ('' if neither has one)."""
     return (error or {}).get("code") or next(

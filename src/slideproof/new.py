@@ -13,13 +13,40 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TypedDict
 
 from .errors import ConfigError, coded
 from .init import mkdocs_yml
 
+
+class CourseWords(TypedDict):
+    """The words of the new course in one language."""
+
+    title: str  # the deck's
+    intro: list[str]  # its first slide's points (an indented line: a point under the last)
+    notes: str
+    doc: str
+    text: str  # the sentence the examples tokenize
+    chapter: str
+    home: str
+    home_text: str
+    description: str
+    slides_title: str
+    code_title: str
+    instructions: str
+    hint: str
+    comment: str
+    check_loop: str
+    check_text: str
+    good: str
+    choice_title: str
+    question: str  # with {lang}
+    options: list[tuple[str, bool, str]]  # (text, correct, why)
+
+
 # The course's words per language; other languages get the English text with their own
 # blank pipeline (spacy.blank needs no model download, so the course builds anywhere).
-WORDS = {
+WORDS: dict[str, CourseWords] = {
     "en": {"title": "First steps", "intro": [
         "A deck is Markdown: slides are split by a line `---`",
         "Every Python example runs when the site is built:",
@@ -88,7 +115,7 @@ def parse_langs(text: str) -> list[str]:
 
 def _deck(lang: str) -> str:
     s = WORDS.get(lang, WORDS["en"])
-    tokens = re.findall(r"\w+|[^\w\s]", str(s["text"]))
+    tokens = re.findall(r"\w+|[^\w\s]", s["text"])
     return "\n".join([
         "---", "type: slides", f"title: {s['title']}", f"lang: {lang}", "---", "",
         f"# {s['title']}", "", *(f"- {line}" if not line.startswith(" ") else line

@@ -38,6 +38,7 @@ from .judge import Kind, Status, lack_words, problem_code
 from .terminal import inert
 
 if TYPE_CHECKING:  # the verifier (and spaCy's side of things) loads when a deck first runs
+    from .exercise import Exercise
     from .verify import Verifier
 
 
@@ -170,8 +171,6 @@ class ChapterFile(pytest.File):
     """A chapter page: an item per coding exercise (and, for the first page of its language,
     per test of the language's general tests)."""
 
-    chapter = None
-
     def collect(self):
         from .chapter import load_chapter
         from .errors import DeckError
@@ -184,23 +183,24 @@ class ChapterFile(pytest.File):
             return _cli_path(Path(path), where)
 
         try:
-            self.chapter = load_chapter(self.path, show(self.path), limit=limit, show=show)
+            chapter = load_chapter(self.path, show(self.path), limit=limit, show=show)
         except DeckError as err:
             yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err,
                                               what="invalid chapter")
             return
-        for err in self.chapter.problems:
-            yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err,
+        for problem in chapter.problems:
+            yield InvalidDeckItem.from_parent(self, name=f"L{problem.line}", error=problem,
                                               what="invalid chapter")
-        exercises, errors = exercises_of(self.chapter, show, limit)
-        for err in errors:
-            yield InvalidDeckItem.from_parent(self, name=f"{Path(err.path).name}", error=err,
-                                              what="unreadable exercise")
+        exercises, unreadable = exercises_of(chapter, show, limit)
+        for invalid in unreadable:
+            yield InvalidDeckItem.from_parent(self, name=f"{Path(invalid.path).name}",
+                                              error=invalid, what="unreadable exercise")
         group = _group_name(self)
-        items = [ExerciseItem.from_parent(self, name=f"exercise {ex.id}", exercise=ex)
-                 for ex in exercises]
+        items: list[pytest.Item] = [
+            ExerciseItem.from_parent(self, name=f"exercise {ex.id}", exercise=ex)
+            for ex in exercises]
         if self._first_of_its_language():
-            tests = general_tests(self.chapter.root, self.chapter.lang, show, limit)
+            tests = general_tests(chapter.root, chapter.lang, show, limit)
             items += [GeneralItem.from_parent(self, name=f"{Path(tests.path).name}::{name}",
                                               run=tests, index=index)
                       for index, name in enumerate(tests.tests, start=1)] if tests else []
@@ -309,7 +309,7 @@ class BlockItem(pytest.Item):
 
     def runtest(self) -> None:
         runner: Runner = self.config.stash[_RUNNER]
-        deck_result = runner.result(self.deck_file)
+        deck_result = runner.result(self)
         result = next(r for r in deck_result.blocks if r.block.line == self.block.line)
         self.result = result
         if result.shown_output:
@@ -469,10 +469,11 @@ class Runner:
         if choice.warning and not hasattr(self.config, "workerinput"):
             self.config.issue_config_time_warning(DeckWarning(choice.warning), stacklevel=2)
 
-    def result(self, deck_file: DeckFile):
-        return self.result_of(deck_file, deck_file.deck, deck_file.deck.path)
+    def result(self, item: BlockItem):
+        """The result of the deck of ``item``, a block of it."""
+        return self.result_of(item, item.deck, item.deck.path)
 
-    def result_of(self, node: pytest.Node, unit, key: str):
+    def result_of(self, node: pytest.Item, unit: Deck | Exercise, key: str):
         """The result of ``unit`` (a deck, an exercise, a general test file), known by
         ``key``: verified with every other collected one not verified yet, outside xdist."""
         if key not in self.results:
@@ -482,7 +483,8 @@ class Runner:
             raise RunnerFailed(f"{type(result).__name__}: {result}")
         return result
 
-    def _batch(self, node: pytest.Node, unit, key: str) -> dict:
+    def _batch(self, node: pytest.Item, unit: Deck | Exercise, key: str
+               ) -> dict[str, Deck | Exercise]:
         """What to verify now (key → unit): this one, and outside xdist every other
         collected one."""
         units = {key: unit}
@@ -493,7 +495,7 @@ class Runner:
                     units.setdefault(*found)
         return units
 
-    def _verify(self, units: dict) -> None:
+    def _verify(self, units: dict[str, Deck | Exercise]) -> None:
         from .verify import Verifier
 
         if self.verifier is None:
@@ -511,7 +513,7 @@ class Runner:
             self.verifier = None
 
 
-def _unit(item: pytest.Item) -> tuple[str, object] | None:
+def _unit(item: pytest.Item) -> tuple[str, Deck | Exercise] | None:
     """(key, unit) of what an item reports on."""
     if isinstance(item, BlockItem) and isinstance(item.parent, DeckFile) and \
             item.parent.deck is not None:

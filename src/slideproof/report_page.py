@@ -10,7 +10,7 @@ The page needs only the ``tables`` and ``md_in_html``-free Markdown every engine
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from .chapter_page import anchor
 from .errors import DeckError
@@ -177,7 +177,7 @@ class _Page:
         return [f"## {self.s['causes']}", "", *(f"- {_cell(c.line())}" for c in found), ""]
 
     def problems(self, results: list[DeckResult], errors: list[DeckError],
-                 exercises: list[ExerciseResult] = ()) -> list[str]:
+                 exercises: Sequence[ExerciseResult] = ()) -> list[str]:
         s = self.s
         rows = []
         for status in PROBLEMS:
@@ -195,9 +195,9 @@ class _Page:
             if d.error:
                 rows.append((s["deck_error"], _cell(_summary(d.error)),
                              self.deck(d, self.link(d.deck.path)), "—"))
-        for e in errors:
-            rows.append((s["unreadable"], _cell(e.message), f"{_inline_code(e.path)}:{e.line}",
-                         "—"))
+        for invalid in errors:
+            rows.append((s["unreadable"], _cell(invalid.message),
+                         f"{_inline_code(invalid.path)}:{invalid.line}", "—"))
         out = [f"## {s['problems']}", ""]
         if not rows:
             return [*out, s["no_problems"], ""]
