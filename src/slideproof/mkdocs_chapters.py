@@ -17,6 +17,7 @@ import html
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
@@ -24,27 +25,56 @@ from mkdocs.utils import get_relative_url
 from .chapter import Chapter, SlidesRef, load_chapter
 from .chapter_notebook import chapter_notebook
 from .chapter_page import ChapterRenderer
-from .deck import page_type, read_source
+from .deck import Deck, page_type, read_source
 from .errors import DeckError, coded
-from .exercise import ExerciseResult, GeneralRun, exercises_of, general_tests
+from .exercise import (
+    Exercise,
+    ExerciseResult,
+    GeneralRun,
+    Show,
+    exercises_of,
+    general_tests,
+)
 from .i18n import language, words
-from .judge import DeckResult, Status
+from .judge import DeckResult, Policy, Status
+from .options import Settings
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 TOC_DEPTH = 3  # a chapter page's contents: its exercises (h2) and their parts (h3)
 
 
 class ChapterSite:
-    """Chapter pages, for ``SlideproofPlugin`` (which provides ``settings``, ``say``,
-    ``policy``, ``environment``, ``decks``, ``results``, ``show_all``, the notebook
-    helpers)."""
+    """Chapter pages, for ``SlideproofPlugin``, which provides what is declared below."""
 
-    chapters: dict[str, Chapter]
+    chapters: dict[str, Chapter]  # page → its chapter
+    exercises: dict[str, list[Exercise]]  # page → its exercises whose files are there
     exercise_results: dict[tuple[str, int], ExerciseResult]
     general_results: list[DeckResult]
 
+    # -- what the plugin provides -----------------------------------------------------------
+    settings: Settings
+    policy: Policy
+    environment: dict[str, Any]  # Verifier.environment()
+    decks: dict[str, Deck]  # page → its deck
+    results: dict[str, DeckResult]  # page → its deck's result
+    errors: dict[str, DeckError]  # page → why it cannot be read
+    show_all: bool
+    _sources: dict[str, bytes]  # page → the bytes its deck or chapter was read from
+
+    if TYPE_CHECKING:  # the plugin's methods (declared only for the type checker)
+        def say(self, level: int, message: str) -> None: ...
+
+        @staticmethod
+        def _has_template(config, name: str) -> bool: ...
+
+        def _notebook_place(self, config, uri: str, page_file: File
+                            ) -> tuple[str, str, str]: ...
+
+        def _publish_notebook(self, files: Files, config, nb, nb_uri: str, nb_dest: str,
+                              page_file: File) -> dict[str, str]: ...
+
     def _reset_chapters(self) -> None:
-        self.chapters, self.exercises, self.general = {}, {}, []
+        self.chapters, self.exercises = {}, {}
         self.exercise_results, self.general_results = {}, []
 
     @staticmethod
@@ -59,7 +89,7 @@ class ChapterSite:
         if folder is not None and str(folder) not in config.watch:
             config.watch.append(str(folder))
 
-    def _shown(self, config):
+    def _shown(self, config) -> Show:
         """How a course file is shown: docs-relative (as MkDocs names pages), else relative
         to mkdocs.yml's folder (``exercises/en/solution_01_02.py``)."""
         docs = Path(config.docs_dir).resolve()
@@ -93,16 +123,18 @@ class ChapterSite:
         self.chapters[file.src_uri] = chapter
         for problem in chapter.problems:
             self.say(logging.ERROR, str(problem))
-        exercises, errors = exercises_of(chapter, show, self.settings["max_deck_size"] << 20)
-        for err in errors:
-            self.say(logging.ERROR, str(err))
+        exercises, unreadable = exercises_of(chapter, show,
+                                             self.settings["max_deck_size"] << 20)
+        for invalid in unreadable:
+            self.say(logging.ERROR, str(invalid))
         self.exercises[file.src_uri] = exercises
         return True
 
-    def chapter_items(self, config) -> list:
+    def chapter_items(self, config) -> list[Deck | Exercise]:
         """What the chapter pages add to a run: their exercises, and the general tests of
         each of their languages."""
-        items = [ex for exercises in self.exercises.values() for ex in exercises]
+        items: list[Deck | Exercise] = [
+            ex for exercises in self.exercises.values() for ex in exercises]
         show = self._shown(config)
         for root, lang in sorted({(c.root, c.lang or "") for c in self.chapters.values()}):
             try:
