@@ -27,7 +27,7 @@ from typing import cast
 
 from . import __version__
 from .atomic import write_atomic
-from .errors import coded
+from .errors import Errors
 from .protocol import DeckRun, Plan
 
 FORMAT = 2  # 2: entries signed with the folder's key
@@ -204,7 +204,7 @@ class Cache:
         except OSError as err:
             # A full disk or a read-only folder: carry on without the cache, say so once.
             self.enabled = False
-            self.warning = coded("SP074", folder=self.folder, problem=err.strerror or err)
+            self.warning = Errors.SP074.format(folder=self.folder, problem=err.strerror or err)
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
 
 

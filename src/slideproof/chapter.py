@@ -30,7 +30,7 @@ from .deck import (
     read_source,
     split_front_matter,
 )
-from .errors import DeckError, coded, shorten
+from .errors import DeckError, Errors, shorten
 
 # The course's own elements, and where each one may be: directly inside which element.
 PARENT = {"exercise": None, "slides": "exercise", "codeblock": "exercise",
@@ -227,25 +227,25 @@ def parse_chapter(text: str, path: str = "<chapter>") -> Chapter:
             foreign += 1 if kind == "start" else -1 if foreign else 0
         if tag not in PARENT:  # (said once, at its start tag)
             if tag not in HTML_ELEMENTS and "-" not in tag and not foreign and kind != "end":
-                problems.append(DeckError(path, file_line(at), coded(
-                    "SP600", tag=shorten(tag, 40))))
+                problems.append(DeckError(path, file_line(at),
+                                          Errors.SP600.format(tag=shorten(tag, 40))))
             continue
         if kind == "end":
             if not any(node.tag == tag for node in stack):
                 inside = f" (the <{stack[-1].tag}> of line {stack[-1].line} is)" \
                     if len(stack) > 1 else ""
-                problems.append(DeckError(path, file_line(at), coded(
-                    "SP602", tag=tag, inside=inside)))
+                problems.append(DeckError(path, file_line(at),
+                                          Errors.SP602.format(tag=tag, inside=inside)))
                 continue
             while stack[-1].tag != tag:  # closed, as HTML would, by the end of its parent
                 node = stack.pop()
                 node.close = node.end = at
-                problems.append(DeckError(path, node.line, coded("SP601", tag=node.tag)))
+                problems.append(DeckError(path, node.line, Errors.SP601.format(tag=node.tag)))
             stack.pop().close = at
             continue
         if (PARENT[tag] or "") != stack[-1].tag:
-            raise DeckError(path, file_line(at), coded(
-                "SP603", tag=tag, parent=_place(PARENT[tag] or ""), here=_place(stack[-1].tag)))
+            raise DeckError(path, file_line(at), Errors.SP603.format(
+                tag=tag, parent=_place(PARENT[tag] or ""), here=_place(stack[-1].tag)))
         node = _Node(tag, attrs, raw, file_line(at), at, at + len(raw))
         stack[-1].children.append(node)
         if kind == "startend":
@@ -255,7 +255,7 @@ def parse_chapter(text: str, path: str = "<chapter>") -> Chapter:
     while len(stack) > 1:
         node = stack.pop()
         node.close = node.end = len(body)
-        problems.append(DeckError(path, node.line, coded("SP601", tag=node.tag)))
+        problems.append(DeckError(path, node.line, Errors.SP601.format(tag=node.tag)))
     parts: list[Markdown | Section] = _markdown_between(body, top, file_line)
     sections: dict[str, int] = {}
     choice_problems: list[DeckError] = []
@@ -263,7 +263,7 @@ def parse_chapter(text: str, path: str = "<chapter>") -> Chapter:
         if isinstance(part, _Node):
             section = _section(part, body, path, file_line, choice_problems)
             if section.id in sections:
-                raise DeckError(path, part.line, coded("SP610", id=shorten(section.id, 40),
+                raise DeckError(path, part.line, Errors.SP610.format(id=shorten(section.id, 40),
                                                        line=sections[section.id]))
             sections[section.id] = part.line
             parts[index] = section
@@ -301,7 +301,7 @@ def _after_close(body: str, node: _Node) -> int:
 def _required(node: _Node, attr: str, example: str, path: str) -> str:
     value = node.attrs.get(attr)
     if not value:
-        raise DeckError(path, node.line, coded("SP604", tag=node.tag, attr=attr,
+        raise DeckError(path, node.line, Errors.SP604.format(tag=node.tag, attr=attr,
                                                example=example))
     return value
 
@@ -337,13 +337,13 @@ def _choice(node: _Node, body: str, path: str, problems: list[DeckError]) -> Cho
         options.append(Option(text.strip(), correct, body[opt.inner:opt.close].strip("\n")
                               .rstrip(), opt.line))
     if not any(option.correct for option in options):
-        problems.append(DeckError(path, node.line, coded("SP607")))
+        problems.append(DeckError(path, node.line, Errors.SP607))
     return ChoiceRef(options, node.line)
 
 
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
-        return DeckError(path, 2, coded("SP012", key=key, expected=expected,
+        return DeckError(path, 2, Errors.SP012.format(key=key, expected=expected,
                                         got=shorten(meta[key], 60)))
 
     for key in ("title", "description", "lang"):
@@ -406,17 +406,16 @@ def load_chapter(file: str | Path, shown: str | None = None, docs: str | Path | 
         candidates = deck_candidates(file, ref.source)
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            chapter.problems.append(DeckError(shown, ref.line, coded(
-                "SP606", source=shorten(ref.source, 60),
-                paths=" and ".join(show(c) for c in candidates))))
+            chapter.problems.append(DeckError(shown, ref.line, Errors.SP606.format(
+                source=shorten(ref.source, 60), paths=" and ".join(show(c) for c in candidates))))
             continue
         ref.file, ref.shown = str(found.absolute()), show(found)
     for code in chapter.elements(CodeRef):
         files = exercise_files(root, language_of_path(inside), code.id)
         missing = [path for path in files.values() if not path.is_file()]
         if missing:
-            chapter.problems.append(DeckError(shown, code.line, coded(
-                "SP605", id=shorten(code.id, 40), missing=", ".join(p.name for p in missing),
+            chapter.problems.append(DeckError(shown, code.line, Errors.SP605.format(
+                id=shorten(code.id, 40), missing=", ".join(p.name for p in missing),
                 folder=show(missing[0].parent))))
             continue
         code.files = {role: str(path.absolute()) for role, path in files.items()}

@@ -38,7 +38,7 @@ from . import fix as fix_mod
 from .cache import Cache
 from .course import Course, course_pages, general_tests_of, load_course
 from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
-from .errors import ConfigError, DeckError, SandboxError, coded
+from .errors import ConfigError, DeckError, Errors, SandboxError
 from .exercise import Exercise, ExerciseResult, fixable_results
 from .fix_report import FixReport
 from .judge import DeckResult, Kind, Policy, Status, summary
@@ -100,7 +100,7 @@ def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
             errors.append(err)
             continue
         if deck.meta.get("type") != "slides":
-            errors.append(DeckError(str(path), 1, coded("SP101")))
+            errors.append(DeckError(str(path), 1, Errors.SP101))
             continue
         decks.append(deck)
     return decks, errors
@@ -119,15 +119,15 @@ def unwritable(path: str | None) -> str | None:
         return None
     target = Path(path)
     if target.is_dir():
-        return coded("SP106", path=path, reason="it is a folder")
+        return Errors.SP106.format(path=path, reason="it is a folder")
     try:  # the one sure test, also for root on a read-only file system
         target.parent.mkdir(parents=True, exist_ok=True)  # as pytest does for --junitxml
         with tempfile.NamedTemporaryFile(dir=target.parent.resolve(), prefix=".slideproof-"):
             pass
     except OSError as err:
-        return coded("SP106", path=path, reason=err.strerror or str(err))
+        return Errors.SP106.format(path=path, reason=err.strerror or str(err))
     if target.exists() and not os.access(target, os.W_OK):
-        return coded("SP106", path=path, reason="the file is read-only")
+        return Errors.SP106.format(path=path, reason="the file is read-only")
     return None
 
 
@@ -136,7 +136,7 @@ def check_usage(args: argparse.Namespace) -> str | None:
     written), found before anything runs; or None."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        return coded("SP207", paths=", ".join(missing))
+        return Errors.SP207.format(paths=", ".join(missing))
     return next((problem for problem in map(unwritable, (args.json, args.junit)) if problem),
                 None)
 
@@ -171,7 +171,7 @@ def check(args) -> int:
         course = load_course(args.paths, limit)
         if not course.items and not course.errors:
             verifier.close()
-            say(console, f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
+            say(console, f"slideproof: {Errors.SP100.format(paths=', '.join(args.paths))}",
                 style="red")
             return 2
     verification = Verification(environment={}, decks=[], errors=course.errors)
@@ -190,13 +190,13 @@ def check(args) -> int:
     try:
         write_outputs(data, args, policy, json_path=args.json)
     except OSError as err:  # it could be written when the check started; not any more
-        why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
+        why = Errors.SP106.format(path=err.filename or args.json, reason=err.strerror or err)
         say(console, f"slideproof: {why}", style="red")
         return 2
     if not args.quiet:
         print_summary(console, verification, policy)
     if interrupted:
-        say(console, coded("SP151"), style="red")
+        say(console, Errors.SP151, style="red")
         return 130
     return 0 if data["ok"] else 1
 
@@ -348,7 +348,7 @@ def merge(args) -> int:
         try:
             parts.append(json.loads(Path(name).read_text("utf-8")))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            say(console, f"slideproof: {coded('SP150', path=name, problem=err)}", style="red")
+            say(console, f"slideproof: {Errors.SP150.format(path=name, problem=err)}", style="red")
             return 2
     policy = policy_from(args)
     try:
@@ -445,7 +445,7 @@ def fix(args) -> int:
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        say(console, f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red")
+        say(console, f"slideproof: {Errors.SP300.format(paths=', '.join(missing))}", style="red")
         return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
@@ -466,7 +466,7 @@ def fix(args) -> int:
             results = fixable_results(verifier.verify(course.decks + course.exercises))
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
-        say(console, coded("SP152"), style="red")
+        say(console, Errors.SP152, style="red")
         return 130
     finally:
         verifier.close()
@@ -502,7 +502,7 @@ def export_site(args) -> int:
         say(console, err, style="red")
         return 2
     except KeyboardInterrupt:
-        say(console, coded("SP153"), style="red")
+        say(console, Errors.SP153, style="red")
         return 130
     verification = done.verification
     verification.seconds = time.perf_counter() - started

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .chapter import Chapter, SlidesRef, load_chapter
 from .deck import DECK_SIZE_LIMIT, Deck, course_root, load_deck, page_type
-from .errors import DeckError, coded
+from .errors import DeckError, Errors
 from .exercise import Exercise, GeneralRun, Show, exercises_of, general_tests, shown_under
 
 PAGE_KINDS = ("slides", "chapter")
@@ -122,7 +122,7 @@ def _add_deck(course: Course, path: Path, root: Path, limit: int, seen: set[str]
         course.errors.append(err)
         return
     if deck.meta.get("type") != "slides":
-        course.errors.append(DeckError(str(path), 1, coded("SP101")))
+        course.errors.append(DeckError(str(path), 1, Errors.SP101))
         return
     course.decks.append(deck)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import DeckError, coded, shorten
+from .errors import DeckError, Errors, shorten
 
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 OUTPUT_LANG = "out"
@@ -201,7 +201,7 @@ def decode(data: bytes, path: str) -> str:
         before = data[:err.start]  # lines end with LF, CRLF or a lone CR
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
         column = err.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
-        raise DeckError(path, line, coded("SP002", byte=f"0x{data[err.start]:02x}",
+        raise DeckError(path, line, Errors.SP002.format(byte=f"0x{data[err.start]:02x}",
                                                        column=column)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -220,12 +220,12 @@ def _open_regular(path: str) -> tuple[int, int]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as err:
-        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+        raise DeckError(path, 1, Errors.SP107.format(reason=err.strerror or err)) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
-        raise DeckError(path, 1, coded("SP102", kind=kind))
+        raise DeckError(path, 1, Errors.SP102.format(kind=kind))
     return fd, info.st_size
 
 
@@ -247,11 +247,11 @@ def read_source(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> bytes:
     try:
         data = _read_at_most(fd, limit + 1)
     except OSError as err:
-        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+        raise DeckError(path, 1, Errors.SP107.format(reason=err.strerror or err)) from None
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise DeckError(path, 1, coded("SP103", size=max(size, len(data)), limit=limit))
+        raise DeckError(path, 1, Errors.SP103.format(size=max(size, len(data)), limit=limit))
     return data
 
 
@@ -333,11 +333,11 @@ class _FrontMatterLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, coded("SP104", alias=f"*{shorten(event.anchor, 40)}"),
+                None, None, Errors.SP104.format(alias=f"*{shorten(event.anchor, 40)}"),
                 event.start_mark)
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise yaml.composer.ComposerError(None, None, coded("SP105", depth=MAX_DEPTH),
+            raise yaml.composer.ComposerError(None, None, Errors.SP105.format(depth=MAX_DEPTH),
                                               self.peek_event().start_mark)
         try:
             return super().compose_node(parent, index)
@@ -354,10 +354,10 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
         if re.match(r"^(---|\.\.\.)[ \t]*$", lines[end]):
             break
     else:
-        raise DeckError(path, 1, coded("SP003", start=1))
+        raise DeckError(path, 1, Errors.SP003.format(start=1))
     source = "\n".join(lines[1:end])
     if _flow_depth(source) > MAX_FLOW_DEPTH:  # PyYAML is quadratic (libyaml crashes) on these
-        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply"))
+        raise DeckError(path, 2, Errors.SP004.format(problem="it is nested too deeply"))
     try:
         meta = yaml.load(source, Loader=_FrontMatterLoader) if source.strip() else {}
     except yaml.YAMLError as err:
@@ -367,16 +367,16 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
         if problem.startswith("[SP"):  # ours, complete: not wrapped in SP004
             raise DeckError(path, min(line, end + 1), problem) from None
         raise DeckError(path, min(line, end + 1),
-                        coded("SP004", problem=shorten(problem, 200))) from None
+                        Errors.SP004.format(problem=shorten(problem, 200))) from None
     except RecursionError:
-        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply")) from None
+        raise DeckError(path, 2, Errors.SP004.format(problem="it is nested too deeply")) from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a date like 2001-13-45
-        raise DeckError(path, 2, coded(
-            "SP004", problem=shorten(str(err), 200) or type(err).__name__)) from None
+        raise DeckError(path, 2, Errors.SP004.format(
+            problem=shorten(str(err), 200) or type(err).__name__)) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise DeckError(path, 2, coded("SP005", kind=type(meta).__name__))
+        raise DeckError(path, 2, Errors.SP005.format(kind=type(meta).__name__))
     meta = {str(k): v for k, v in meta.items()}
     _check_meta(meta, path)
     return meta, end + 1
@@ -442,7 +442,7 @@ def navigation_modes(value: object) -> list[str] | None:
 
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
-        return DeckError(path, 2, coded("SP012", key=key, expected=expected,
+        return DeckError(path, 2, Errors.SP012.format(key=key, expected=expected,
                                                      got=_Short(meta[key])))
 
     if "setup" in meta and not isinstance(meta["setup"], str):
@@ -511,7 +511,7 @@ def _info_tokens(info: str, path: str, line: int) -> tuple[str, list[str]]:
     try:
         return lang, shlex.split(inner, posix=True) if inner else []
     except ValueError as err:
-        raise DeckError(path, line, coded("SP008", attrs=rest, problem=err)) from None
+        raise DeckError(path, line, Errors.SP008.format(attrs=rest, problem=err)) from None
 
 
 def _run_attr(name: str, value: str | None, path: str, line: int) -> object:
@@ -520,18 +520,18 @@ def _run_attr(name: str, value: str | None, path: str, line: int) -> object:
     kind = RUN_ATTRS.get(name)
     if kind is None:
         known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
-        raise DeckError(path, line, coded("SP009", name=name, known=known))
+        raise DeckError(path, line, Errors.SP009.format(name=name, known=known))
     if kind == "flag":
         if value is not None and value.lower() not in ("true", "1", "yes"):
-            raise DeckError(path, line, coded(
-                "SP011", name=name, value=value, expected="written alone, without a value"))
+            raise DeckError(path, line, Errors.SP011.format(
+                name=name, value=value, expected="written alone, without a value"))
         return True
     if kind == "optional":
         return value or True
     if kind == "required":
         if not value:
             example = "ValueError" if name == "raises" else "en_core_web_sm"
-            raise DeckError(path, line, coded("SP010", name=name, example=example))
+            raise DeckError(path, line, Errors.SP010.format(name=name, example=example))
         return [v.strip() for v in value.split(",") if v.strip()] if name == "requires" \
             else value
     try:  # a number of seconds
@@ -539,8 +539,7 @@ def _run_attr(name: str, value: str | None, path: str, line: int) -> object:
     except ValueError:
         number = -1.0
     if not _is_timeout(number):
-        raise DeckError(path, line, coded(
-            "SP011", name=name, value=value,
+        raise DeckError(path, line, Errors.SP011.format(name=name, value=value,
             expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
     return number
 
@@ -558,7 +557,7 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise DeckError(path, 1, coded("SP001"))
+        raise DeckError(path, 1, Errors.SP001)
     meta, start = split_front_matter(text, path)
     slides = _SlideReader(_lines(text), path).read(start)
     return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
@@ -603,7 +602,7 @@ class _SlideReader:
         if not self.in_notes and (notes := _NOTES.match(raw)):
             self.flush()
             if not slide.parts:
-                raise DeckError(self.path, number, coded("SP007"))
+                raise DeckError(self.path, number, Errors.SP007)
             self.in_notes = True
             slide.notes_line = number
             raw = raw[notes.end():]
@@ -656,7 +655,7 @@ def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple
                           info=info, attrs=attrs, display=display, classes=classes,
                           fence=fence, indent=indent)
             return block, j + 1
-    raise DeckError(path, i + 1, coded("SP006", fence=fence))
+    raise DeckError(path, i + 1, Errors.SP006.format(fence=fence))
 
 
 def _dedent(line: str, indent: str) -> str:

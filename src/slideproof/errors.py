@@ -1,7 +1,9 @@
 """Every message slideproof shows a person, numbered, in one place.
 
-Like spaCy's ``Errors``, each entry is a template, shown with its code (``coded``) as spaCy
-shows its own, so a message can be looked up in docs/project/errors.md; ``DeckError``
+Like spaCy's ``Errors``, each entry is a template that reads with its code in front
+(``Errors.SP006`` is "[SP006] The code fence…"), as spaCy shows its own, so a message can
+be looked up in docs/project/errors.md and a mistyped code is an AttributeError that mypy
+sees; ``DeckError``
 carries the file and the line it applies to, so every adapter (MkDocs, CLI, pytest) can
 point the author at it.
 """
@@ -9,7 +11,18 @@ point the author at it.
 from __future__ import annotations
 
 
-class Errors:
+class _Coded(type):
+    """Reading a code off the class gives its template prefixed with the code (the class's
+    ``__dict__`` keeps the bare templates, for the docs test)."""
+
+    def __getattribute__(cls, name: str) -> str:
+        template = super().__getattribute__(name)
+        if name.startswith("SP") and isinstance(template, str):
+            return f"[{name}] {template}"
+        return template
+
+
+class Errors(metaclass=_Coded):
     # -- deck files: reading and parsing (SP001-SP014) ---------------------------------
     SP001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
     SP002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
@@ -177,14 +190,9 @@ class Errors:
     SP304 = ("partial fix available, it fixes the spaCy 3 API and the block still needs "
              "{needs}: slideproof fix {path}")
     SP310 = "fixes the spaCy 3 API; the block still needs {needs}"
-    SP311 = "what the block at line {line} defines, which could not run here"
-    SP312 = "'{name}', which no block, setup or prelude defines"
-    SP313 = "a pipeline with what spaCy asks for: {error}"
     SP314 = ("the rewrite by {rules} could not be verified: as written and rewritten, the "
              "block stops before the rewritten code runs, for want of {needs}; give the deck "
              "that context (setup:, a prelude, a model alias) to verify it")
-    SP315 = ("a pipeline of its own: an earlier block added the component '{name}' to the "
-             "one it shares (spaCy's E007)")
 
     # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
     SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
@@ -263,10 +271,15 @@ class Errors:
     SP515 = "{path}: {key} is not valid: {problem}. Give it as a multi-line string of patterns."
 
 
-def coded(code: str, /, **values) -> str:
-    """The message ``code`` filled in and prefixed with its code, as spaCy shows its own
-    (positional-only: templates have a ``{name}`` field of their own)."""
-    return f"[{code}] " + getattr(Errors, code).format(**values)
+class Needs:
+    """What a block that stopped on its context still needs: words set into a coded message
+    ("the block still needs {needs}"), so they carry no code of their own."""
+
+    UNRUN_DEFINITIONS = "what the block at line {line} defines, which could not run here"
+    UNDEFINED_NAME = "'{name}', which no block, setup or prelude defines"
+    PIPELINE_PART = "a pipeline with what spaCy asks for: {error}"
+    OWN_PIPELINE = ("a pipeline of its own: an earlier block added the component '{name}' to "
+                    "the one it shares (spaCy's E007)")
 
 
 def shorten(value: object, limit: int = 80) -> str:

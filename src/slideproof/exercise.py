@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .chapter import Chapter, CodeRef, Section
 from .deck import DECK_SIZE_LIMIT, Block, Deck, Slide, decode, read_source
-from .errors import DeckError, coded
+from .errors import DeckError, Errors
 from .judge import BLOCKED, FAILED, PASSED, SKIPPED, BlockResult, DeckResult, Status
 from .options import Options
 from .protocol import BlockPlan, Plan, SetupSource
@@ -246,7 +246,7 @@ class GeneralRun(Deck):
         return Path(self.path).name
 
     def run_plan(self, options: Options) -> Plan:
-        shim = f"MESSAGE = {coded('SP613', name='{name}', fixture='{fixture}')!r}\n" + \
+        shim = f"MESSAGE = {Errors.SP613.format(name='{name}', fixture='{fixture}')!r}\n" + \
             _FIXTURES
         plan = _plan(self, options, self.root, _hidden_source(
             f"{self.path} (pytest fixtures)", shim, "<pytest fixtures>"))
@@ -310,7 +310,7 @@ def judge_exercise(exercise: Exercise, solved: DeckResult,
         skeleton=skeleton, path=exercise.solution.shown)
     test = solved.blocks[1] if len(solved.blocks) > 1 else None
     if test is not None and test.status is BLOCKED and test.blocked_by == 0:
-        test.message = coded("SP614", name=(test.error or {}).get("name"),
+        test.message = Errors.SP614.format(name=(test.error or {}).get("name"),
                              path=exercise.solution.shown)
     problem = result.problem_block()
     if solved.error:
@@ -324,12 +324,12 @@ def judge_exercise(exercise: Exercise, solved: DeckResult,
         error = first.error or {}
         if "SyntaxError" in (error.get("bases") or [error.get("type")]):
             line = error.get("line") or 1
-            result.warnings.append(f"{exercise.skeleton.shown}:{line}: " + coded(
-                "SP609", path=exercise.skeleton.shown,
+            result.warnings.append(f"{exercise.skeleton.shown}:{line}: " + Errors.SP609.format(
+                path=exercise.skeleton.shown,
                 error=f"{error.get('type')}: {error.get('message')}"))
         elif not skeleton.error and all(r.status is PASSED for r in skeleton.blocks):
-            result.warnings.append(f"{exercise.skeleton.shown}:1: " + coded(
-                "SP608", path=exercise.skeleton.shown, test=exercise.test.shown))
+            result.warnings.append(f"{exercise.skeleton.shown}:1: " + Errors.SP608.format(
+                path=exercise.skeleton.shown, test=exercise.test.shown))
     return result
 
 

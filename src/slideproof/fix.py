@@ -33,7 +33,7 @@ from pathlib import Path
 from . import judge
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
-from .errors import coded
+from .errors import Errors
 from .judge import BlockResult, DeckResult, used_names
 from .verify import Verifier
 
@@ -139,7 +139,7 @@ class Fix:
     @property
     def said(self) -> str:
         """The outcome as the diff and the served view say it."""
-        return coded("SP310", needs=self.needs) if self.partial else self.outcome
+        return Errors.SP310.format(needs=self.needs) if self.partial else self.outcome
 
 
 @dataclass
@@ -304,7 +304,7 @@ def _unverifiable(old: BlockResult, new: BlockResult, used: list[str],
     needs = judge.needed_context(new, defined)
     if needs is None or _problem(new) != _problem(old):
         return None
-    return coded("SP314", needs=needs, rules=", ".join(used))
+    return Errors.SP314.format(needs=needs, rules=", ".join(used))
 
 
 # -- the deck file: edits confined to fences -------------------------------------------------
@@ -417,14 +417,14 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
     try:
         now = Path(path).read_bytes()
     except OSError as err:
-        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
     if now != raw:
-        raise FixError(coded("SP301", path=path))
+        raise FixError(Errors.SP301.format(path=path))
     out = list(lines)
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         index = edit.start - 1
         if out[index:index + len(edit.old)] != edit.old:
-            raise FixError(coded("SP301", path=path))
+            raise FixError(Errors.SP301.format(path=path))
         out[index:index + len(edit.old)] = edit.new
     text = "\n".join(out)
     if b"\r\n" in raw:
@@ -436,7 +436,7 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
         target = Path(path).resolve()
         write_atomic(target, text, mode=stat.S_IMODE(target.stat().st_mode))
     except OSError as err:
-        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
 
 
 def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:

@@ -19,7 +19,7 @@ import yaml
 
 from .chapter import parse_chapter
 from .deck import decode, page_type, read_source
-from .errors import ConfigError, DeckError, coded
+from .errors import ConfigError, DeckError, Errors
 from .i18n import languages, words
 
 DEFAULT_LANG = "en"
@@ -107,10 +107,10 @@ def init(folder: Path, name: str | None = None) -> Path:
     already (SP611) or no chapter page (SP612)."""
     target = folder / "mkdocs.yml"
     if target.exists():
-        raise ConfigError(coded("SP611", path=target))
+        raise ConfigError(Errors.SP611.format(path=target))
     chapters = find_chapters(folder)
     if not chapters:
-        raise ConfigError(coded("SP612", folder=folder / CHAPTERS))
+        raise ConfigError(Errors.SP612.format(folder=folder / CHAPTERS))
     langs = [lang for lang in chapters if lang]
     if DEFAULT_LANG in langs:
         langs.remove(DEFAULT_LANG)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from .deck import Block, Deck
-from .errors import Errors, coded
+from .errors import Errors, Needs
 from .protocol import BlockEvent, BlockPlan, DeckDone, DeckRun, Plan, SetupFailed
 
 
@@ -96,9 +96,10 @@ def problem_code(error: Mapping[str, Any] | None,
         (w["code"] for w in warnings if w.get("code")), "") or ""
 
 
-SIGNALS = {  # the signal that ended a deck's process → the code of what that means
-    "SIGSEGV": "SP050", "SIGABRT": "SP051", "SIGKILL": "SP052", "SIGXCPU": "SP053",
-    "SIGXFSZ": "SP054", "SIGBUS": "SP055", "SIGFPE": "SP056",
+SIGNALS = {  # the signal that ended a deck's process → what that means
+    "SIGSEGV": Errors.SP050, "SIGABRT": Errors.SP051, "SIGKILL": Errors.SP052,
+    "SIGXCPU": Errors.SP053, "SIGXFSZ": Errors.SP054, "SIGBUS": Errors.SP055,
+    "SIGFPE": Errors.SP056,
 }
 
 
@@ -271,20 +272,20 @@ def needed_context(r: BlockResult, defined: set[str]) -> str | None:
     if r.status is UNVERIFIED:
         if r.lacks:
             return lack_words(r.lacks)
-        return Errors.SP311.format(line=r.blocked_by) if r.blocked_by else None
+        return Needs.UNRUN_DEFINITIONS.format(line=r.blocked_by) if r.blocked_by else None
     if r.status is not FAILED:
         return None
     if error.get("type") in ("NameError", "UnboundLocalError") and error.get("name") and \
             error["name"] not in defined:
-        return Errors.SP312.format(name=error["name"])
+        return Needs.UNDEFINED_NAME.format(name=error["name"])
     if error.get("code") in CONTEXT_CODES:
         first = re.split(r"(?<=\.)\s", (error.get("message") or "").strip(), maxsplit=1)[0]
-        return Errors.SP313.format(error=first)
+        return Needs.PIPELINE_PART.format(error=first)
     taken = re.search(r"\[E007\] '([^']+)' already exists", error.get("message") or "")
     if taken and len(re.findall(r"\.add_pipe\(", r.block.code)) <= 1:
         # the block adds the component once: an earlier slide's block added it to the same
         # pipeline, where this slide assumes a fresh one
-        return Errors.SP315.format(name=taken[1])
+        return Needs.OWN_PIPELINE.format(name=taken[1])
     return None
 
 
@@ -306,11 +307,11 @@ def used_names(code: str) -> set[str]:
 
 # Known spaCy 2 → 3 breaks whose messages do not say what to write instead.
 HINTS = [
-    (re.compile(r"add\(\) takes exactly 2 positional arguments"), coded("SP040")),
+    (re.compile(r"add\(\) takes exactly 2 positional arguments"), Errors.SP040),
     (re.compile(r"minibatch\(\) missing 1 required positional argument: 'size'"),
-     coded("SP041")),
-    (re.compile(r"has no attribute 'begin_training'"), coded("SP042")),
-    (re.compile(r"\[E090\]"), coded("SP222")),
+     Errors.SP041),
+    (re.compile(r"has no attribute 'begin_training'"), Errors.SP042),
+    (re.compile(r"\[E090\]"), Errors.SP222.format()),
 ]
 
 
@@ -327,8 +328,8 @@ def _hint(message: str) -> str:
 def lacking_words(missing: Mapping[str, Any]) -> str:
     """What is missing and the command that installs it."""
     if missing.get("model"):
-        return coded("SP211", model=missing["model"], install=missing["install"])
-    return coded("SP210", package=missing["package"], install=missing["install"])
+        return Errors.SP211.format(model=missing["model"], install=missing["install"])
+    return Errors.SP210.format(package=missing["package"], install=missing["install"])
 
 
 
@@ -358,10 +359,10 @@ def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
     if setup_failed:
         err = setup_failed["error"]
         if err.get("missing"):  # the environment lacks a package or model: not a bug
-            unverified = coded("SP212", source=setup_failed["source"],
+            unverified = Errors.SP212.format(source=setup_failed["source"],
                                why=lacking_words(err["missing"]))
         else:
-            deck_error = coded("SP020", source=setup_failed["source"], line=err.get("line"),
+            deck_error = Errors.SP020.format(source=setup_failed["source"], line=err.get("line"),
                                error=_error_message(err))
     for spec, block in zip(plan["blocks"], blocks):
         index = spec["index"]
@@ -372,7 +373,7 @@ def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
                 lacks=cast(dict[str, str], setup_failed["error"].get("missing"))))
             continue
         if setup_failed:  # a bug in the code every block stands on fails them all
-            results.append(BlockResult(block, FAILED, coded("SP021", why=deck_error)))
+            results.append(BlockResult(block, FAILED, Errors.SP021.format(why=deck_error)))
             continue
         if found is None:
             results.append(_unfinished(block, index, done, ended_at))
@@ -388,7 +389,7 @@ def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
                 broken.setdefault(name, block.line)
     if done.get("protocol") and len(events) == len(results):
         # every block reported, then the deck wrote something else: still a broken deck
-        deck_error = deck_error or coded("SP022", problem=done["protocol"])
+        deck_error = deck_error or Errors.SP022.format(problem=done["protocol"])
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
                       error=deck_error)
 
@@ -396,11 +397,11 @@ def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
 def _unfinished(block: Block, index: int, done: DeckDone, ended_at: int | None) -> BlockResult:
     """A block with no result: the deck's process ended while running it, or before it."""
     if ended_at is not None:
-        return BlockResult(block, BLOCKED, coded("SP023", line=ended_at), blocked_by=ended_at)
+        return BlockResult(block, BLOCKED, Errors.SP023.format(line=ended_at), blocked_by=ended_at)
     if done.get("worker_died"):
-        return BlockResult(block, CRASHED, coded("SP025", why=done["worker_died"]))
+        return BlockResult(block, CRASHED, Errors.SP025.format(why=done["worker_died"]))
     if done.get("protocol"):
-        why = coded("SP022", problem=done["protocol"])
+        why = Errors.SP022.format(problem=done["protocol"])
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
     if done.get("watchdog"):
@@ -413,17 +414,17 @@ def _unfinished(block: Block, index: int, done: DeckDone, ended_at: int | None) 
             return BlockResult(block, CRASHED, why, error={
                 "type": "Crash", "message": why, "code": None, "line": block.line})
         if done.get("hard_timeout") == index:
-            return BlockResult(block, TIMED_OUT, coded("SP026"),
+            return BlockResult(block, TIMED_OUT, Errors.SP026,
                                error={"type": "Timeout", "message": "killed after timeout",
                                       "code": None, "line": block.line})
         if "signal" in done:
-            why = coded(SIGNALS[done["signal"]]) if done["signal"] in SIGNALS \
-                else coded("SP057", signal=done["signal"])
+            why = SIGNALS[done["signal"]] if done["signal"] in SIGNALS \
+                else Errors.SP057.format(signal=done["signal"])
         else:
-            why = coded("SP027", status=done.get("exit_code"))
+            why = Errors.SP027.format(status=done.get("exit_code"))
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
-    return BlockResult(block, BLOCKED, coded("SP024"))
+    return BlockResult(block, BLOCKED, Errors.SP024)
 
 
 def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[str, int],
@@ -435,13 +436,13 @@ def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[
                          warnings=event.get("warnings") or [],
                          seconds=float(event.get("seconds") or 0.0))
     if event.get("skipped"):
-        reason = spec.get("skip") or coded("SP028")
+        reason = spec.get("skip") or Errors.SP028
         result.status, result.message = SKIPPED, reason
         return result
     if event.get("missing_models"):
         result.status = UNVERIFIED
         first = event["missing_models"][0]
-        result.message = coded("SP029", names=", ".join(event["missing_models"]), model=first)
+        result.message = Errors.SP029.format(names=", ".join(event["missing_models"]), model=first)
         result.lacks = {"model": first, "install": f"python -m spacy download {first}"}
         return result
     expected_raise = block.attrs.get("raises")
@@ -450,7 +451,7 @@ def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[
         return result
     if expected_raise:
         result.status = FAILED
-        result.message = coded("SP035", expected=expected_raise)
+        result.message = Errors.SP035.format(expected=expected_raise)
         result.error = {"type": "NotRaised", "message": result.message, "code": None,
                         "line": block.line}
         return result
@@ -458,8 +459,8 @@ def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[
                                                          result.shown_output):
         result.status = OUTPUT_DIFFERS
         result.diff = output_diff(block.expected.code, result.shown_output, block.expected.line)
-        result.message = coded("SP037", line=block.expected.line, first=first_failure) \
-            if first_failure else coded("SP036", line=block.expected.line)
+        result.message = Errors.SP037.format(line=block.expected.line, first=first_failure) \
+            if first_failure else Errors.SP036.format(line=block.expected.line)
         return result
     deprecations = [w for w in result.warnings if w.get("deprecation")]
     if deprecations:
@@ -480,7 +481,7 @@ def _judge_error(result: BlockResult, error: Mapping[str, Any], expected_raise: 
         result.status, result.message = TIMED_OUT, error["message"]
     elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
         result.status = EXPECTED_ERROR
-        result.message = coded("SP030", error=_error_message(error))
+        result.message = Errors.SP030.format(error=_error_message(error))
     elif error.get("missing"):
         result.status = UNVERIFIED
         result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
@@ -489,16 +490,16 @@ def _judge_error(result: BlockResult, error: Mapping[str, Any], expected_raise: 
         result.blocked_by = broken[error["name"]]
         # A name the environment kept from being defined: as unverified as its block.
         result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
-        result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
-                               name=error["name"], line=result.blocked_by)
+        unrun = Errors.SP032 if result.blocked_by in lacking else Errors.SP031
+        result.message = unrun.format(name=error["name"], line=result.blocked_by)
         result.lacks = lacking.get(result.blocked_by)
     else:
         result.status = FAILED
         result.message = _error_message(error) + _hint(error.get("message", ""))
         if expected_raise:
-            result.message = coded("SP033", expected=expected_raise, got=result.message)
+            result.message = Errors.SP033.format(expected=expected_raise, got=result.message)
         elif kind == "NameError" and error.get("name"):
-            result.message += " — " + coded("SP034", name=error["name"])
+            result.message += " — " + Errors.SP034.format(name=error["name"])
 
 
 def _names(declared: str) -> set[str]:

@@ -26,7 +26,7 @@ from .chapter import Chapter, SlidesRef, load_chapter
 from .chapter_notebook import chapter_notebook
 from .chapter_page import ChapterRenderer
 from .deck import Deck, page_type, read_source
-from .errors import DeckError, coded
+from .errors import DeckError, Errors
 from .exercise import (
     Exercise,
     ExerciseResult,
@@ -180,9 +180,9 @@ class ChapterSite:
             for warning in result.warnings:
                 self.say(logging.WARNING, warning)
         for why, lines in unverified.items():  # one warning per page and cause
-            self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: " + coded(
-                "SP410", count=len(lines), s="s" * (len(lines) != 1),
-                lines=", ".join(map(str, lines)), why=why))
+            self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: "
+                     + Errors.SP410.format(count=len(lines), s="s" * (len(lines) != 1),
+                                           lines=", ".join(map(str, lines)), why=why))
 
     # -- the page ---------------------------------------------------------------------------
     def _chapter_markdown(self, page, config, files: Files) -> str:
@@ -253,7 +253,7 @@ class ChapterSite:
             return
         folder = Path(given)
         if not folder.is_dir():
-            self.say(logging.WARNING, "slideproof: " + coded("SP415", folder=given))
+            self.say(logging.WARNING, "slideproof: " + Errors.SP415.format(folder=given))
             return
         static = self.settings["static_dir"].strip("/")
         for path in sorted(folder.rglob("*")):

@@ -28,7 +28,7 @@ from mkdocs.utils import get_build_date, get_relative_url, write_file
 from . import assets
 from . import fix as fix_mod
 from .deck import load_deck, looks_like_deck, read_source
-from .errors import ConfigError, DeckError, SandboxError, coded
+from .errors import ConfigError, DeckError, Errors, SandboxError
 from .exercise import fixable_results
 from .i18n import words
 from .judge import DeckResult, Status
@@ -134,8 +134,8 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
         still override any of them) and before the theme's, as MkDocs' search plugin does.
         They extend Material's templates: with another theme decks stay plain pages."""
         if config.theme.name != "material":
-            self.say(logging.INFO, coded(
-                "SP400", theme=config.theme.name or config.theme.custom_dir))
+            self.say(logging.INFO, Errors.SP400.format(
+                theme=config.theme.name or config.theme.custom_dir))
             return
         dirs = config.theme.dirs
         if str(THEME_DIR) in dirs:
@@ -212,9 +212,9 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
             # fails), one per deck and cause, as a course missing a model has many of them.
             for group in not_run_here([result]):
                 lines = [line for _, line in group.blocks]
-                self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: " + coded(
-                    "SP410", count=len(lines), s="s" * (len(lines) != 1),
-                    lines=", ".join(map(str, lines)), why=group.why))
+                self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: "
+                         + Errors.SP410.format(count=len(lines), s="s" * (len(lines) != 1),
+                                               lines=", ".join(map(str, lines)), why=group.why))
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
         pool = self.verifier.pool
@@ -329,8 +329,8 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
         taken = files.get_file_from_path(report_uri)
         if self.settings["execute"] and taken is not None and not taken.generated_by:
             # A page of the site at the report's path: the report page stays the report.
-            self.say(logging.ERROR, f"slideproof: {taken.src_uri}: " + coded(
-                "SP401", path=taken.src_uri, report=report_uri))
+            self.say(logging.ERROR, f"slideproof: {taken.src_uri}: "
+                     + Errors.SP401.format(path=taken.src_uri, report=report_uri))
             files.remove(taken)
             self.decks.pop(taken.src_uri, None)
             decks.pop(taken.src_uri, None)
@@ -415,7 +415,8 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, "utf-8")
         except OSError as err:
-            log.warning("slideproof: " + coded("SP170", path=path, problem=err.strerror or err))
+            log.warning("slideproof: "
+                        + Errors.SP170.format(path=path, problem=err.strerror or err))
             return {}
         cls = _NotebookPage if rendered else File
         nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
@@ -547,7 +548,8 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
         try:
             write_json(to_json(verification, self.policy), target)
         except OSError as err:
-            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
+            log.warning("slideproof: "
+                        + Errors.SP171.format(path=target, problem=err.strerror or err))
 
 
     # -- one search per language ----------------------------------------------------------
@@ -616,7 +618,7 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
             try:
                 write_file(index.generate_search_index(None).encode("utf-8"), str(target))
             except OSError as err:
-                log.warning("slideproof: " + coded("SP171", path=target,
+                log.warning("slideproof: " + Errors.SP171.format(path=target,
                                                    problem=err.strerror or err))
 
     on_post_build = CombinedEvent(on_post_build, _write_language_search)
@@ -665,7 +667,8 @@ class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
             if source.is_file() and not target.is_file():
                 shutil.copyfile(source, target)
         except OSError as err:
-            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
+            log.warning("slideproof: "
+                        + Errors.SP171.format(path=target, problem=err.strerror or err))
 
 
 class _NotebookPage(File):

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TypedDict
 
-from .errors import ConfigError, coded
+from .errors import ConfigError, Errors
 from .init import mkdocs_yml
 
 
@@ -109,7 +109,7 @@ def parse_langs(text: str) -> list[str]:
     langs = [part.strip() for part in text.split(",") if part.strip()]
     for lang in langs or [text]:
         if not LANG.fullmatch(lang):
-            raise ConfigError(coded("SP231", lang=lang), "--lang")
+            raise ConfigError(Errors.SP231.format(lang=lang), "--lang")
     return list(dict.fromkeys(langs))
 
 
@@ -222,7 +222,7 @@ def create(folder: Path, langs: list[str], name: str | None = None) -> list[Path
                .items()}
     existing = [path for path in planned if path.exists()]
     if existing:
-        raise ConfigError(coded("SP230", path=existing[0]))
+        raise ConfigError(Errors.SP230.format(path=existing[0]))
     for path, text in planned.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as handle:  # 'x': never replace a file

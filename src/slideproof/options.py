@@ -25,7 +25,7 @@ from typing import Any, cast
 from . import sandbox
 from .cache import Cache, models_loaded
 from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
-from .errors import ConfigError, coded
+from .errors import ConfigError, Errors
 from .judge import Policy
 from .protocol import Limits, Plan
 
@@ -220,11 +220,12 @@ def check(key: str, value: object, layer: Layer) -> object:
     """A value of ``key`` as ``Options`` wants it, or a ConfigError naming key and place."""
     spec = OPTION_TABLE.get(key)
     if spec is None:
-        raise ConfigError(coded("SP200", key=key, known=", ".join(OPTION_TABLE)), layer.where(key))
+        raise ConfigError(Errors.SP200.format(key=key, known=", ".join(OPTION_TABLE)),
+                          layer.where(key))
 
     def wrong(expected: str | None = None, got: object = value,
               sub: str | None = None) -> ConfigError:
-        return ConfigError(coded("SP201", key=key if sub is None else f"{key}.{sub}",
+        return ConfigError(Errors.SP201.format(key=key if sub is None else f"{key}.{sub}",
                                  expected=expected or EXPECTED.get(spec.kind, spec.kind),
                                  got=got), layer.where(key, sub))
 
@@ -280,7 +281,7 @@ def _prelude(text: str, lang: str, layer: Layer) -> tuple[str, str]:
         return str(path), path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         problem = getattr(err, "strerror", None) or str(err)
-        raise ConfigError(coded("SP204", path=path, problem=problem),
+        raise ConfigError(Errors.SP204.format(path=path, problem=problem),
                           layer.where("prelude", None if lang == "*" else lang)) from None
 
 
@@ -309,11 +310,11 @@ def pyproject_layer(start: Path) -> Layer | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         line = re.search(r"line (\d+)", str(err))
-        raise ConfigError(coded("SP202", path=path, problem=err),
+        raise ConfigError(Errors.SP202.format(path=path, problem=err),
                           f"{path}:{line.group(1)}" if line else str(path)) from None
     values = data.get("tool", {}).get("slideproof", {})
     if not isinstance(values, dict):
-        raise ConfigError(coded("SP203", kind=type(values).__name__), str(path))
+        raise ConfigError(Errors.SP203.format(kind=type(values).__name__), str(path))
     return Layer(values, str(path), path.parent, text, "tool.slideproof")
 
 
@@ -456,7 +457,7 @@ def parse_model(text: str) -> tuple[str, str]:
     """``NAME=TARGET``, as the command line and pytest write a model alias."""
     name, sep, target = text.partition("=")
     if not sep or not name.strip() or not target.strip():
-        raise ValueError(coded("SP205", text=text))
+        raise ValueError(Errors.SP205.format(text=text))
     return name.strip(), target.strip()
 
 
@@ -466,5 +467,5 @@ def parse_prelude(text: str) -> tuple[str, str]:
     if not sep:
         return "*", text
     if not re.fullmatch(r"[a-z]{2,3}|\*", lang.strip()) or not path.strip():
-        raise ValueError(coded("SP206", text=text))
+        raise ValueError(Errors.SP206.format(text=text))
     return lang.strip(), path.strip()

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, cast
 import pytest
 
 from .deck import Deck, looks_like_deck, page_type
-from .errors import coded
+from .errors import Errors
 from .judge import Kind, Status, lack_words, problem_code
 from .terminal import inert
 
@@ -246,7 +246,7 @@ class ExerciseItem(pytest.Item):
                 lines += ["", *traceback.rstrip().split("\n")]
             return inert("\n".join(lines))
         if isinstance(excinfo.value, RunnerFailed):
-            return coded("SP160", problem=excinfo.value)
+            return Errors.SP160.format(problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -339,7 +339,7 @@ class BlockItem(pytest.Item):
                 "tbstyle", "auto") == "long"
             return BlockRepr(excinfo.value.result, self.nodeid, self.deck.path, verbose)
         if isinstance(excinfo.value, RunnerFailed):
-            return coded("SP160", problem=excinfo.value)
+            return Errors.SP160.format(problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -384,7 +384,7 @@ class BlockRepr:
                 out.append((f"  {number:>{width}} {text}", {}))
         out.append((f"  {block.line + len(code_lines) + 1:>{width}} {block.fence}", {}))
         if marked and not block.line < marked <= block.line + len(code_lines):
-            out.append((coded("SP161", line=marked), {}))
+            out.append((Errors.SP161.format(line=marked), {}))
         out.append(("", {}))
         for i, text in enumerate((r.message or r.status).split("\n")):
             out.append((("E   " if i == 0 else "    ") + text, {"red": True, "bold": i == 0}))

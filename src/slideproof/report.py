@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import judge
 from .atomic import write_atomic
-from .errors import coded
+from .errors import Errors
 from .exercise import ExerciseResult, GeneralRun
 from .judge import BlockResult, DeckResult, Policy, Status, hint, problem_code
 
@@ -165,9 +165,9 @@ def failure_rows(verification):
                 code = problem_code(r.error, r.warnings)
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 if r.fix:
-                    message += "\n" + (coded("SP304", needs=r.fix["needs"], path=d.deck.path)
+                    message += "\n" + (Errors.SP304.format(needs=r.fix["needs"], path=d.deck.path)
                                        if r.fix.get("needs") else
-                                       coded("SP303", path=d.deck.path))
+                                       Errors.SP303.format(path=d.deck.path))
                 yield f"{d.deck.path}:{line}", r.status, message, code
 
 
@@ -245,9 +245,9 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
     for key, cause in found.items():
         if key[0] in ("NameError", "UnboundLocalError"):
             langs = sorted(lang for lang in cause.langs if lang)
-            cause.hint = coded("SP220", langs=" and ".join(f"`{lang}`" for lang in langs),
+            cause.hint = Errors.SP220.format(langs=" and ".join(f"`{lang}`" for lang in langs),
                                keys=", ".join(f"prelude.{lang}" for lang in langs)) \
-                if langs else coded("SP221")
+                if langs else Errors.SP221
     return sorted(found.values(),
                   key=lambda c: (-len(c.blocks), -c.decks, c.title))
 

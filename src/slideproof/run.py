@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, cast
 
 from . import sandbox
 from .deck import Deck
-from .errors import DeckError, coded, shorten
+from .errors import DeckError, Errors, shorten
 from .options import Options
 from .protocol import (
     HARD_KILL_GRACE,
@@ -75,8 +75,8 @@ def deck_model_aliases(deck: Deck, options: Options) -> dict[str, str]:
             continue
         path = (folder / target).resolve()
         if not any(path == root or root in path.parents for root in roots):
-            raise DeckError(deck.path, _front_matter_line(deck, "models"), coded(
-                "SP013", name=shorten(name, 60), target=shorten(target, 120),
+            raise DeckError(deck.path, _front_matter_line(deck, "models"), Errors.SP013.format(
+                name=shorten(name, 60), target=shorten(target, 120),
                 roots=", ".join(str(r) for r in roots[:3])))
         checked[str(name)] = str(path)
     return checked
@@ -293,7 +293,7 @@ class Runner:
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
         if not isinstance(ready, Message) or ready.body.get("event") != "ready":
             self.close()
-            raise WorkerDied(coded("SP070", log=self._log_tail()))
+            raise WorkerDied(Errors.SP070.format(log=self._log_tail()))
         self.info = {**ready.body, "sandbox": self.choice.kind}
         return self.info
 
@@ -341,17 +341,17 @@ class Runner:
         try:
             message = json.loads(line)
         except ValueError:
-            raise WorkerDied(coded("SP071")) from None
+            raise WorkerDied(Errors.SP071) from None
         if not isinstance(message, dict):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         if message.get("event") != "deck-line":
             return Message(message)
         size = message.get("bytes")
         if not isinstance(size, int) or size < 0 or not isinstance(message.get("id"), str):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         # The deck's bytes follow; the worker already ended any deck that sent too many.
         if not self._fill(size + 1, time.monotonic() + STARTUP_TIMEOUT):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         data, self._buffer = self._buffer[:size], self._buffer[size + 1:]
         return DeckLine(message["id"], data)
 
@@ -471,7 +471,7 @@ class Runner:
                 seconds = deck_deadline(waiting[deck_id], self.options)
                 self._finish(deck_id, {
                     "event": "deck-done", "running": running.get(deck_id),
-                    "watchdog": coded("SP073", seconds=seconds)},
+                    "watchdog": Errors.SP073.format(seconds=seconds)},
                     results, waiting, on_event)
 
     @staticmethod

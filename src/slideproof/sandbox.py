@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import SandboxError, coded
+from .errors import Errors, SandboxError
 
 KINDS = ("bwrap", "unshare", "none")
 
@@ -156,10 +156,10 @@ def choose(wanted: str = "auto", ci: bool | None = None) -> Choice:
             return Choice(kind, find_bwrap())
         why = WHY_WEAKER[kind]
         if ci:
-            raise SandboxError(coded("SP017", kind=kind, why=why))
-        return Choice(kind, warning=coded("SP016", kind=kind, why=why))
+            raise SandboxError(Errors.SP017.format(kind=kind, why=why))
+        return Choice(kind, warning=Errors.SP016.format(kind=kind, why=why))
     if wanted not in kinds:
-        raise SandboxError(coded("SP015", wanted=wanted, available=", ".join(kinds)))
+        raise SandboxError(Errors.SP015.format(wanted=wanted, available=", ".join(kinds)))
     return Choice(wanted, find_bwrap() if wanted == "bwrap" else None)
 
 

@@ -13,7 +13,7 @@ from typing import cast
 from . import cache as cache_mod
 from . import sandbox
 from .deck import Deck
-from .errors import DeckError, SandboxError, coded
+from .errors import DeckError, Errors, SandboxError
 from .exercise import Exercise, ExerciseRun, GeneralRun, judge_exercise
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
@@ -156,5 +156,5 @@ def runs_of(items: list[Deck | Exercise]) -> list[Deck]:
 def not_run(deck: Deck, err: DeckError) -> DeckResult:
     """A deck that cannot run as written: every block fails with the deck's error."""
     where = f"{err.path}:{err.line}: {err.message}"
-    return DeckResult(deck, [BlockResult(block, FAILED, coded("SP019", why=err.message))
+    return DeckResult(deck, [BlockResult(block, FAILED, Errors.SP019.format(why=err.message))
                              for block in deck.python_blocks], error=where)

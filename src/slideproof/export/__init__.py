@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, coded
+from ..errors import ConfigError, Errors
 from ..judge import DeckResult, Policy
 from ..verify import Verification
 from .config import read_course
@@ -76,7 +76,7 @@ def export(config_file: Path, out: Path,
         write_page_language(out, course.built)
         (out / "mkdocs.yml").write_text(site_config(course, out), "utf-8")
     except OSError as err:
-        raise ConfigError(coded("SP512", out=out, problem=err.strerror or err)) from None
+        raise ConfigError(Errors.SP512.format(out=out, problem=err.strerror or err)) from None
     return Export(verification, course.policy, ran, warnings)
 
 
@@ -85,7 +85,7 @@ def _check_output_folder(out: Path, docs: Path) -> None:
     if it is empty or an earlier export wrote it."""
     out_abs, docs_abs = out.resolve(), docs.resolve()
     if out_abs == docs_abs or docs_abs in out_abs.parents or out_abs in docs_abs.parents:
-        raise ConfigError(coded("SP507", out=out, docs=docs))
+        raise ConfigError(Errors.SP507.format(out=out, docs=docs))
     if out.exists() and (not out.is_dir() or (any(out.iterdir())
                                               and not (out / MARKER).is_file())):
-        raise ConfigError(coded("SP508", out=out))
+        raise ConfigError(Errors.SP508.format(out=out))

@@ -17,7 +17,7 @@ import yaml
 from yaml_env_tag import construct_env_tag
 
 from ..cache import Cache
-from ..errors import ConfigError, coded
+from ..errors import ConfigError, Errors
 from ..judge import Policy
 from ..options import Options, Settings
 from ..site import plugin_settings, run_options
@@ -90,19 +90,20 @@ def load_config(path: Path) -> dict:
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as err:
-        raise ConfigError(coded("SP500", path=path, problem=err.strerror)) from None
+        raise ConfigError(Errors.SP500.format(path=path, problem=err.strerror)) from None
     except UnicodeDecodeError as err:
-        raise ConfigError(coded("SP500", path=path, problem=f"not UTF-8 ({err.reason})")) from None
+        raise ConfigError(Errors.SP500.format(
+            path=path, problem=f"not UTF-8 ({err.reason})")) from None
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: tags are kept, never run
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise ConfigError(coded("SP501", path=path, line=mark.line + 1 if mark else 1,
+        raise ConfigError(Errors.SP501.format(path=path, line=mark.line + 1 if mark else 1,
                                 problem=getattr(err, "problem", None) or err)) from None
     if not isinstance(data, dict):
-        raise ConfigError(coded("SP502", path=f"{path}:1", kind=type(data).__name__))
+        raise ConfigError(Errors.SP502.format(path=f"{path}:1", kind=type(data).__name__))
     if "INHERIT" in data:
-        raise ConfigError(coded("SP503", path=where(path, "INHERIT")))
+        raise ConfigError(Errors.SP503.format(path=where(path, "INHERIT")))
     return data
 
 
@@ -140,7 +141,8 @@ def plugin_list(config: dict, path: Path) -> list[tuple[str, Any]]:
     if isinstance(plugins, dict):
         return list(plugins.items())
     if not isinstance(plugins, list):
-        raise ConfigError(coded("SP511", path=where(path, "plugins"), kind=type(plugins).__name__))
+        raise ConfigError(Errors.SP511.format(
+            path=where(path, "plugins"), kind=type(plugins).__name__))
     out: list[tuple[str, Any]] = []
     for item in plugins:
         if isinstance(item, dict):
@@ -156,7 +158,7 @@ def slideproof_settings(given: Any, path: Path) -> Settings:
     if given is None:
         given = {}
     if not isinstance(given, dict):
-        raise ConfigError(coded("SP513", path=where(path, "slideproof"),
+        raise ConfigError(Errors.SP513.format(path=where(path, "slideproof"),
                                 kind=type(given).__name__))
     return plugin_settings({str(k): plain(v) for k, v in given.items()}, path)
 
@@ -181,7 +183,7 @@ def languages(plugins: list[tuple[str, Any]], path: Path) -> list[Language]:
     options = options if isinstance(options, dict) else {}
     structure = plain(options.get("docs_structure", "suffix"))
     if structure != "folder":
-        raise ConfigError(coded("SP510", path=where(path, "docs_structure"),
+        raise ConfigError(Errors.SP510.format(path=where(path, "docs_structure"),
                                 structure=structure))
     found = [Language(str(item["locale"]), str(item.get("name") or item["locale"]),
                       bool(item.get("default")), dict(item.get("nav_translations") or {}),
@@ -229,7 +231,7 @@ def read_course(config_file: Path) -> Course:
     base = config_file.resolve().parent
     docs = base / str(plain(config.get("docs_dir")) or "docs")
     if not docs.is_dir():
-        raise ConfigError(coded("SP506", path=where(config_file, "docs_dir"), docs=docs))
+        raise ConfigError(Errors.SP506.format(path=where(config_file, "docs_dir"), docs=docs))
     plugins = plugin_list(config, config_file)
     settings = slideproof_settings(next((o for n, o in plugins if n == "slideproof"), None),
                                    config_file)

@@ -21,7 +21,7 @@ from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, set_exclusions
 
-from ..errors import ConfigError, coded
+from ..errors import ConfigError, Errors
 from .config import Course, Language, plain, where
 
 # The options by which MkDocs leaves files out of a site (or out of its nav).
@@ -40,7 +40,7 @@ def site_files(course: Course) -> tuple[list[tuple[str, Path]], list[str]]:
     for f in sorted(included, key=_walk_order):  # of two pages with one URL, the later wins
         place = (posixpath.dirname(f.src_uri), f.dest_uri)
         if place in taken:
-            warnings.append(coded("SP514", path=taken[place].src_uri, other=f.src_uri))
+            warnings.append(Errors.SP514.format(path=taken[place].src_uri, other=f.src_uri))
         taken[place] = f
     kept = {f.src_uri for f in taken.values()}
     return _linked_inside(course.docs, [(f.src_uri, found[f.src_uri]) for f in included
@@ -60,7 +60,7 @@ def _patterns(course: Course) -> MkDocsConfig:
         try:
             patterns[key] = getattr(MkDocsConfig, key).validate(plain(course.config.get(key)))
         except ValidationError as err:
-            raise ConfigError(coded("SP515", path=where(course.config_file, key), key=key,
+            raise ConfigError(Errors.SP515.format(path=where(course.config_file, key), key=key,
                                     problem=err)) from None
     return patterns
 
@@ -82,7 +82,7 @@ def _walk(docs: Path) -> tuple[dict[str, Path], list[str]]:
             if link.is_symlink():  # never walked: a linked folder could lead anywhere
                 dirs.remove(d)
                 if not d.startswith(".") and root not in link.resolve().parents:
-                    warnings.append(coded("SP509", path=link.relative_to(docs).as_posix(),
+                    warnings.append(Errors.SP509.format(path=link.relative_to(docs).as_posix(),
                                           target=os.readlink(link), folder="docs"))
     return found, warnings
 
@@ -97,7 +97,7 @@ def _linked_inside(docs: Path, files: list[tuple[str, Path]],
         if path.is_symlink():
             target = path.resolve()
             if root not in target.parents or not target.is_file():
-                warnings.append(coded("SP509", path=uri, target=os.readlink(path),
+                warnings.append(Errors.SP509.format(path=uri, target=os.readlink(path),
                                       folder="docs"))
                 continue
         kept.append((uri, path))

@@ -12,7 +12,7 @@ import shutil
 from importlib.resources import files
 from pathlib import Path
 
-from ..errors import coded
+from ..errors import Errors
 from ..site import THEME_DIR
 from .config import Language, plain
 
@@ -31,7 +31,7 @@ def write_overrides(out: Path, base: Path, theme: dict) -> list[str]:
             for name in names:
                 path = Path(folder) / name
                 if path.is_symlink() and root not in path.resolve().parents:
-                    warnings.append(coded("SP509", path=path.relative_to(root).as_posix(),
+                    warnings.append(Errors.SP509.format(path=path.relative_to(root).as_posix(),
                                           target=os.readlink(path), folder="overrides"))
                     left.add(name)
             return left

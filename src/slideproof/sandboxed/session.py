@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable
 from typing import cast
 
-from ..errors import coded, shorten
+from ..errors import Errors, shorten
 from ..protocol import (
     TRACEBACK_LIMIT,
     WARNINGS_LIMIT,
@@ -203,19 +203,19 @@ def _error_record(err: BaseException, path: str, block_line: int,
     limits = limits or cast(Limits, {})
     message = _text(err)[:int(limits.get("output") or 1 << 20)]
     if isinstance(err, SystemExit):
-        message = coded("SP060", code=shorten(repr(err.code)))
+        message = Errors.SP060.format(code=shorten(repr(err.code)))
     elif isinstance(err, KeyboardInterrupt):
-        message = coded("SP061")
+        message = Errors.SP061
     elif isinstance(err, RecursionError):
-        message = f"{message} ({coded('SP062')})"
+        message = f"{message} ({Errors.SP062})"
     elif isinstance(err, MemoryError):
         limit = limits.get("memory")
-        message = (coded("SP064", limit=human_size(int(limit))) if limit else coded("SP063")) \
+        message = (Errors.SP064.format(limit=human_size(int(limit))) if limit else Errors.SP063) \
             + (f": {message}" if message else "")
     elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
-        message = f"{message} ({coded('SP065', limit=human_size(int(limits['file_size'])))})"
+        message = f"{message} ({Errors.SP065.format(limit=human_size(int(limits['file_size'])))})"
     elif isinstance(err, OSError) and err.errno == errno.ENOSPC and limits.get("tmp"):
-        message = f"{message} ({coded('SP066', limit=human_size(int(limits['tmp'])))})"
+        message = f"{message} ({Errors.SP066.format(limit=human_size(int(limits['tmp'])))})"
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
@@ -319,7 +319,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
         timed_out: ErrorRecord = {"type": "Timeout", "code": None, "line": block_line,
-                                  "message": coded("SP067", timeout=timeout), "timed_out": True}
+                                  "message": Errors.SP067.format(timeout=timeout),
+                                  "timed_out": True}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _alarm.update(armed=True, fired=False)
@@ -336,7 +337,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
                     result["error"] = timed_out
                 except OutputLimit:
                     result["error"] = {"type": "OutputLimit",
-                                       "message": coded("SP068", cap=cap),
+                                       "message": Errors.SP068.format(cap=cap),
                                        "code": None, "line": block_line, "output_limit": True}
                 except BaseException as err:  # the example's own failure, whatever it is
                     result["error"] = _error_record(err, path, block_line, limits)
@@ -368,7 +369,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
             result["warnings"].append({
                 "category": "RuntimeWarning", "code": None, "deprecation": False,
                 "line": block_line, "filename": path,
-                "message": coded("SP069", name=left[0].name)})
+                "message": Errors.SP069.format(name=left[0].name)})
         result["seconds"] = round(time.perf_counter() - started, 4)
         return result
 

@@ -31,7 +31,7 @@ import tempfile
 import time
 from typing import BinaryIO
 
-from ..errors import coded
+from ..errors import Errors
 from ..protocol import (
     DECK_EVENTS,
     HARD_KILL_GRACE,
@@ -340,11 +340,11 @@ class Worker:
                 extra = 0
             processes, memory = child.limits.get("processes"), child.limits.get("memory")
             if processes and len(pids) - extra > processes:
-                child.flooded = coded("SP058", limit=processes)
+                child.flooded = Errors.SP058.format(limit=processes)
             elif memory and len(pids) - extra > 1 and sum(
                     max(0, _anonymous_memory(pid) - child.inherited) for pid in pids
             ) > MEMORY_TOGETHER * memory:
-                child.flooded = coded("SP059", limit=human_size(MEMORY_TOGETHER * memory))
+                child.flooded = Errors.SP059.format(limit=human_size(MEMORY_TOGETHER * memory))
             if child.flooded:
                 if self.own_namespaces:
                     kill_group(child.pid)  # the relay; its init and the namespace go with it
