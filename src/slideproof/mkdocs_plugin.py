@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -90,6 +90,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             self._search_indexes: dict[str, tuple[type, dict, list]] = {}
         self._separate_notebook_caches(config)
         self._hide_withheld_cells(config)
+        self._probe_only_included_notebooks(config)
         self._add_theme(config)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
@@ -426,6 +427,27 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if jupyter is None or not isinstance(jupyter.config.get("remove_tag_config"), dict):
             return
         jupyter.config["remove_tag_config"].setdefault("remove_cell_tags", [HIDDEN_TAG])
+
+    @staticmethod
+    def _probe_only_included_notebooks(config) -> None:
+        """mkdocs-jupyter asks jupytext whether each Markdown file of the site is a notebook
+        before it looks at its own ``include`` patterns, several times a file and language,
+        on every build: the largest part of its cost when no notebook changed. A file none
+        of those patterns matches is never one of its pages, so it is not asked about that
+        file: the same answers, without reading it."""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is None or "should_include" in vars(jupyter):
+            return
+        asks = type(jupyter).should_include
+
+        def should_include(file) -> bool:
+            path = file.abs_src_path
+            if path is None or not any(PurePath(path).match(pattern)
+                                       for pattern in jupyter.config["include"]):
+                return False
+            return asks(jupyter, file)
+
+        jupyter.should_include = should_include
 
     def _separate_notebook_caches(self, config) -> None:
         """mkdocs-jupyter evicts, after each build, the cache entries that build did not
