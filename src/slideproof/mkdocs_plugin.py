@@ -3,7 +3,9 @@
 Thin by design (the core never imports MkDocs): in ``on_files`` every deck is parsed and all
 of them are verified up front, in parallel, by the warm pool (cache first); pages are then
 rendered from the results. The pool lives on this instance, which MkDocs keeps across
-``mkdocs serve`` rebuilds because the plugin defines ``on_startup``.
+``mkdocs serve`` rebuilds because the plugin defines ``on_startup``. Under ``mkdocs serve``
+an edit rebuilds only the pages it touches (``rebuild``, with serve.py), and the first
+build does not wait for decks the cache cannot answer for: they run in the background.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path, PurePath
 
@@ -34,8 +37,9 @@ from .judge import DeckResult, Status
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
 from .render import Renderer, literal
-from .report import not_run_here, outcome, to_json, write_json
+from .report import deck_json, not_run_here, outcome, to_json, write_json
 from .report_page import report_markdown
+from .serve import LanguageBuild, Rebuilds
 from .site import (
     NEEDED_EXTENSIONS,
     REPORT_JSON,
@@ -48,7 +52,7 @@ from .site import (
     run_options,
     unreadable_deck_markdown,
 )
-from .verify import Verification, Verifier
+from .verify import Background, Verification, Verifier
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
@@ -71,15 +75,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.seconds = 0.0  # how long verifying the decks took in this build
         self._sources: dict[str, bytes] = {}  # the deck files the results were made from
         self._search_indexes: dict[str, tuple[type, dict, list]] = {}
+        self.rebuilds: Rebuilds | None = None  # mkdocs serve: what an edit rebuilds
+        self.background: Background | None = None  # mkdocs serve: decks run meanwhile
+        self.running: set[str] = set()  # decks (src_uri) running in the background
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
         self.command = command
+        if command == "serve":
+            self.rebuilds = Rebuilds(self)
+
+    def on_serve(self, server, *, config, builder):
+        if self.rebuilds is not None:
+            self.rebuilds.install(server, builder)
+        return server
 
     def on_shutdown(self):
+        self._stop_background()
         if self.verifier:
             self.verifier.close()
             self.verifier = None
+
+    def _stop_background(self) -> None:
+        """End the decks running in the background (their verifier is about to go)."""
+        if self.background is not None:
+            self.background.verifier.close()  # its runner ends, and so do their runs
+            self.background.join()
+            self.background = None
 
     # -- configuration --------------------------------------------------------------------
     def on_config(self, config):
@@ -88,6 +110,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self._repeat_build = bool(self._lang_prefix(config))
         if not self._repeat_build:
             self._search_indexes: dict[str, tuple[type, dict, list]] = {}
+            if self.rebuilds is not None:
+                self.rebuilds.begin(config)
         self._separate_notebook_caches(config)
         self._hide_withheld_cells(config)
         self._probe_only_included_notebooks(config)
@@ -104,11 +128,17 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         options = run_options(self.settings, config.docs_dir)
         self.cache = self.settings.cache()
         if self.verifier is None or self.verifier.options != options:
+            self._stop_background()
             if self.verifier:
                 self.verifier.close()
             self.verifier = Verifier(options, self.cache)
         else:
             self.verifier.cache = self.cache
+        # Served pages do not wait for the decks the cache cannot answer for, when a rebuild
+        # will show their results (mkdocs serve reloads pages unless told not to).
+        if self.rebuilds is not None and self.settings["execute"] and self.background is None \
+                and "--no-livereload" not in sys.argv:
+            self.background = Background(self.verifier, self.rebuilds.request)
         if self.settings["execute"]:
             try:  # a sandbox that is missing, or weaker than bubblewrap under CI: no build
                 choice = self.verifier.sandbox_choice()
@@ -141,32 +171,38 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # -- verify every deck up front -------------------------------------------------------
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
     def on_files(self, files: Files, *, config):
-        decks, results, sources = self.decks, self.results, self._sources
+        before = self.decks, self.results, self.running, self._sources
         self.results, self.errors, self.decks, self._sources = {}, {}, {}, {}
+        self.running = set()
         for file in files.documentation_pages():
-            path = Path(file.abs_src_path) if file.abs_src_path else None
-            if path is None or not looks_like_deck(path):
-                continue
-            try:
-                data = read_source(path, self.settings["max_deck_size"] << 20)
-                self._sources[file.src_uri] = data
-                # shown docs-relative; its language (its prelude, its page's words and its
-                # notebook's) from its path inside docs_dir, else the site's
-                deck = load_deck(path, file.src_uri, config.docs_dir,
-                                 config.theme.get("language") or "en", data=data)
-            except DeckError as err:
-                err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
-                self.errors[file.src_uri] = err
-                self.say(logging.ERROR, str(err))
-                continue
-            self.decks[file.src_uri] = deck
-        if self._repeat_build and results and sources == self._sources:
+            self._read_deck(file, config)
+        decks, results, running, sources = before
+        if self._repeat_build and (results or running) and sources == self._sources:
             # mkdocs-static-i18n builds this language after the first: the decks are the
             # ones the first language's pass verified, its results are this build's
-            self.decks, self.results = decks, results
+            self.decks, self.results, self.running = decks, results, running
         elif self.settings["execute"] and self.decks:
-            self.verify(config)
+            self.verify()
         return files
+
+    def _read_deck(self, file: File, config) -> None:
+        """Parse the deck ``file`` is, if it is one, into ``decks`` (or ``errors``)."""
+        path = Path(file.abs_src_path) if file.abs_src_path else None
+        if path is None or not looks_like_deck(path):
+            return
+        try:
+            data = read_source(path, self.settings["max_deck_size"] << 20)
+            self._sources[file.src_uri] = data
+            # shown docs-relative; its language (its prelude, its page's words and its
+            # notebook's) from its path inside docs_dir, else the site's
+            deck = load_deck(path, file.src_uri, config.docs_dir,
+                             config.theme.get("language") or "en", data=data)
+        except DeckError as err:
+            err = DeckError(file.src_uri, err.line, err.message)  # docs-relative
+            self.errors[file.src_uri] = err
+            self.say(logging.ERROR, str(err))
+            return
+        self.decks[file.src_uri] = deck
 
     def say(self, level: int, message: str) -> None:
         """Log once per build: mkdocs-static-i18n runs on_files again for each language."""
@@ -174,16 +210,40 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             self._said.add(message)
             log.log(level, message)
 
-    def verify(self, config) -> None:
+    # How long an edit's rebuild waits for the decks it made run before it shows them as
+    # running (the page then reloads when they are done).
+    EDIT_WAIT = 2.0
+
+    def verify(self, wait: float = 0.0) -> None:
+        """Every deck's result, into ``results``. Under ``mkdocs serve`` the decks the cache
+        cannot answer for run in the background, after ``wait`` seconds: ``running``."""
         decks = list(self.decks.values())
         started = time.perf_counter()
-        results = self.verifier.verify(decks)
-        ran = len(self.verifier.ran)  # before fix runs rewritten decks
-        if self.show_all:  # the served view shows a failing block's verified fix
-            fix_mod.attach(self.verifier, results)
+        if self.background is not None:
+            found = self.background.results(decks, wait)
+            ran = self.background.ran
+        else:
+            found = self.verifier.verify(decks)
+            ran = len(self.verifier.ran)  # before fix runs rewritten decks
+        results = [r for r in found if r is not None]
+        self.running = {uri for uri, r in zip(self.decks, found) if r is None}
+        if self.show_all and results:  # the served view shows a failing block's verified fix
+            def attach():
+                fix_mod.attach(self.verifier, results)
+            if self.background is not None:  # not while decks run: then at their rebuild
+                self.background.exclusive(attach, wait=not self.background.running)
+            else:
+                attach()
         self.seconds = time.perf_counter() - started
         self.environment = self.verifier.environment()
-        for uri, result in zip(self.decks, results):
+        if self.running:
+            self.say(logging.INFO, f"slideproof: {len(self.running)} of {len(decks)} decks are "
+                     f"running ({len(results) - ran} from the cache); their pages say so, and "
+                     "reload when they are done")
+        self.results = {}
+        for uri, result in zip(self.decks, found):
+            if result is None:
+                continue
             self.results[uri] = result
             for r in result.blocks:
                 line = r.where
@@ -202,6 +262,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
                     lines=", ".join(map(str, lines)), why=group.why))
             if result.error:
                 self.say(logging.WARNING, f"{uri}: {result.error}")
+        if self.running:
+            return
         pool = self.verifier.pool
         self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
                  f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')} "
@@ -236,7 +298,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         renderer = Renderer(deck, result.blocks if result else None,
                             mode="serve" if self.show_all else "build", policy=self.policy,
                             lang=lang, spacy_version=self.environment.get("spacy", ""),
-                            static_url=static_url, static_source=static_source)
+                            static_url=static_url, static_source=static_source,
+                            running=uri in self.running)
         page.meta["slideproof"] = deck_page_meta(deck, lang)
         if self.show_all and self.sandbox_warning:  # the author sees it where they work
             return f'!!! warning ""\n\n    {literal(self.sandbox_warning)}\n\n' + \
@@ -291,7 +354,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     @event_priority(-200)
     def _add_site_pages(self, files: Files, *, config):
         self.site_links: dict[str, dict[str, str]] = {}
-        decks = {f.src_uri: f for f in files.documentation_pages() if f.src_uri in self.decks}
+        decks = self._deck_files(files)
         self.lang_prefix = self._lang_prefix(config)
         report_uri = self.lang_prefix + self.REPORT_PAGE
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
@@ -305,20 +368,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             decks.pop(taken.src_uri, None)
         self.report_url = report_url
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
-            lang = config.theme.get("language") or "en"
-            # the whole site, every language, as its JSON (mkdocs-static-i18n leaves only
-            # this language's pages in `files`: the others' decks are listed, not linked)
-            content = report_markdown(
-                list(self.results.values()), self.environment, lang=lang, policy=self.policy,
-                errors=list(self.errors.values()),
-                # a link to the deck's source, which MkDocs checks and turns into its URL
-                link=lambda path: (get_relative_url(path, report_uri) if path in decks
-                                   else None),
-                # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
-                json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, report_url))
-            if self._has_template(config, "slideproof-report.html"):
-                content = report_front_matter(content)
-            report = File.generated(config, report_uri, content=content)
+            report = File.generated(config, report_uri,
+                                    content=self._report_content(config, decks))
             i18n = config.plugins.get("i18n")
             if i18n is not None and getattr(i18n, "build_languages", None):
                 default = getattr(i18n, "default_language", None)
@@ -332,17 +383,36 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if self.settings["execute"]:
                 links["report"] = report_url
             # With execution off the notebook is still published, as written (no outputs).
-            links.update(self._add_notebook(files, config, uri, page_file,
-                                            self.results.get(uri)))
+            links.update(self._add_notebook(files, config, uri, page_file))
             self.site_links[uri] = links
         return files
 
     on_files = CombinedEvent(on_files, _add_site_pages)
 
-    def _add_notebook(self, files: Files, config, uri: str, page_file: File,
-                      result: DeckResult | None) -> dict[str, str]:
+    def _deck_files(self, files: Files) -> dict[str, File]:
+        """This language's deck pages, by source."""
+        return {f.src_uri: f for f in files.documentation_pages() if f.src_uri in self.decks}
+
+    def _report_content(self, config, decks: dict[str, File]) -> str:
+        """The report page's source in this language: the whole site, every language, as
+        its JSON (mkdocs-static-i18n leaves only this language's pages in the build's files:
+        the others' decks are listed, not linked)."""
+        report_uri = self.lang_prefix + self.REPORT_PAGE
+        content = report_markdown(
+            list(self.results.values()), self.environment,
+            lang=config.theme.get("language") or "en", policy=self.policy,
+            errors=list(self.errors.values()), running=len(self.running),
+            # a link to the deck's source, which MkDocs checks and turns into its URL
+            link=lambda path: (get_relative_url(path, report_uri) if path in decks
+                               else None),
+            # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
+            json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, self.report_url))
+        if self._has_template(config, "slideproof-report.html"):
+            content = report_front_matter(content)
+        return content
+
+    def _add_notebook(self, files: Files, config, uri: str, page_file: File) -> dict[str, str]:
         """Write the deck's notebook into <cache_dir>/notebooks/ and add it to the site."""
-        deck = self.decks[uri]
         folder = self.cache.folder / "notebooks"
         nb_uri = str(Path(uri).with_suffix(".ipynb").as_posix())
         rendered = "mkdocs-jupyter" in config.plugins
@@ -351,29 +421,11 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
             nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
                 else Path(nb_uri).name
-        static = self.settings["static_dir"].strip("/")
-        nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
-                      dest_uri=nb_dest).url
-        nb = deck_notebook(deck, result, lang=deck.language,
-                           policy=self.policy, spacy_version=self.environment.get("spacy", ""),
-                           static_url=lambda path: get_relative_url(f"{static}/{path}",
-                                                                    nb_url),
-                           prelude=prelude_code(self.verifier.options, deck) if self.verifier
-                           else "",
-                           deck_url=get_relative_url(page_file.url, nb_url) if rendered
-                           else None)
-        path = folder / nb_uri
-        text = notebook_json(nb)
-        try:
-            if not path.is_file() or path.read_text("utf-8") != text:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, "utf-8")
-        except OSError as err:
-            log.warning("slideproof: " + coded("SP170", path=path, problem=err.strerror or err))
-            return {}
         cls = _NotebookPage if rendered else File
         nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest, inclusion=InclusionLevel.NOT_IN_NAV)
+        if not self._write_notebook(config, uri, page_file, nb_file):
+            return {}
         files.append(nb_file)
         if rendered:  # switching language from a notebook leads to the translated notebook
             self._i18n_page(nb_file, config, self._notebook_alternates(page_file, config))
@@ -382,6 +434,33 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         ipynb = f"{nb_file.url.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in nb_file.url \
             else Path(nb_uri).name
         return {"notebook": nb_file.url, "ipynb": ipynb}
+
+    def _write_notebook(self, config, uri: str, page_file: File, nb_file: File) -> bool:
+        """Write the notebook of the deck ``uri`` (its page ``page_file``) to ``nb_file``'s
+        source, unless it is there already as it would be written."""
+        deck = self.decks[uri]
+        static = self.settings["static_dir"].strip("/")
+        rendered = isinstance(nb_file, _NotebookPage)
+        # A deck still running has no outputs of its own yet: its notebook is as written.
+        spacy = "" if uri in self.running else self.environment.get("spacy", "")
+        nb = deck_notebook(deck, self.results.get(uri), lang=deck.language,
+                           policy=self.policy, spacy_version=spacy,
+                           static_url=lambda path: get_relative_url(f"{static}/{path}",
+                                                                    nb_file.url),
+                           prelude=prelude_code(self.verifier.options, deck) if self.verifier
+                           else "",
+                           deck_url=get_relative_url(page_file.url, nb_file.url) if rendered
+                           else None)
+        path = Path(nb_file.abs_src_path)
+        text = notebook_json(nb)
+        try:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, "utf-8")
+        except OSError as err:
+            log.warning("slideproof: " + coded("SP170", path=path, problem=err.strerror or err))
+            return False
+        return True
 
     @staticmethod
     def _notebook_dest(deck_dest: str, config) -> str:
@@ -480,6 +559,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         links = getattr(self, "site_links", {}).get(page.file.src_uri)
         if links is not None:
             context["slideproof_links"] = links
+        if self.rebuilds is not None:
+            self.rebuilds.record_pages(context["pages"])
         return context
 
     # Material renders each entry of extra.alternate as <link rel="alternate"> and, on every
@@ -511,11 +592,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_post_build(self, *, config):
         self._language_sitemap(config)
         self._keep_language_search(config)
-        if not self.settings["execute"] or not self.results:
+        self._write_report_json(config, getattr(self, "lang_prefix", ""))
+
+    def _write_report_json(self, config, prefix: str) -> None:
+        if not self.settings["execute"] or not (self.results or self.running):
             return
         verification = Verification(self.environment, list(self.results.values()),
-                                    errors=list(self.errors.values()), seconds=self.seconds)
-        target = Path(config.site_dir) / getattr(self, "lang_prefix", "") / self.REPORT_JSON
+                                    errors=list(self.errors.values()), seconds=self.seconds,
+                                    incomplete=bool(self.running))
+        target = Path(config.site_dir) / prefix / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)
         except OSError as err:
@@ -546,25 +631,49 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     def _keep_language_search(self, config) -> None:
         """Keep this language's search entries (the search plugin made them for this build;
-        mkdocs-static-i18n merges all languages into them after the last build)."""
+        mkdocs-static-i18n merges all languages into them after the last build). Without
+        mkdocs-static-i18n the search plugin writes its index itself; they are kept for
+        ``mkdocs serve``, whose rebuilds of a page write it again."""
         search = self._search_plugin(config)
         index = getattr(search, "search_index", None)
-        if index is None or "i18n" not in config.plugins or not hasattr(index, "entries"):
+        if index is None or not hasattr(index, "entries"):
             return
         prefix = self._lang_prefix(config)
         settings = dict(getattr(index, "config", {}))
-        ours = self._search_words(config)
-        if not prefix:
-            self._search_defaults = ours
-        settings["lang"] = ours["lang"]
-        # The search plugin took its separator and pipeline from the first language built;
-        # where the site did not choose its own, each language gets Material's for it.
-        for key in ("separator", "pipeline"):
-            if settings.get(key) == getattr(self, "_search_defaults", {}).get(key):
-                settings[key] = ours[key]
+        if "i18n" in config.plugins:
+            ours = self._search_words(config)
+            if not prefix:
+                self._search_defaults = ours
+            settings["lang"] = ours["lang"]
+            # The search plugin took its separator and pipeline from the first language
+            # built; where the site did not choose its own, each language gets Material's.
+            for key in ("separator", "pipeline"):
+                if settings.get(key) == getattr(self, "_search_defaults", {}).get(key):
+                    settings[key] = ours[key]
         docs = [dict(entry, location=entry["location"][len(prefix):])
                 for entry in index.entries if entry.get("location", "").startswith(prefix)]
         self._search_indexes[prefix] = (type(index), settings, docs)
+
+    def _replace_search_entries(self, prefix: str, pages, entries: list[dict]) -> None:
+        """Put the entries ``pages`` now have (from the search plugin) where their old ones
+        were in this language's index: in build order, as a full build lists them."""
+        kind, settings, docs = self._search_indexes[prefix]
+        entries = [dict(e, location=e["location"][len(prefix):]) for e in entries]
+        for page in pages:
+            url = page.url[len(prefix):]
+
+            def of_page(entry: dict, url=url) -> bool:
+                location = entry.get("location", "")
+                return location == url or location.startswith(url + "#")
+
+            new = [e for e in entries if of_page(e)]
+            at = next((i for i, e in enumerate(docs) if of_page(e)), None)
+            if at is None:
+                if new:  # where a full build would put them is not known here
+                    raise LookupError(f"no search entries of {page.url} to replace")
+                continue
+            docs = docs[:at] + new + [e for e in docs[at:] if not of_page(e)]
+        self._search_indexes[prefix] = (kind, settings, docs)
 
     @staticmethod
     def _search_words(config) -> dict:
@@ -581,17 +690,111 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
 
     @event_priority(-200)  # after mkdocs-static-i18n wrote its merged index
     def _write_language_search(self, *, config):
-        for prefix, (kind, settings, docs) in getattr(self, "_search_indexes", {}).items():
-            index = kind(**settings)
-            index.entries = docs
-            target = Path(config.site_dir) / prefix / "search" / "search_index.json"
-            try:
-                write_file(index.generate_search_index(None).encode("utf-8"), str(target))
-            except OSError as err:
-                log.warning("slideproof: " + coded("SP171", path=target,
-                                                   problem=err.strerror or err))
+        if "i18n" not in config.plugins:
+            return
+        for prefix in getattr(self, "_search_indexes", {}):
+            self._write_search(config, prefix)
+
+    def _write_search(self, config, prefix: str) -> None:
+        kind, settings, docs = self._search_indexes[prefix]
+        index = kind(**settings)
+        index.entries = docs
+        target = Path(config.site_dir) / prefix / "search" / "search_index.json"
+        try:
+            write_file(index.generate_search_index(None).encode("utf-8"), str(target))
+        except OSError as err:
+            log.warning("slideproof: " + coded("SP171", path=target,
+                                               problem=err.strerror or err))
 
     on_post_build = CombinedEvent(on_post_build, _write_language_search)
+
+    # -- mkdocs serve: rebuild what an edit touches (serve.py keeps the last full build) -----
+    def rebuild(self, changed: set[Path], builds: list[LanguageBuild]) -> bool:
+        """An edit to ``changed`` (Markdown pages of the site), or decks that finished
+        running: re-read the decks among them, verify every deck (the cache answers for the
+        others), and write again, in each language that shows them, the changed pages, the
+        page and notebook of each deck whose result changed, the report page if what it
+        shows changed, the search indexes and the JSON report. False: MkDocs' full build is
+        needed (a title or front matter changed, a page became a deck, ...)."""
+        config = builds[0].config
+        search = self._search_plugin(config)
+        if search is not None and not hasattr(getattr(search, "search_index", None), "entries"):
+            return False  # an index this cannot update page by page
+        files = {f.src_uri: f for b in builds for path in changed if (f := b.file_at(path))}
+        if any(not uri.endswith(".md") for uri in files):
+            return False
+        before = {uri: self._shown(uri) for uri in self.decks}
+        order = list(self.decks), list(self.errors)
+        self._said, self._repeat_build = set(), False
+        for uri, file in files.items():
+            self.decks.pop(uri, None)
+            self.errors.pop(uri, None)
+            self._sources.pop(uri, None)
+            self._read_deck(file, config)
+        if (set(self.decks), set(self.errors)) != tuple(map(set, order)):
+            return False  # a page became a deck, or a deck stopped being one: other files
+        self.decks = {uri: self.decks[uri] for uri in order[0]}
+        self.errors = {uri: self.errors[uri] for uri in order[1]}
+        if self.settings["execute"] and self.decks:
+            self.verify(wait=self.EDIT_WAIT)
+        touched = files.keys() | {uri for uri in self.decks if self._shown(uri) != before[uri]}
+        for build in builds:
+            build.enter()
+            self._enter_language(build)
+            if self._site_words(build.config) != build.env.globals.get("slideproof_site"):
+                return False  # every page shows it
+            pages = [f for f in build.pages if f.src_uri in touched]
+            for page_file in [f for f in pages if f.src_uri in self.decks]:
+                notebook = build.files.get_file_from_path(
+                    str(PurePath(page_file.src_uri).with_suffix(".ipynb")))
+                if notebook is None or not self._write_notebook(
+                        build.config, page_file.src_uri, page_file, notebook):
+                    continue
+                if notebook.is_documentation_page():
+                    pages.append(notebook)
+                else:  # only offered for download: copied as MkDocs copies files
+                    notebook.copy_file()
+            report = build.files.get_file_from_path(self.lang_prefix + self.REPORT_PAGE)
+            if report is not None and report.generated_by and self.settings["execute"]:
+                content = self._report_content(build.config, self._deck_files(build.files))
+                if content != report.content_string:
+                    report.content_string = content
+                    pages.append(report)
+            if not pages:
+                continue
+            entries = build.rebuild(pages, search)
+            if entries is None:
+                return False  # a title or front matter changed: the nav shows it
+            if self.lang_prefix in self._search_indexes:
+                self._replace_search_entries(self.lang_prefix, [f.page for f in pages],
+                                             entries)
+                self._write_search(build.config, self.lang_prefix)
+        for build in builds:
+            self._write_report_json(build.config, build.state["lang_prefix"])
+        return True
+
+    def _shown(self, uri: str) -> object:
+        """What a deck's page and notebook show of its verification."""
+        if uri in self.running:
+            return "running"
+        result = self.results.get(uri)
+        if result is None:
+            return None
+        data = deck_json(result)
+        return {**{k: v for k, v in data.items() if k not in ("seconds", "cached")},
+                "blocks": [{k: v for k, v in b.items() if k != "seconds"}
+                           for b in data["blocks"]]}
+
+    def _language_state(self) -> dict:
+        """What this plugin keeps per language of a build (see _enter_language)."""
+        return {"lang_prefix": self.lang_prefix, "site_links": self.site_links,
+                "report_url": self.report_url}
+
+    def _enter_language(self, build: LanguageBuild) -> None:
+        self.lang_prefix = build.state["lang_prefix"]
+        self.site_links = build.state["site_links"]
+        self.report_url = build.state["report_url"]
+        self._separate_notebook_caches(build.config)
 
     # -- the 404 page -----------------------------------------------------------------------
     # One 404.html, at the site's root, in the default language: its language menu leads to
@@ -611,18 +814,36 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     def on_env(self, env, *, config, files):
         """``slideproof_site`` for a course's templates: what the build verified (the spaCy
         version, the date, a sentence in the build's language) and the report's page."""
-        spacy = self.environment.get("spacy") if self.results else None
-        if not spacy or not self.settings["execute"]:
+        site = self._site_words(config)
+        if site is None:
             env.globals.pop("slideproof_site", None)
-            return env
+        else:
+            env.globals["slideproof_site"] = site
+        return env
+
+    def _site_words(self, config) -> dict | None:
+        spacy = self.environment.get("spacy") if self.results or self.running else None
+        if not spacy or not self.settings["execute"]:
+            return None
         date = get_build_date()
         lang = config.theme.get("language")
-        env.globals["slideproof_site"] = {
-            "spacy": spacy, "date": date,
-            "verified": words(lang, "site")["verified"].format(v=spacy, date=date),
-            "report": getattr(self, "report_url", None),
-            "report_title": words(lang, "ui")["report"]}
+        return {"spacy": spacy, "date": date,
+                "verified": words(lang, "site")["verified"].format(v=spacy, date=date),
+                "report": getattr(self, "report_url", None),
+                "report_title": words(lang, "ui")["report"]}
+
+    @event_priority(-300)  # after every other plugin's: the environment pages are made with
+    def _record_language(self, env, *, config, files):
+        if self.rebuilds is not None:
+            self.rebuilds.record(config, files, self._nav, env, self._language_state())
         return env
+
+    on_env = CombinedEvent(on_env, _record_language)
+
+    @event_priority(-300)  # after mkdocs-static-i18n translated it
+    def on_nav(self, nav, *, config, files):
+        self._nav = nav
+        return nav
 
     def _language_sitemap(self, config) -> None:
         """mkdocs-static-i18n writes one sitemap.xml, at the site's root, listing every

@@ -168,16 +168,19 @@ def withheld_words(result: BlockResult, s: dict[str, str], spacy_version: str) -
 
 class Renderer:
     """``mode``: ``build`` (publish what runs), ``serve`` (show everything), ``plain``
-    (no results: every block shown as written)."""
+    (no results: every block shown as written). ``running``: the deck has no results yet
+    because it is running now (the served view says so under each block)."""
 
     def __init__(self, deck: Deck, results: list[BlockResult] | None = None,
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
                  static_url: Callable[[str], str] | None = None,
-                 static_source: Callable[[str], str] | None = None):
+                 static_source: Callable[[str], str] | None = None,
+                 running: bool = False):
         self.deck = deck
         self.by_line = {r.block.line: r for r in results or []}
-        self.mode = mode if results is not None else "plain"
+        self.running = running and results is None
+        self.mode = mode if results is not None or self.running else "plain"
         self.policy = policy or Policy()
         self.lang = lang or deck.meta.get("lang") or "en"
         self.s = strings(self.lang)
@@ -213,7 +216,10 @@ class Renderer:
                     f'data-status="{status}" markdown="1">\n\n'
                     f'!!! info "{title}"\n    {notice}\n\n</div>')
         pieces.append(_code("python", block.code, block=block))
-        if result is None:
+        if result is None and self.running:  # no output, expected or not, until it ran
+            status = "running"
+            pieces.append(f'!!! note "{self.s["running"]}"\n    {self.s["running_note"]}')
+        elif result is None:
             if block.expected is not None:
                 pieces.append(_code("text", block.expected.code, title=self.s["output"]))
         elif status in (Status.SKIPPED, Status.UNVERIFIED):
