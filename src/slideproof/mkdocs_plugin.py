@@ -78,6 +78,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.rebuilds: Rebuilds | None = None  # mkdocs serve: what an edit rebuilds
         self.background: Background | None = None  # mkdocs serve: decks run meanwhile
         self.running: set[str] = set()  # decks (src_uri) running in the background
+        self._nav = None  # this language's, for the rebuilds
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -718,8 +719,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         needed (a title or front matter changed, a page became a deck, ...)."""
         config = builds[0].config
         search = self._search_plugin(config)
-        if search is not None and not hasattr(getattr(search, "search_index", None), "entries"):
-            return False  # an index this cannot update page by page
+        index = getattr(search, "search_index", None)  # None: no search, or turned off
+        if index is not None and not hasattr(index, "entries"):
+            return False  # an index this cannot update page by page (MkDocs' own theme's)
         files = {f.src_uri: f for b in builds for path in changed if (f := b.file_at(path))}
         if any(not uri.endswith(".md") for uri in files):
             return False
