@@ -235,3 +235,243 @@ def page(context):
     page.on("pageerror", lambda err: errors.append(str(err)))
     yield page
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# -- a small course in the spaCy course's layout (chapters/LANG/, exercises/LANG/, static/) --
+# A PNG of one pixel: the static folder's image a deck shows with a leading '/'.
+PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db0"
+                      "0000000049454e44ae426082")
+CHAPTER_EN = """\
+---
+type: chapter
+title: "Chapter 1: Finding words"
+description: "Tokens, a matcher and a file of words."
+id: 1
+prev: null
+next: /chapter2
+---
+
+The exercises of this chapter run when the site is built.
+
+<exercise id="1" title="Tokens and spans" type="slides,video">
+
+<slides source="chapter1_01_tokens" start="0:10" end="1:20">
+</slides>
+
+</exercise>
+
+<exercise id="2" title="Count the tokens">
+
+- Process the text and count the tokens of the `doc`.
+
+<codeblock id="01_02">
+
+`len(doc)` is the number of its tokens.
+
+</codeblock>
+
+</exercise>
+
+<exercise id="3" title="Match a word">
+
+<codeblock id="01_03"></codeblock>
+
+</exercise>
+
+<exercise id="4" title="Already done">
+
+<codeblock id="01_04"></codeblock>
+
+</exercise>
+
+<exercise id="5" title="Words from a file">
+
+Read the words of `exercises/en/words.json`.
+
+<codeblock id="01_05"></codeblock>
+
+</exercise>
+
+<exercise id="6" title="What a blank pipeline holds" type="choice">
+
+What does `spacy.blank("en")` hold?
+
+<choice>
+<opt text="A tokenizer and an empty <code>pipe_names</code>" correct="true">
+
+Right: a blank pipeline only tokenizes.
+
+</opt>
+<opt text="A tagger and a parser">
+
+Those come with trained pipelines.
+
+</opt>
+</choice>
+
+</exercise>
+"""
+CHAPTER_PT = """\
+---
+type: chapter
+title: "Capítulo 1: Encontrando palavras"
+id: 1
+---
+
+<exercise id="1" title="Tokens e trechos" type="slides">
+
+<slides source="chapter1_01_tokens"></slides>
+
+</exercise>
+
+<exercise id="2" title="Conte os tokens">
+
+<codeblock id="01_02"></codeblock>
+
+</exercise>
+
+<exercise id="3" title="Encontre uma palavra">
+
+<codeblock id="01_03"></codeblock>
+
+</exercise>
+
+<exercise id="4" title="Um pipeline vazio" type="choice">
+
+<choice>
+<opt text="Só o tokenizador" correct="true">
+
+Isso mesmo.
+
+</opt>
+<opt text="Um etiquetador">
+
+Não: isso vem com pipelines treinados.
+
+</opt>
+</choice>
+
+</exercise>
+"""
+DECK_EN = """\
+---
+type: slides
+---
+
+# Tokens and spans
+
+<img src="/pixel.png" alt="a pixel" width="10">
+
+Notes: A deck a chapter embeds.
+
+---
+
+# A Doc
+
+```python
+import spacy
+nlp = spacy.blank("en")
+[token.text for token in nlp("Hello world")]
+```
+
+```out
+['Hello', 'world']
+```
+"""
+COUNT = 'import spacy\n\nnlp = spacy.blank("{lang}")\ndoc = nlp("one two three")\n'
+EXERCISES = {
+    # passes
+    "01_02": {"exc": COUNT + "print(____)\n", "solution": COUNT + "print(len(doc))\n",
+              "test": 'def test():\n    assert len(doc) == 3, "Process the text"\n'
+                      '    assert "len(doc)" in __solution__, "Count with len"\n'
+                      '    __msg__.good("Well done!")\n'},
+    # broken on spaCy 3: Matcher.add with a callback in second place (line 7)
+    "01_03": {"exc": 'import spacy\nfrom spacy.matcher import Matcher\n\nnlp = spacy.blank('
+                     '"{lang}")\nmatcher = Matcher(nlp.vocab)\npattern = [{{"LOWER": "word"}}]'
+                     '\nmatcher.add("WORD", None, ____)\n',
+              "solution": 'import spacy\nfrom spacy.matcher import Matcher\n\nnlp = '
+                          'spacy.blank("{lang}")\nmatcher = Matcher(nlp.vocab)\npattern = '
+                          '[{{"LOWER": "word"}}]\nmatcher.add("WORD", None, pattern)\n'
+                          'matches = matcher(nlp("a word"))\n',
+              "test": 'def test():\n    assert len(matches) == 1, "One match"\n'},
+    # the skeleton passes the test already
+    "01_04": {"exc": COUNT + "print(len(doc))\n", "solution": COUNT + "print(len(doc))\n",
+              "test": 'def test():\n    assert len(doc) == 3\n'},
+    # opens a data file by its path from the course folder
+    "01_05": {"exc": 'import json\n\nwith open("exercises/{lang}/words.json") as f:\n'
+                     '    words = ____\nprint(words)\n',
+              "solution": 'import json\n\nwith open("exercises/{lang}/words.json") as f:\n'
+                          '    words = json.load(f)\nprint(words)\n',
+              "test": 'def test():\n    assert words == ["tree", "kangaroo"], "Load the '
+                      'file"\n'},
+}
+GENERAL = """\
+import pytest
+import spacy
+
+
+@pytest.fixture
+def nlp():
+    return spacy.blank("en")
+
+
+def test_blank_has_no_components(nlp):
+    assert nlp.pipe_names == []
+
+
+def test_two_tokens(nlp):
+    assert len(nlp("two words")) == 3
+"""
+
+
+def write_course(root: Path) -> Path:
+    """A bilingual course in the spaCy course's layout: ``en`` has a slides exercise, a
+    passing coding exercise, one broken on spaCy 3, one whose skeleton passes already, one
+    that opens a data file, a choice and general tests (one failing); ``pt`` a slides
+    exercise, the passing and the broken one and a choice. No mkdocs.yml: ``init`` writes
+    it."""
+    files = {"chapters/en/chapter1.md": CHAPTER_EN, "chapters/pt/chapter1.md": CHAPTER_PT,
+             "chapters/en/slides/chapter1_01_tokens.md": DECK_EN,
+             "chapters/pt/slides/chapter1_01_tokens.md": DECK_EN.replace(
+                 "# Tokens and spans", "# Tokens e trechos"),
+             "exercises/en/words.json": '["tree", "kangaroo"]\n',
+             "exercises/en/test_general.py": GENERAL}
+    for lang, ids in (("en", EXERCISES), ("pt", ("01_02", "01_03"))):
+        for ident in ids:
+            for role, text in EXERCISES[ident].items():
+                files[f"exercises/{lang}/{role}_{ident}.py"] = text.format(lang=lang)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    (root / "static").mkdir(parents=True, exist_ok=True)
+    (root / "static" / "pixel.png").write_bytes(PIXEL)
+    return root
+
+
+def chapter_site(tmp_path_factory) -> Path:
+    """``write_course`` with the mkdocs.yml ``slideproof init`` writes, built once per test
+    run with ``mkdocs build`` (its log in ``build.log``): the course's folder, its site in
+    ``site/``."""
+    def make(root: Path) -> None:
+        write_course(root)
+        done = run_cli("init", str(root))
+        if done.returncode != 0:
+            raise RuntimeError(f"slideproof init failed:\n{done.stderr}")
+        config = root / "mkdocs.yml"
+        config.write_text(config.read_text("utf-8").replace(
+            "- slideproof:\n", f"- slideproof:\n    cache_dir: {root / 'cache'}\n"), "utf-8")
+        mkdocs_build(root, root / "site")
+
+    return once_per_run(tmp_path_factory, "chapter-course", make)
+
+
+def without_timing(data: dict) -> dict:
+    """A report without what differs from run to run (its seconds, ``cached`` flags and
+    shard), for comparing the reports of two runs."""
+    out = {k: v for k, v in data.items() if k not in ("seconds", "shard")}
+    out["decks"] = [{**{k: v for k, v in d.items() if k not in ("seconds", "cached")},
+                     "blocks": [{k: v for k, v in b.items() if k != "seconds"}
+                                for b in d["blocks"]]} for d in data["decks"]]
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def judged(events: list[dict]) -> None:
     json.dumps(deck_json(result), allow_nan=False).encode("utf-8")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=nested(2), second=nested(2) | json_values)
 def test_any_event_is_answered_and_what_passes_is_judged(first, second):

@@ -11,10 +11,10 @@ import pytest
 from slideproof import ci_formats
 from slideproof.cli import build_parser, main
 from slideproof.judge import Policy
-from slideproof.report import MergeError, merge_reports, without_timing
+from slideproof.report import MergeError, merge_reports
 from slideproof.shard import parse_shard, select_shard
 
-from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, write_deck
+from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, without_timing, write_deck
 
 
 # -- the seed deck, in every format --------------------------------------------------------
@@ -161,6 +161,41 @@ def test_merge_refuses_mixed_or_repeated_shards_and_marks_missing_ones():
     with pytest.raises(MergeError):
         merge_reports([one, report([], shard={"index": 2, "count": 3,
                                               "paths": every})])
+    for count in (None, "2", 0):  # a report edited by hand: refused, not a crash
+        with pytest.raises(MergeError, match="no number of shards"):
+            merge_reports([report([], shard={"index": 1, "count": count, "paths": every})])
+
+
+def deck(path: str, *statuses: str) -> dict:
+    return {"path": path, "title": path, "cached": False, "seconds": 0.2, "error": None,
+            "blocks": [block(3 + 4 * i, status) for i, status in enumerate(statuses)]}
+
+
+def test_reports_of_different_folders_merge_in_their_order_with_every_warning_once():
+    first = report([deck("b.md", "passed")], warnings=["cache read-only"], newer={"x": 1})
+    second = report([deck("a.md", "failed", "passed")], ok=False, seconds=3.5,
+                    errors=[{"path": "bad.md", "line": 1, "message": "not a deck"}],
+                    environment={"python": "3.11", "spacy": "3.7"},
+                    warnings=["cache read-only", "weaker sandbox", "weaker sandbox"])
+    merged = merge_reports([first, second])
+    assert [d["path"] for d in merged["decks"]] == ["b.md", "a.md"]  # not sorted: as given
+    assert [e["path"] for e in merged["errors"]] == ["bad.md"]
+    assert merged["warnings"] == ["the reports were made in different environments "
+                                  "(spacy: 3.8 and 3.7)", "cache read-only", "weaker sandbox"]
+    assert merged["environment"] == first["environment"]
+    assert merged["summary"]["passed"] == 2 and merged["summary"]["failed"] == 1
+    assert merged["ok"] is False and merged["incomplete"] is False
+    assert merged["seconds"] == 3.5 and merged["newer"] == {"x": 1}  # unknown keys kept
+    # what fails is the policy's: an output that differs passes when it allows it
+    differs = report([deck("c.md", "output-differs")])
+    assert merge_reports([differs])["ok"] is False
+    assert merge_reports([differs], Policy(fail_on_output_differs=False))["ok"] is True
+    with pytest.raises(MergeError, match="nothing to merge"):
+        merge_reports([])
+    with pytest.raises(MergeError, match="report 2 is not"):
+        merge_reports([first, {"decks": "x"}])
+    with pytest.raises(MergeError, match=r"b\.md is in more than one report"):
+        merge_reports([first, first])
 
 
 def make_course(folder: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from slideproof.deck import parse_deck
-from slideproof.errors import DeckError, Errors, coded
+from slideproof.errors import DeckError, Errors
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = sorted(name for name in vars(Errors) if not name.startswith("_"))
@@ -38,6 +38,11 @@ def test_a_deck_error_shows_file_line_and_code():
     assert str(info.value).startswith("deck.md:3: [SP006] The code fence")
 
 
-def test_coded_fills_a_template_that_has_a_name_field():
-    assert coded("SP010", name="timeout", example="5") == \
+def test_a_code_read_off_errors_reads_with_its_code_and_fills_its_fields():
+    assert Errors.SP010.format(name="timeout", example="5") == \
         "[SP010] The attribute 'timeout' needs a value, e.g. 'timeout=5'."
+
+
+def test_a_mistyped_code_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        Errors.SP999  # noqa: B018

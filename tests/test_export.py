@@ -16,10 +16,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
-from slideproof.export import load_config, relink
+from slideproof.export.config import load_config
+from slideproof.export.links import relink
 
 from conftest import REPO, static_server, write_deck
+
+pytestmark = pytest.mark.slow  # whole checks and site builds: not the inner loop
 
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
 # MkDocs started so that `import slideproof` fails: the export must not need the plugin.
@@ -30,9 +34,10 @@ MKDOCS_WITHOUT_SLIDEPROOF = (
     "from mkdocs.__main__ import cli; sys.argv[0] = 'mkdocs'; cli()")
 
 
-def slideproof(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "slideproof.cli", *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=900, check=False)
+def slideproof(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "slideproof.cli", *args], cwd=cwd,
+                          env={**ENV, **(env or {})}, capture_output=True, text=True,
+                          timeout=900, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -256,6 +261,61 @@ def test_symlinks_out_of_the_docs_are_not_followed(tmp_path):
     assert (root / "out" / "docs" / "alias.txt").read_text("utf-8") == "part of the site"
 
 
+def test_page_urls_are_the_ones_mkdocs_gives_without_directory_urls(tmp_path):
+    """With ``use_directory_urls: false`` a page's address is its .html file, an index's
+    included: links and the report link of the exported pages lead there, and MkDocs
+    without slideproof builds them so."""
+    root = small_site(tmp_path, "use_directory_urls: false\n", execute=True)
+    (root / "docs" / "index.md").write_text(
+        '# Home\n\n<a href="/chapter/index.md">chapter</a> <a href="/chapter/deck.md">deck</a>\n',
+        "utf-8")
+    (root / "docs" / "chapter").mkdir()
+    (root / "docs" / "chapter" / "index.md").write_text("# Chapter\n", "utf-8")
+    write_deck(root / "docs" / "chapter", "deck.md", "# A deck\n\n```python\nprint(1)\n```\n")
+    done = slideproof("export", "-q", "-o", "out", cwd=root)
+    assert done.returncode == 0, done.stderr
+    home = (root / "out" / "docs" / "index.md").read_text("utf-8")
+    assert 'href="chapter/index.html"' in home and 'href="chapter/deck.html"' in home
+    front = (root / "out" / "docs" / "chapter" / "deck.md").read_text("utf-8").split("---\n")[1]
+    assert yaml.safe_load(front)["slideproof"]["links"]["report"] == "slideproof-report.html"
+    built = subprocess.run([sys.executable, "-c", MKDOCS_WITHOUT_SLIDEPROOF, "build", "-q",
+                            "-f", str(root / "out" / "mkdocs.yml")],
+                           cwd=root, env=ENV, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    site = root / "out" / "site"
+    assert 'href="chapter/index.html"' in (site / "index.html").read_text("utf-8")
+    assert (site / "chapter" / "index.html").is_file()
+    assert (site / "chapter" / "deck.html").is_file()
+    assert (site / "slideproof-report.html").is_file()
+
+
+def test_the_files_are_the_ones_mkdocs_would_build_the_site_from(tmp_path):
+    """exclude_docs and draft_docs as MkDocs reads them (a negated pattern takes a hidden
+    folder back), an index.md over a README.md beside it, and !ENV resolved as MkDocs
+    resolves it."""
+    root = small_site(tmp_path, """\
+        docs_dir: !ENV [SLIDEPROOF_TEST_DOCS, "docs"]
+        exclude_docs: |
+          *.tmp
+          !.well-known/
+        draft_docs: |
+          drafts/
+        """)
+    docs = root / "pages"
+    for name in ("index.md", "README.md", "notes.tmp", "drafts/next.md", ".well-known/security.txt",
+                 ".hidden.md", "templates/page.html", "guide.md"):
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(f"# {name}\n", "utf-8")
+    done = slideproof("export", "-o", "out", cwd=root, env={"SLIDEPROOF_TEST_DOCS": "pages"})
+    assert done.returncode == 0, done.stderr
+    exported = sorted(p.relative_to(root / "out" / "docs").as_posix()
+                      for p in (root / "out" / "docs").rglob("*") if p.is_file())
+    assert exported == [".well-known/security.txt", "guide.md", "index.md"]
+    assert "[SP514] README.md: not exported: index.md" in done.stderr
+    written = load_config(root / "out" / "mkdocs.yml")
+    assert "exclude_docs" not in written and "draft_docs" not in written
+
+
 def test_a_failing_example_is_withheld_and_fails_the_export(tmp_path):
     root = small_site(tmp_path, execute=True)
     write_deck(root / "docs", "deck.md", """\
@@ -303,6 +363,7 @@ def test_root_absolute_links_become_relative_outside_code():
     ("plugins:\n  - search\n  - slideproof:\n      jobs: many\n", "SP201", 4),
     ("site_name: x\ndocs_dir: nowhere\n", "SP506", 2),
     ("plugins:\n  - i18n:\n      docs_structure: suffix\n", "SP510", 3),
+    ("site_name: x\nexclude_docs:\n  - '*.tmp'\n", "SP515", 2),
 ])
 def test_bad_configuration_is_reported_with_its_code_and_line(tmp_path, config, code, line):
     (tmp_path / "docs").mkdir()
@@ -329,7 +390,7 @@ def test_output_folder_is_checked_before_anything_is_written(tmp_path):
 def test_export_reads_the_options_the_plugin_declares(tmp_path):
     """One option table: what the plugin accepts in mkdocs.yml is what export accepts, and
     [tool.slideproof] under both."""
-    from slideproof.export import slideproof_settings
+    from slideproof.export.config import slideproof_settings
     from slideproof.mkdocs_plugin import SlideproofConfig
     from slideproof.options import OPTION_TABLE
 

@@ -41,6 +41,8 @@ from conftest import (
     write_deck,
 )
 
+pytestmark = pytest.mark.slow  # whole checks and site builds: not the inner loop
+
 FAULTS = Path(__file__).resolve().parent / "faults"
 # Decks of the trust boundary: a check of their own (placeholders of their own, a cache).
 # In this order, with two jobs: neighbour.md starts while victim.md sleeps, in the other

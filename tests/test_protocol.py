@@ -3,14 +3,17 @@ the worker and the session agree on one description of what they send each other
 
 from __future__ import annotations
 
-from typing import get_type_hints
+import hashlib
+from typing import NotRequired, get_origin, get_type_hints
 
 from slideproof import protocol
+from slideproof.chapter import load_chapter
 from slideproof.deck import read_deck
+from slideproof.exercise import exercises_of
 from slideproof.options import Options
 from slideproof.run import Pool, plan_for
 
-from conftest import write_deck
+from conftest import write_course, write_deck
 
 DECK = '''
     # Every kind of event
@@ -40,14 +43,39 @@ def fields(kind) -> set[str]:
     return set(get_type_hints(kind))
 
 
+def required(kind) -> set[str]:
+    """The fields of a TypedDict that are not NotRequired."""
+    return {name for name, hint in get_type_hints(kind, include_extras=True).items()
+            if get_origin(hint) is not NotRequired}
+
+
 def test_a_plan_has_the_typed_fields(tmp_path):
     deck = write_deck(tmp_path, "a.md", DECK, front="type: slides\nsetup: |\n  x = 1\n")
     plan = plan_for(read_deck(deck), Options())
-    assert set(plan) == fields(protocol.Plan)
+    assert set(plan) == required(protocol.Plan)
     assert set(plan["limits"]) == fields(protocol.Limits) - {"tmp"}
     assert [set(s) for s in plan["setup"]] == [fields(protocol.SetupSource)]
     assert len(plan["blocks"]) == 4
-    assert all(set(b) == fields(protocol.BlockPlan) for b in plan["blocks"])
+    assert all(set(b) == required(protocol.BlockPlan) for b in plan["blocks"])
+
+
+def test_an_exercise_plan_has_every_typed_field(tmp_path):
+    """A coding exercise's run: a working folder, the data files its code names, and a test
+    block compiled with the test's own file."""
+    write_course(tmp_path)
+    chapter = load_chapter(tmp_path / "chapters" / "en" / "chapter1.md")
+    exercises, _ = exercises_of(chapter, str)
+    data = next(ex for ex in exercises if ex.id == "01_05")
+    plan = data.runs()[0].run_plan(Options())
+    assert set(plan) == fields(protocol.Plan)
+    assert plan["cwd"] == str(tmp_path) and plan["path"] == data.solution.file
+    words = tmp_path / "exercises" / "en" / "words.json"
+    assert plan["inputs"] == {"exercises/en/words.json":
+                              hashlib.sha256(words.read_bytes()).hexdigest()}
+    solution, test = plan["blocks"]
+    assert set(solution) == required(protocol.BlockPlan)
+    assert set(test) == fields(protocol.BlockPlan) and test["file"] == data.test.file
+    assert solution["first_line"] == test["first_line"] == 1
 
 
 def test_the_events_of_a_real_run_have_the_typed_fields(tmp_path):

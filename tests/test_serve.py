@@ -6,6 +6,7 @@ real file edits (and, for the reload, a real browser)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import queue
@@ -22,10 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bare_env, write_deck
+from slideproof.report import sandbox_summary
+
+from conftest import bare_env, run_cli, without_timing, write_course, write_deck
 
 CHANGED = re.compile(r"Detected file changes")
-VERIFIED = re.compile(r"slideproof: (\d+) decks verified \((\d+) run, (\d+) from cache\).*?"
+VERIFIED = re.compile(r"slideproof: (\d+) decks(?: and \d+ exercises)? verified "
+                      r"\((\d+) run, (\d+) from cache\).*?"
                       r"(?:runner pids ([\d, ]+))?$")
 
 
@@ -205,8 +209,6 @@ def _times(folder: Path) -> dict[str, int]:
 
 
 def test_an_edit_writes_only_what_it_touches_and_the_served_site_is_a_fresh_build(tmp_path):
-    from slideproof.report import sandbox_summary, without_timing
-
     port = _free_port()
     (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(BILINGUAL).format(
         port=port, cache=tmp_path / "cache", jupyter=tmp_path / "jupyter"), "utf-8")
@@ -260,44 +262,100 @@ def test_an_edit_writes_only_what_it_touches_and_the_served_site_is_a_fresh_buil
         assert edit(decks["en", 1], "second wording", "third wording") == {
             "deck1/index.html", "deck1/notebook/index.html"}
 
-        fresh = tmp_path / "fresh"
-        done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(fresh)],
-                              cwd=tmp_path, capture_output=True, text=True,
-                              env=bare_env(**env))
-        assert done.returncode == 0, done.stderr
         # Notebook HTML is cached by content: the build converts none the serve converted.
+        assert _compare_with_a_fresh_build(serve, tmp_path, env, converts=False) > 30
+    finally:
+        serve.stop()
+
+
+def _compare_with_a_fresh_build(serve: Serve, folder: Path, env: dict[str, str],
+                                 converts: bool = True) -> int:
+    """Compare every file a fresh `mkdocs build` of ``folder`` writes with the file
+    served (but for what only a run knows); how many were compared. ``converts``: whether
+    the build may convert notebooks to HTML (False: the serve's are cached)."""
+    fresh = folder / "fresh"
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(fresh)],
+                          cwd=folder, capture_output=True, text=True,
+                          env=bare_env(**env))
+    assert done.returncode == 0, done.stderr
+    if not converts:
         assert not CONVERTED.findall(done.stderr)
-        # What the served site knows because it ran decks itself, and a build from the cache
-        # cannot: the runner's walls, and how long things took.
-        reports = {name: json.loads(data) for name, data in (
-            ("served", serve.get("slideproof-report.json")),
-            ("fresh", (fresh / "slideproof-report.json").read_bytes()))}
-        walls = sandbox_summary(reports["served"]["environment"])
-        known = sandbox_summary(reports["fresh"]["environment"])
-        assert walls.startswith(known)
-        run_only = walls[len(known):]
-        # as the pages write it, and as JSON (the search indexes) does
-        run_only = {run_only.encode(), json.dumps(run_only)[1:-1].encode()} - {b""}
-        compared = 0
-        for path in sorted(p for p in fresh.rglob("*") if p.is_file()):
-            name = path.relative_to(fresh).as_posix()
-            got = serve.get(name)
-            assert got is not None, f"{name} is not served"
-            if name.endswith("slideproof-report.json"):
-                strip = {"walls", "landlock", "seccomp"}
-                a, b = (without_timing(json.loads(data)) for data in (path.read_bytes(), got))
-                for data in (a, b):
-                    data["environment"] = {k: v for k, v in data["environment"].items()
-                                           if k not in strip}
-                assert a == b, name
-                continue
-            if name.endswith(".html"):
-                got = LIVERELOAD.sub(b"", got)
-            for text in run_only:
-                got = got.replace(text, b"")
-            assert got == path.read_bytes(), f"{name} differs from a fresh build"
-            compared += 1
-        assert compared > 30
+    # What the served site knows because it ran decks itself, and a build from the cache
+    # cannot: the runner's walls, and how long things took.
+    reports = {name: json.loads(data) for name, data in (
+        ("served", serve.get("slideproof-report.json")),
+        ("fresh", (fresh / "slideproof-report.json").read_bytes()))}
+    walls = sandbox_summary(reports["served"]["environment"])
+    known = sandbox_summary(reports["fresh"]["environment"])
+    assert walls.startswith(known)
+    run_only = walls[len(known):]
+    # as the pages write it, and as JSON (the search indexes) does
+    run_only = {run_only.encode(), json.dumps(run_only)[1:-1].encode()} - {b""}
+    compared = 0
+    for path in sorted(p for p in fresh.rglob("*") if p.is_file()):
+        name = path.relative_to(fresh).as_posix()
+        got = serve.get(name)
+        assert got is not None, f"{name} is not served"
+        if name.endswith("slideproof-report.json"):
+            strip = {"walls", "landlock", "seccomp"}
+            a, b = (without_timing(json.loads(data)) for data in (path.read_bytes(), got))
+            for data in (a, b):
+                data["environment"] = {k: v for k, v in data["environment"].items()
+                                       if k not in strip}
+            assert a == b, name
+            continue
+        if name.endswith(".html"):
+            got = LIVERELOAD.sub(b"", got)
+        for text in run_only:
+            got = got.replace(text, b"")
+        expected = path.read_bytes()
+        if got != expected:
+            diff = difflib.unified_diff(expected.decode(errors="replace").splitlines(),
+                                        got.decode(errors="replace").splitlines(),
+                                        "fresh build", "served", lineterm="", n=1)
+            pytest.fail(f"{name} differs from a fresh build:\n" + "\n".join(list(diff)[:40]))
+        compared += 1
+    return compared
+
+
+def test_a_deck_edit_rewrites_the_chapter_page_that_embeds_it(tmp_path):
+    """A course in the spaCy course's layout: a chapter page embeds a deck and has coding
+    exercises. An edit to the deck writes again the deck's page and the chapter page, and
+    the served site stays what a fresh build writes."""
+    write_course(tmp_path)
+    assert run_cli("init", str(tmp_path)).returncode == 0
+    config = tmp_path / "mkdocs.yml"
+    port = _free_port()
+    # the build shows every block as the serve does, at the served address
+    config.write_text(f"site_url: http://127.0.0.1:{port}/\n" + config.read_text(
+        "utf-8").replace("- slideproof:\n", f"- slideproof:\n    cache_dir: "
+                         f"{tmp_path / 'cache'}\n    show_all: true\n"), "utf-8")
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    serve = Serve(tmp_path, port, **env)
+    deck = tmp_path / "chapters" / "en" / "slides" / "chapter1_01_tokens.md"
+    try:
+        serve.next_build()
+        served = Path(SERVED_DIR.search("\n".join(serve.log))[1])
+        chapter_page = next(p.relative_to(served).as_posix() for p in served.rglob("*.html")
+                            if b"Count the tokens" in p.read_bytes()
+                            and not p.relative_to(served).as_posix().startswith("pt/")
+                            and "notebook" not in p.as_posix()
+                            and "report" not in p.as_posix())
+        before = _times(served)
+        serve.edit(deck, '"Hello world"', '"Hello big world"')
+        serve.next_build()
+        written = _written(served, before)
+        assert chapter_page in written
+        assert b"big" in serve.get(chapter_page.removesuffix("index.html"))
+        assert not any(page.startswith("pt/") and "report" not in page for page in written)
+        # Words on the slide: the chapter page shows them too. (The report pages now say
+        # the deck's result comes from the cache, as a fresh build's do.)
+        before = _times(served)
+        serve.edit(deck, "A deck a chapter embeds.", "A deck the chapter embeds.")
+        serve.next_build()
+        assert chapter_page in _written(served, before)
+        assert b"A deck the chapter embeds." in serve.get(chapter_page.removesuffix("index.html"))
+        assert _compare_with_a_fresh_build(serve, tmp_path, env) > 10
     finally:
         serve.stop()
 

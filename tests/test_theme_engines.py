@@ -12,9 +12,10 @@ import re
 
 import jinja2
 import pytest
+from mkdocs.utils import get_relative_url
 
 from slideproof.deck import parse_deck
-from slideproof.site import THEME_DIR, deck_page_meta, relative_url
+from slideproof.site import THEME_DIR, deck_page_meta
 
 minijinja = pytest.importorskip("minijinja", reason="the minijinja package is not installed")
 
@@ -41,7 +42,7 @@ def sources() -> dict[str, str]:
 
 
 def url(path: str) -> str:  # MkDocs' `url` filter for a page at chapter1/deck/
-    return relative_url(path, "chapter1/deck/")
+    return get_relative_url(path, "chapter1/deck/")
 
 
 def render_jinja2(name: str, context: dict) -> str:

@@ -28,6 +28,8 @@ from slideproof import sandbox
 
 from conftest import cli_argv, once_per_run, run_cli, signals_scoped, write_deck
 
+pytestmark = pytest.mark.slow  # whole checks and site builds: not the inner loop
+
 FAULTS = Path(__file__).resolve().parent / "faults"
 
 # A result for block 0 whose shape is almost right: what each forged-*.md deck writes.

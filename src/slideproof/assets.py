@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .deck import Deck, Text
-from .errors import coded
+from .errors import Errors
 
 _MD_INLINE = re.compile(  # ![alt](url "title") and [text](url)
     r"(?P<image>!?)\[(?:[^\]\\\n]|\\.)*\]\(\s*(?:<(?P<angle>[^>\n]*)>|(?P<url>[^)\s]+))")
@@ -74,9 +74,9 @@ class Missing:
         """What is wrong and what to do; ``static_folder``: where a deck's static folder
         is, as the author knows it (e.g. docs/static)."""
         if self.static:
-            return coded("SP412", url=self.url, folder=static_folder, path=self.looked_for)
-        return coded("SP411", what="image" if self.image else "link", url=self.url,
-                     path=self.looked_for) + (f" ({coded('SP413', address=self.base)})"
+            return Errors.SP412.format(url=self.url, folder=static_folder, path=self.looked_for)
+        return Errors.SP411.format(what="image" if self.image else "link", url=self.url,
+                     path=self.looked_for) + (f" ({Errors.SP413.format(address=self.base)})"
                                               if self.base is not None else "")
 
 
@@ -168,7 +168,7 @@ def check(refs: Iterator[Reference], *, src_uri: str, page_url: str, site: Publi
         if path is None:
             continue
         static = static_dir is not None and ref.image and path.startswith("/")
-        if static:
+        if static and static_dir is not None:
             target = _join(static_dir.strip("/"), path.lstrip("/"))
             found = target is not None and site.has_source(target)
         elif path.startswith("/"):  # the site's root: a published path

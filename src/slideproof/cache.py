@@ -23,10 +23,12 @@ import sys
 import warnings
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from . import __version__
 from .atomic import write_atomic
-from .errors import coded
+from .errors import Errors
+from .protocol import DeckRun, Plan
 
 FORMAT = 2  # 2: entries signed with the folder's key
 KEY_FILE = ".key"
@@ -56,16 +58,17 @@ def model_version(target: str) -> str:
     return _dist_version(target) or "absent"
 
 
-def models_loaded(plan: dict) -> set[str]:
+def models_loaded(plan: Plan) -> set[str]:
     """Model names the deck's code loads (``spacy.load("…")``) or ``requires``."""
     names: set[str] = set()
-    for source in plan["setup"] + plan["blocks"]:
+    for source in [*plan["setup"], *plan["blocks"]]:
         names.update(_LOAD.findall(source["code"]))
-        names.update(source.get("requires") or [])
+    for block in plan["blocks"]:
+        names.update(block["requires"])
     return names
 
 
-def models_used(plan: dict) -> list[str]:
+def models_used(plan: Plan) -> list[str]:
     """Every model whose version belongs in the deck's key: those it loads, and its aliases."""
     return sorted(set(plan["models"]) | models_loaded(plan))
 
@@ -82,7 +85,7 @@ def environment() -> dict:
     }
 
 
-def _relative(plan: dict) -> dict:
+def _relative(plan: Plan) -> dict:
     """The plan with deck lines made relative to each block, so moving a block (an edit to
     the notes above it) keeps its key."""
     blocks = [{k: v for k, v in b.items() if k not in ("line", "first_line")}
@@ -91,14 +94,14 @@ def _relative(plan: dict) -> dict:
     return {**plan, "blocks": blocks, "setup": setup}
 
 
-def deck_key(plan: dict, env: dict) -> str:
+def deck_key(plan: Plan, env: dict) -> str:
     models = {name: model_version(plan["models"].get(name, name)) for name in models_used(plan)}
     payload = json.dumps({"env": env, "models": models, "plan": _relative(plan)},
                          sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _rebase(raw: dict, plan: dict, to_relative: bool) -> dict:
+def _rebase(raw: DeckRun, plan: Plan, to_relative: bool) -> DeckRun:
     """Shift the deck lines in a raw result between absolute and block-relative."""
     bases = {b["index"]: b["line"] for b in plan["blocks"]}
     sign = -1 if to_relative else 1
@@ -155,11 +158,13 @@ class Cache:
                 self._key = key
         return self._key
 
-    def get(self, key: str, plan: dict) -> dict | None:
+    def get(self, key: str, plan: Plan) -> DeckRun | None:
         body = self.recall(key)
-        return _rebase(body, plan, to_relative=False) if isinstance(body, dict) else None
+        # (signed by this folder's key: written by ``put``, from validated events)
+        return _rebase(cast(DeckRun, body), plan, to_relative=False) \
+            if isinstance(body, dict) else None
 
-    def put(self, key: str, plan: dict, raw: dict) -> None:
+    def put(self, key: str, plan: Plan, raw: DeckRun) -> None:
         if (raw.get("done") or {}).get("worker_died"):
             return
         self.remember(key, _rebase(raw, plan, to_relative=True))
@@ -199,7 +204,7 @@ class Cache:
         except OSError as err:
             # A full disk or a read-only folder: carry on without the cache, say so once.
             self.enabled = False
-            self.warning = coded("SP074", folder=self.folder, problem=err.strerror or err)
+            self.warning = Errors.SP074.format(folder=self.folder, problem=err.strerror or err)
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
 
 

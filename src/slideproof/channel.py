@@ -10,6 +10,7 @@ reason; nothing it wrote after that counts, and nothing is cached (``DeckChannel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ _TYPED = (protocol.StartEvent, protocol.BlockEvent, protocol.SetupFailed,
           protocol.ErrorRecord, protocol.WarningRecord, protocol.MissingPackage,
           protocol.MissingModel, protocol.DeckDone)
 for _kind in _TYPED:
-    _kind.__pydantic_config__ = STRICT  # type: ignore[attr-defined]
+    setattr(_kind, "__pydantic_config__", STRICT)  # noqa: B010  (what pydantic.with_config does)
 
 
 @cache
@@ -56,7 +57,7 @@ def parse_event(line: bytes) -> tuple[DeckEvent | None, str]:
         return None, _why(err.errors(include_url=False, include_input=False)[0])
 
 
-def _why(error: dict) -> str:
+def _why(error: Mapping[str, Any]) -> str:
     """A validation error in the protocol's words: which event, which field, what is wrong."""
     # (a union's member appears in the location by its class name: not a field)
     loc = [str(part) for part in error.get("loc", ()) if not str(part)[:1].isupper()]
@@ -77,16 +78,17 @@ def _why(error: dict) -> str:
 def _too_long(event: DeckEvent, cap: int) -> str:
     """A text field longer than a session ever writes (the output limit, the traceback
     limit): a deck that writes more is not one the session wrote for."""
-    fields: dict[str, int] = {"output": cap + 64, "display": cap, "source": 4096}
-    for name, limit in fields.items():
-        value = event.get(name)  # type: ignore[misc]
+    fields: Mapping[str, Any] = event  # any of the three kinds: read by name
+    limits: dict[str, int] = {"output": cap + 64, "display": cap, "source": 4096}
+    for name, limit in limits.items():
+        value = fields.get(name)
         if isinstance(value, str) and len(value) > limit:
             return f"the field '{name}' is longer than the output limit"
-    error = event.get("error") or {}  # type: ignore[misc]
+    error = fields.get("error") or {}
     if len(error.get("message") or "") > cap + 4096 or \
             len(error.get("traceback") or "") > TRACEBACK_LIMIT:
         return "the error is longer than the output limit"
-    warnings = event.get("warnings") or []  # type: ignore[misc]
+    warnings = fields.get("warnings") or []
     if len(warnings) > WARNINGS_LIMIT + 1 or any(
             len(w["message"]) > TRACEBACK_LIMIT for w in warnings):
         return "it has more warnings than a block records"

@@ -1,7 +1,9 @@
 """The JSON report (``report.to_json``) → the formats CI systems read.
 
 - JUnit XML (``--junit``): one ``<testcase>`` per python block, ``classname`` the deck's path
-  and ``name`` ``L<line>``, which GitLab, Jenkins and most CI dashboards display;
+  and ``name`` ``L<line>`` (a general test: its name), and one per coding exercise
+  (``exercise ID``, at the file and line where it went wrong), which GitLab, Jenkins and
+  most CI dashboards display;
 - GitHub workflow commands (``--github``): ``::error file=…,line=…,title=…::message``, which
   GitHub Actions turns into annotations on the deck's lines.
 
@@ -40,6 +42,23 @@ def block_code(block: dict) -> str:
 
 def annotation_line(block: dict) -> int:
     return (block.get("error") or {}).get("line") or block["line"]
+
+
+def cases(item: dict):
+    """(file, case name, block) for each thing a report item checked: a deck's or a
+    general test file's blocks (named ``L<line>``, or the test's name), or an exercise as one
+    case, at the file and line where it went wrong (its solution's or its test's)."""
+    if item.get("kind") != "exercise":
+        for b in item["blocks"]:
+            yield item["path"], b.get("name") or f"L{b['line']}", b
+        return
+    path, _, line = str(item.get("where") or item["path"]).rpartition(":")
+    problem = next((b for b in item["blocks"] if b["status"] == item["status"]), None) or {}
+    yield path or item["path"], f"exercise {item.get('id')}", {
+        "line": int(line) if line.isdigit() else 1, "status": item["status"],
+        "message": item.get("message") or "", "seconds": item.get("seconds"),
+        "error": None, "warnings": problem.get("warnings") or [],
+        "code": block_code(problem) if problem else ""}
 
 
 # -- JUnit XML -----------------------------------------------------------------------------
@@ -85,33 +104,34 @@ def junit_xml(data: dict, policy: Policy | None = None) -> str:
         case = ET.SubElement(suite, "testcase", classname=_xml(e["path"]),
                              name=f"L{e.get('line') or 1}", file=_xml(e["path"]),
                              line=str(e.get("line") or 1), time="0.000")
-        err = ET.SubElement(case, "error", message=_xml(e["message"]), type="invalid deck")
+        err = ET.SubElement(case, "error", message=_xml(e["message"]), type="invalid file")
         err.text = _xml(f"{e['path']}:{e.get('line')}: {e['message']}")
         close(suite, dict(tests=1, failures=0, errors=1, skipped=0))
     for d in data.get("decks") or []:
         suite = suite_for(d["path"], d.get("seconds"))
         counts = dict(tests=0, failures=0, errors=0, skipped=0)
-        for b in d["blocks"]:
+        for path, name, b in cases(d):
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=_xml(d["path"]),
-                                 name=f"L{b['line']}", file=_xml(d["path"]),
-                                 line=str(b["line"]),
+                                 name=_xml(name), file=_xml(path), line=str(b["line"]),
                                  time=_time(b.get("seconds")))
             status, text = b["status"], block_text(b)
-            code = block_code(b)
+            code = b.get("code", block_code(b))
             headline = (b.get("message") or status).split("\n", 1)[0]
             if policy.fails(status):
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=_xml(headline),
                                         type=_xml(status + (f" {code}" if code else "")))
-                failure.text = _xml(f"{d['path']}:{annotation_line(b)}: {status}"
+                failure.text = _xml(f"{path}:{annotation_line(b)}: {status}"
                                     f"{f' [{code}]' if code else ''}\n{text}")
             elif status in (Status.SKIPPED, Status.UNVERIFIED):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_xml(f"{status}: {headline}"))
-            elif policy.warns(status):
-                out = ET.SubElement(case, "system-out")
-                out.text = _xml(f"{status}: {text}")
+            else:
+                notes = ([f"{status}: {text}"] if policy.warns(status) else []) + \
+                    list(d.get("warnings") or [])  # an exercise's skeleton
+                if notes:
+                    ET.SubElement(case, "system-out").text = _xml("\n".join(notes))
         close(suite, counts)
     for key, n in totals.items():
         root.set(key, str(n))
@@ -161,9 +181,13 @@ def github_commands(data: dict, policy: Policy | None = None) -> list[str]:
     lines = []
     for e in data.get("errors") or []:
         lines.append(command("error", e["path"], e.get("line") or 1,
-                             "slideproof: invalid deck", e["message"]))
+                             "slideproof: invalid file", e["message"]))
     for d in data.get("decks") or []:
-        for b in d["blocks"]:
+        for warning in d.get("warnings") or []:  # an exercise's skeleton: file:line: message
+            path, line, message = [*warning.split(":", 2), "", ""][:3]
+            lines.append(command("warning", path, int(line) if line.isdigit() else 1,
+                                 "slideproof: exercise", message.strip() or warning))
+        for path, _, b in cases(d):
             status = b["status"]
             if policy.fails(status):
                 level = "error"
@@ -173,9 +197,9 @@ def github_commands(data: dict, policy: Policy | None = None) -> list[str]:
                 level = "warning"
             else:
                 continue
-            code = block_code(b)
+            code = b.get("code", block_code(b))
             title = f"slideproof: {status}" + (f" {code}" if code else "")
-            lines.append(command(level, d["path"], annotation_line(b), title, block_text(b)))
+            lines.append(command(level, path, annotation_line(b), title, block_text(b)))
     if data.get("incomplete"):
         lines.append("::error title=slideproof::the check did not finish; "
                      "the report is incomplete")

@@ -1,4 +1,16 @@
-"""``slideproof check PATH…``: verify decks for CI, with progress, a table and an exit code."""
+"""The ``slideproof`` command line, one function per command:
+
+- ``check PATH…``: verify decks for CI, with progress, tables, the causes, the JSON, JUnit
+  and GitHub reports, and an exit code;
+- ``fix PATH…``: verified spaCy 2→3 rewrites of failing blocks (what it prints and writes:
+  ``fix_report``);
+- ``render PATH… -o DIR``: decks as plain Markdown with their verified outputs;
+- ``new DIR``: a course that builds as it is;
+- ``export -o DIR``: the site source that builds without slideproof (``export``);
+- ``report merge``: shard reports joined into one.
+
+The flags map onto the core's options (``options.OPTION_TABLE``) over [tool.slideproof].
+"""
 
 from __future__ import annotations
 
@@ -7,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,19 +36,22 @@ from rich.table import Table
 from . import __version__, ci_formats, options, report
 from . import fix as fix_mod
 from .cache import Cache
-from .deck import DECK_SIZE_LIMIT, course_root, iter_deck_files, load_deck
-from .errors import ConfigError, DeckError, SandboxError, coded
-from .judge import Kind, Policy, Status, summary
+from .course import Course, course_pages, general_tests_of, load_course
+from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
+from .errors import ConfigError, DeckError, Errors, SandboxError
+from .exercise import Exercise, ExerciseResult, fixable_results
+from .fix_report import FixReport
+from .judge import DeckResult, Kind, Policy, Status, summary
 from .options import Options
 from .render import render_markdown
 from .shard import parse_shard, select_shard
-from .terminal import cell, say
-from .verify import Verification, Verifier
+from .terminal import cell, display_path, say
+from .verify import Verification, Verifier, runs_of
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
 # block is another block's.
 KIND_STYLE = {Kind.OK: "green", Kind.INFO: "dim", Kind.SOFT: "yellow", Kind.HARD: "red"}
-STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid deck": "red"}
+STATUS_STYLE = {Status.UNVERIFIED: "cyan", Status.BLOCKED: "magenta", "invalid file": "red"}
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +100,7 @@ def load_decks(paths: list[str], limit: int = DECK_SIZE_LIMIT):
             errors.append(err)
             continue
         if deck.meta.get("type") != "slides":
-            errors.append(DeckError(str(path), 1, coded("SP101")))
+            errors.append(DeckError(str(path), 1, Errors.SP101))
             continue
         decks.append(deck)
     return decks, errors
@@ -103,29 +119,34 @@ def unwritable(path: str | None) -> str | None:
         return None
     target = Path(path)
     if target.is_dir():
-        return coded("SP106", path=path, reason="it is a folder")
+        return Errors.SP106.format(path=path, reason="it is a folder")
     try:  # the one sure test, also for root on a read-only file system
         target.parent.mkdir(parents=True, exist_ok=True)  # as pytest does for --junitxml
         with tempfile.NamedTemporaryFile(dir=target.parent.resolve(), prefix=".slideproof-"):
             pass
     except OSError as err:
-        return coded("SP106", path=path, reason=err.strerror or str(err))
+        return Errors.SP106.format(path=path, reason=err.strerror or str(err))
     if target.exists() and not os.access(target, os.W_OK):
-        return coded("SP106", path=path, reason="the file is read-only")
+        return Errors.SP106.format(path=path, reason="the file is read-only")
     return None
+
+
+def check_usage(args: argparse.Namespace) -> str | None:
+    """Why ``check`` cannot start (a path that does not exist, a report that cannot be
+    written), found before anything runs; or None."""
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        return Errors.SP207.format(paths=", ".join(missing))
+    return next((problem for problem in map(unwritable, (args.json, args.junit)) if problem),
+                None)
 
 
 def check(args) -> int:
     console = Console(stderr=True)
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        say(console, f"slideproof: {coded('SP207', paths=', '.join(missing))}", style="red")
+    problem = check_usage(args)
+    if problem:
+        say(console, f"slideproof: {problem}", style="red")
         return 2
-    for report_path in (args.json, args.junit):
-        problem = unwritable(report_path)
-        if problem:
-            say(console, f"slideproof: {problem}", style="red")
-            return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
     try:  # a --sandbox that is missing, or a weaker one under CI: say so before anything
@@ -139,45 +160,26 @@ def check(args) -> int:
     limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
-        every = [str(p) for p in iter_deck_files(args.paths)]
+        every = [str(p) for p, _ in course_pages(args.paths)]
         k, n = args.shard
         mine = select_shard(every, k, n)
         shard = {"index": k, "count": n, "paths": every}
-        decks, errors = load_decks(mine, limit) if mine else ([], [])
+        course = load_course(mine, limit, extras=False) if mine else Course()
+        if k == 1:  # the general tests of the course's languages: in the first shard
+            course.general = general_tests_of(every, limit).general
     else:
-        decks, errors = load_decks(args.paths, limit)
-        if not decks and not errors:
+        course = load_course(args.paths, limit)
+        if not course.items and not course.errors:
             verifier.close()
-            say(console, f"slideproof: {coded('SP100', paths=', '.join(args.paths))}",
+            say(console, f"slideproof: {Errors.SP100.format(paths=', '.join(args.paths))}",
                 style="red")
             return 2
-    verification = Verification(environment={}, decks=[], errors=errors)
+    verification = Verification(environment={}, decks=[], errors=course.errors)
     if choice.warning:
         verification.warnings.append(choice.warning)
     started = time.perf_counter()
-    interrupted = False
-    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=args.quiet)
-    try:
-        with progress:
-            task = progress.add_task("", total=len(decks))
-
-            def advance(result) -> None:
-                progress.update(task, advance=1, description=Path(result.deck.path).name)
-
-            verification.decks = verifier.verify(decks, on_deck=advance)
-            if not args.no_fix:
-                progress.update(task, description="looking for verified fixes")
-                fix_mod.attach(verifier, verification.decks)
-    except KeyboardInterrupt:
-        interrupted = True
-        if not verification.decks:  # else only the search for fixes was interrupted
-            verification.decks = list(verifier.finished)
-        verification.incomplete = True
-    finally:
-        verification.environment = verifier.environment()
-        verifier.close()
+    interrupted = not verify_with_progress(verifier, course.items, verification, console,
+                                           quiet=args.quiet, fixes=not args.no_fix)
     verification.seconds = time.perf_counter() - started
     if cache.warning:
         verification.warnings.append(cache.warning)
@@ -188,30 +190,94 @@ def check(args) -> int:
     try:
         write_outputs(data, args, policy, json_path=args.json)
     except OSError as err:  # it could be written when the check started; not any more
-        why = coded("SP106", path=err.filename or args.json, reason=err.strerror or err)
+        why = Errors.SP106.format(path=err.filename or args.json, reason=err.strerror or err)
         say(console, f"slideproof: {why}", style="red")
         return 2
     if not args.quiet:
         print_summary(console, verification, policy)
     if interrupted:
-        say(console, coded("SP151"), style="red")
+        say(console, Errors.SP151, style="red")
         return 130
     return 0 if data["ok"] else 1
 
 
+def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
+                         verification: Verification, console: Console, *, quiet: bool,
+                         fixes: bool) -> bool:
+    """Verify ``items`` (decks and exercises) into ``verification`` (and, with ``fixes``,
+    look for verified fixes of their failing blocks) under a progress bar, then close the
+    verifier. False if Ctrl-C cut it short: what finished by then is kept, marked
+    incomplete."""
+    decks = runs_of(items)
+    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=quiet)
+    # The rewrites the search for fixes tries are worked out while the runner starts.
+    preparing = threading.Thread(target=fix_mod.prepare, args=(verifier, decks), daemon=True,
+                                 name="slideproof-rewrites")
+    if fixes:
+        preparing.start()
+    try:
+        with progress:
+            task = progress.add_task("", total=len(decks))
+
+            def advance(result: DeckResult) -> None:
+                progress.update(task, advance=1, description=Path(result.deck.path).name)
+
+            verification.decks = verifier.verify(items, on_deck=advance)
+            if fixes:
+                progress.update(task, description="looking for verified fixes")
+                preparing.join()
+                fix_mod.attach(verifier, fixable_results(verification.decks))
+    except KeyboardInterrupt:
+        if not verification.decks:  # else only the search for fixes was interrupted
+            verification.decks = list(verifier.finished)
+        verification.incomplete = True
+        return False
+    finally:
+        verification.environment = verifier.environment()
+        verifier.close()
+    return True
+
+
 def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
+    """The decks' table, the exercises', the causes, every problem, then one line."""
+    print_decks(console, verification.decks, policy)
+    print_exercises(console, [d for d in verification.decks if isinstance(d, ExerciseResult)])
+    print_causes(console, verification.decks)
+    print_problems(console, verification)
+    counts = report.summary(verification.decks)
+    line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    env = verification.environment
+    cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
+    exercises = sum(isinstance(d, ExerciseResult) for d in verification.decks)
+    items = f"{len(verification.decks) - exercises} decks" + (
+        f" and {exercises} exercises" if exercises else "")
+    say(console, f"{items} ({len(verification.decks) - cached} run, "
+        f"{cached} cached), {line or 'no blocks'}"
+        f"{f', {len(verification.errors)} invalid files' if verification.errors else ''}"
+        f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
+        f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
+
+
+def print_decks(console: Console, results: list[DeckResult], policy: Policy) -> None:
     decks = Table(title="Decks", title_justify="left")
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
-    for d in verification.decks:
+    for d in results:
+        if isinstance(d, ExerciseResult):
+            continue
         counts = summary(r.status for r in d.blocks)
-        ok = sum(n for s, n in counts.items() if s.kind is Kind.OK)
-        problems = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n and s.problem)
+        known = {status: n for s, n in counts.items() if (status := Status.of(s))}
+        ok = sum(n for s, n in known.items() if s.kind is Kind.OK)
+        problems = ", ".join(f"{n} {s}" for s, n in sorted(known.items()) if n and s.problem)
         decks.add_row(cell(display_path(d.deck.path)), str(len(d.blocks)), str(ok),
                       cell(problems, "red" if d.failures(policy) else ""),
                       "yes" if d.cached else "", f"{d.seconds:.2f}")
     console.print(decks)
-    print_causes(console, verification.decks)
+
+
+def print_problems(console: Console, verification: Verification) -> None:
     rows = list(report.failure_rows(verification))
     if rows:
         console.print("[bold]Problems")
@@ -222,15 +288,30 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
             (f"  {code}" if code else "", "bold"))
         for line in message.splitlines():
             say(console, f"{'':>15} {line}")
-    counts = report.summary(verification.decks)
-    line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    env = verification.environment
-    cached = sum(1 for d in verification.decks if d.cached)  # not len(ran): Ctrl-C
-    say(console, f"{len(verification.decks)} decks ({len(verification.decks) - cached} run, "
-        f"{cached} cached), {line or 'no blocks'}"
-        f"{f', {len(verification.errors)} invalid decks' if verification.errors else ''}"
-        f" in {verification.seconds:.1f} s — Python {env.get('python')}, "
-        f"spaCy {env.get('spacy')}, sandbox {report.sandbox_summary(env)}")
+
+
+def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
+    """The coding exercises, counted by language and status; their problems are listed with
+    the others, and what their skeletons say as warnings."""
+    if not exercises:
+        return
+    table = Table(title="Exercises", title_justify="left")
+    counts = summary(e.status for e in exercises)
+    # the statuses found, in the summary's order (an exercise's is ours: never one a report
+    # read back may name that this version does not know)
+    found = [s for s in Status if counts[s]]
+    for column in ("language", "exercises", *found):
+        table.add_column(str(column), justify="left" if column == "language" else "right")
+    for lang in sorted({e.exercise.lang or "" for e in exercises}):
+        mine = [e for e in exercises if (e.exercise.lang or "") == lang]
+        mine_counts = summary(e.status for e in mine)
+        table.add_row(lang or "—", str(len(mine)), *(
+            cell(str(mine_counts[s]) if mine_counts[s] else "", KIND_STYLE[s.kind])
+            for s in found))
+    console.print(table)
+    for e in exercises:
+        for warning in e.warnings:
+            say(console, f"warning: {warning}", style="yellow")
 
 
 def print_causes(console: Console, decks, limit: int = 10) -> None:
@@ -267,7 +348,7 @@ def merge(args) -> int:
         try:
             parts.append(json.loads(Path(name).read_text("utf-8")))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            say(console, f"slideproof: {coded('SP150', path=name, problem=err)}", style="red")
+            say(console, f"slideproof: {Errors.SP150.format(path=name, problem=err)}", style="red")
             return 2
     policy = policy_from(args)
     try:
@@ -280,7 +361,7 @@ def merge(args) -> int:
         say(console, f"warning: {warning}", style="yellow")
     if not args.quiet:
         line = ", ".join(f"{n} {s}" for s, n in data["summary"].items() if n)
-        invalid = f", {len(data['errors'])} invalid decks" if data["errors"] else ""
+        invalid = f", {len(data['errors'])} invalid files" if data["errors"] else ""
         say(console, f"{len(data['decks'])} decks from {len(parts)} reports, "
             f"{line or 'no blocks'}{invalid}"
             f"{' (incomplete)' if data['incomplete'] else ''} → {args.output}")
@@ -299,13 +380,6 @@ def add_ci_outputs(parser: argparse.ArgumentParser) -> None:
                         help="write a JUnit XML report to FILE (one testcase per block)")
     parser.add_argument("--github", action="store_true",
                         help="print GitHub Actions annotations (::error file=…,line=…::)")
-
-
-def display_path(path: str) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return path
 
 
 def render(args) -> int:
@@ -343,6 +417,17 @@ def render(args) -> int:
     return 1 if errors or failing else 0
 
 
+def init_course(args) -> int:
+    """``slideproof init [DIR]``: mkdocs.yml for a course laid out as the spaCy course is."""
+    from .init import init
+
+    console = Console(stderr=True)
+    written = init(Path(args.folder), args.name)
+    say(console, f"created {display_path(str(written))}")
+    say(console, f"next: cd {args.folder} && mkdocs serve")
+    return 0
+
+
 def new_course(args) -> int:
     from .new import create, parse_langs
 
@@ -354,17 +439,13 @@ def new_course(args) -> int:
     return 0
 
 
-DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
-PARTIAL_STYLE = "bold magenta"  # the note of a partial fix's hunk: not a verified one
-
-
 def fix(args) -> int:
     """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered
     (and, unless --verified-only, partial ones: the block then stops only on its context)."""
     console = Console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        say(console, f"slideproof: {coded('SP300', paths=', '.join(missing))}", style="red")
+        say(console, f"slideproof: {Errors.SP300.format(paths=', '.join(missing))}", style="red")
         return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
@@ -375,87 +456,28 @@ def fix(args) -> int:
         return 2
     if choice.warning:
         say(console, f"warning: {choice.warning}", style="yellow")
-    decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
-    for err in errors:
-        say(console, err, style="red")
+    # the decks, and the exercises' solutions (their tests and the general tests are left)
+    course = load_course(args.paths, settings["max_deck_size"] << 20)
+    errors = course.errors
+    for invalid in errors:
+        say(console, invalid, style="red")
     try:
         with console.status("verifying decks and rewrites", spinner="line"):
-            results = verifier.verify(decks)
+            results = fixable_results(verifier.verify(course.decks + course.exercises))
             found = fix_mod.propose(verifier, results)
     except KeyboardInterrupt:
-        say(console, coded("SP152"), style="red")
+        say(console, Errors.SP152, style="red")
         return 130
     finally:
         verifier.close()
-    out = Console(highlight=False, soft_wrap=True)
-    with_partial = not args.verified_only
-    left = bool(errors)
-    offered, partial, by_rule, uncovered, context = 0, 0, {}, [], []
+    done = FixReport(write=args.write, update_output=args.update_output,
+                     with_partial=not args.verified_only, left=bool(errors))
+    out = Console(highlight=False, soft_wrap=True)  # the diff, on stdout
     for result in results:
-        path = result.deck.path
-        deck_fix = found.get(path)
-        fixes = fix_mod.chosen(deck_fix, with_partial) if deck_fix else []
-        fixed = {f.block.line for f in fixes}
-        after = (deck_fix.after if deck_fix and len(fixes) == len(deck_fix.fixes) else None) \
-            or result
-        tried = {result.blocks[i].block.line: t for i, t in deck_fix.tried.items()} \
-            if deck_fix else {}
-        # with --update-output an output that differs because of the fixes is not left
-        updated = {r.block.line for r in fix_mod.renewed_outputs(deck_fix, with_partial)} \
-            if deck_fix and args.update_output else set()
-        failing = [r for r in after.blocks
-                   if policy.fails(r.status) and r.block.line not in updated]
-        needs = {f.block.line: f.needs for f in fixes if f.partial}
-        for r in failing:
-            if r.block.line in needs:
-                context.append((f"{path}:{r.where}", needs[r.block.line]))
-            elif r.block.line not in fixed:
-                why = r.message.split("\n")[0]
-                if r.block.line in tried:
-                    rules, trial, unverifiable = tried[r.block.line]
-                    why += f" ({unverifiable})" if unverifiable else (
-                        f" (rewritten by {', '.join(x.name for x in rules)} it was "
-                        f"{trial.status}: {trial.message.splitlines()[0][:200]})")
-                uncovered.append((f"{path}:{r.where}", r.status, why))
-        left = left or bool(after.error or failing)
-        if not fixes:
-            continue
-        offered += len(fixes) - len(needs)
-        partial += len(needs)
-        for f in fixes:
-            for rule in f.rules:
-                by_rule[rule.name] = by_rule.get(rule.name, 0) + 1
-        lines, raw = fix_mod.read_lines(path)
-        edits = fix_mod.edits_for(deck_fix, lines, args.update_output, partial=with_partial)
-        for line in fix_mod.unified(display_path(path), edits).splitlines():
-            style = PARTIAL_STYLE if line.startswith("# partial fix") else \
-                DIFF_STYLE.get(line[:1], "")
-            say(out, line, style=style)
-        if args.write:
-            try:
-                fix_mod.apply(path, raw, lines, edits)
-            except fix_mod.FixError as err:
-                say(console, f"slideproof: {err}", style="red")
-                left = True
-        else:
-            left = True
+        done.add(result, found.get(result.deck.path), policy, out, console)
     if not args.quiet:
-        rules = ", ".join(f"{n} {name}" for name, n in sorted(by_rule.items()))
-        verb = "written" if args.write else "offered"
-        decks_fixed = sum(1 for d in found.values() if fix_mod.chosen(d, with_partial))
-        say(console, f"{offered} verified fixes" + (f" and {partial} partial fixes"
-                                                    if with_partial else "")
-            + f" {verb} in {decks_fixed} of {len(results)} decks"
-            + (f" (rules: {rules})" if rules else ""))
-        if context:
-            say(console, f"{len(context)} blocks fixed for spaCy 3 still need their context:")
-            for where, need in context:
-                say(console, f"  {where}: {need}")
-        if uncovered:
-            say(console, f"{len(uncovered)} failing blocks no rule fixes:")
-            for where, status, message in uncovered:
-                say(console, f"  {where} {status}: {message}")
-    return 1 if left else 0
+        done.print_summary(console, found, len(results))
+    return 1 if done.left else 0
 
 
 def export_site(args) -> int:
@@ -480,7 +502,7 @@ def export_site(args) -> int:
         say(console, err, style="red")
         return 2
     except KeyboardInterrupt:
-        say(console, coded("SP153"), style="red")
+        say(console, Errors.SP153, style="red")
         return 130
     verification = done.verification
     verification.seconds = time.perf_counter() - started
@@ -538,13 +560,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("-q", "--quiet", action="store_true")
     add_run_options(w)
     w.set_defaults(func=render)
-    n = sub.add_parser("new", help="create a course: mkdocs.yml with the plugin, "
-                       "[tool.slideproof], a deck per language and a CI workflow")
+    n = sub.add_parser("new", help="create a course: a chapter page with a deck, a coding "
+                       "exercise and a choice per language, mkdocs.yml, [tool.slideproof] and "
+                       "a CI workflow")
     n.add_argument("folder", metavar="DIR")
     n.add_argument("--lang", default="en", metavar="LANGS",
                    help="languages, comma-separated (default en), e.g. en,pt")
     n.add_argument("--name", help="the site's name (default: the folder's name)")
     n.set_defaults(func=new_course)
+    i = sub.add_parser("init", help="write mkdocs.yml for a course laid out as chapters/LANG/, "
+                       "exercises/LANG/ and static/ (the spaCy course's layout), moving no file")
+    i.add_argument("folder", metavar="DIR", nargs="?", default=".")
+    i.add_argument("--name", help="the site's name (default: the folder's name)")
+    i.set_defaults(func=init_course)
     x = sub.add_parser("export", help="verify the course like 'mkdocs build' and write a site "
                        "source that builds without slideproof (Zensical, plain MkDocs)")
     x.add_argument("-f", "--config-file", default="mkdocs.yml", metavar="FILE",

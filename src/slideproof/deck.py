@@ -14,13 +14,13 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import DeckError, coded, shorten
+from .errors import DeckError, Errors, shorten
 
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 OUTPUT_LANG = "out"
@@ -84,6 +84,9 @@ class Block:
     expected: Block | None = None
     slide: int = 0
     attached: bool = False  # an ``out`` block that belongs to the python block before it
+    # The file the code is in, as shown, when it is not its deck's (an exercise's test): a
+    # block of another file is reported there, and never rewritten in its deck's file.
+    file: str = ""
 
     @property
     def is_python(self) -> bool:
@@ -198,7 +201,7 @@ def decode(data: bytes, path: str) -> str:
         before = data[:err.start]  # lines end with LF, CRLF or a lone CR
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
         column = err.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
-        raise DeckError(path, line, coded("SP002", byte=f"0x{data[err.start]:02x}",
+        raise DeckError(path, line, Errors.SP002.format(byte=f"0x{data[err.start]:02x}",
                                                        column=column)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -217,12 +220,12 @@ def _open_regular(path: str) -> tuple[int, int]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as err:
-        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+        raise DeckError(path, 1, Errors.SP107.format(reason=err.strerror or err)) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
-        raise DeckError(path, 1, coded("SP102", kind=kind))
+        raise DeckError(path, 1, Errors.SP102.format(kind=kind))
     return fd, info.st_size
 
 
@@ -244,11 +247,11 @@ def read_source(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> bytes:
     try:
         data = _read_at_most(fd, limit + 1)
     except OSError as err:
-        raise DeckError(path, 1, coded("SP107", reason=err.strerror or err)) from None
+        raise DeckError(path, 1, Errors.SP107.format(reason=err.strerror or err)) from None
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise DeckError(path, 1, coded("SP103", size=max(size, len(data)), limit=limit))
+        raise DeckError(path, 1, Errors.SP103.format(size=max(size, len(data)), limit=limit))
     return data
 
 
@@ -286,12 +289,9 @@ def read_deck(path: str | Path, limit: int = DECK_SIZE_LIMIT) -> Deck:
 _DOCS_DIR = re.compile(r"^docs_dir\s*:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(#.*)?$", re.MULTILINE)
 
 
-def course_root(file: Path, given: Path | None = None) -> Path:
-    """The folder a deck's language is read inside: the docs folder of the nearest
-    mkdocs.yml above it that holds it; else the folder above ``given`` (a folder named on
-    the command line: ``slideproof check en`` names English decks), when it holds the deck;
-    else the deck's folder and the one above it count (``en/slides/intro.md`` is English).
-    Never higher: a folder named ``ca`` above the course does not make its decks Catalan."""
+def docs_folder(file: Path) -> Path | None:
+    """The docs folder (``docs_dir``) of the nearest mkdocs.yml above ``file``, when it holds
+    ``file``; else None."""
     file = file.absolute()
     for folder in file.parents:
         config = folder / "mkdocs.yml"
@@ -299,11 +299,22 @@ def course_root(file: Path, given: Path | None = None) -> Path:
             try:
                 found = _DOCS_DIR.search(config.read_text("utf-8", errors="replace"))
             except OSError:
-                break
+                return None
             docs = (folder / (found.group(1).strip() if found else "docs")).absolute()
-            if docs in file.parents:
-                return docs
-            break
+            return docs if docs in file.parents else None
+    return None
+
+
+def course_root(file: Path, given: Path | None = None) -> Path:
+    """The folder a deck's language is read inside: the docs folder of the nearest
+    mkdocs.yml above it that holds it; else the folder above ``given`` (a folder named on
+    the command line: ``slideproof check en`` names English decks), when it holds the deck;
+    else the deck's folder and the one above it count (``en/slides/intro.md`` is English).
+    Never higher: a folder named ``ca`` above the course does not make its decks Catalan."""
+    file = file.absolute()
+    docs = docs_folder(file)
+    if docs is not None:
+        return docs
     if given is not None and given.absolute() in file.parents:
         return given.absolute().parent
     return file.parents[2] if len(file.parents) > 2 else file.parents[-1]
@@ -322,11 +333,11 @@ class _FrontMatterLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, coded("SP104", alias=f"*{shorten(event.anchor, 40)}"),
+                None, None, Errors.SP104.format(alias=f"*{shorten(event.anchor, 40)}"),
                 event.start_mark)
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise yaml.composer.ComposerError(None, None, coded("SP105", depth=MAX_DEPTH),
+            raise yaml.composer.ComposerError(None, None, Errors.SP105.format(depth=MAX_DEPTH),
                                               self.peek_event().start_mark)
         try:
             return super().compose_node(parent, index)
@@ -343,10 +354,10 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
         if re.match(r"^(---|\.\.\.)[ \t]*$", lines[end]):
             break
     else:
-        raise DeckError(path, 1, coded("SP003", start=1))
+        raise DeckError(path, 1, Errors.SP003.format(start=1))
     source = "\n".join(lines[1:end])
     if _flow_depth(source) > MAX_FLOW_DEPTH:  # PyYAML is quadratic (libyaml crashes) on these
-        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply"))
+        raise DeckError(path, 2, Errors.SP004.format(problem="it is nested too deeply"))
     try:
         meta = yaml.load(source, Loader=_FrontMatterLoader) if source.strip() else {}
     except yaml.YAMLError as err:
@@ -356,16 +367,16 @@ def split_front_matter(text: str, path: str) -> tuple[dict, int]:
         if problem.startswith("[SP"):  # ours, complete: not wrapped in SP004
             raise DeckError(path, min(line, end + 1), problem) from None
         raise DeckError(path, min(line, end + 1),
-                        coded("SP004", problem=shorten(problem, 200))) from None
+                        Errors.SP004.format(problem=shorten(problem, 200))) from None
     except RecursionError:
-        raise DeckError(path, 2, coded("SP004", problem="it is nested too deeply")) from None
+        raise DeckError(path, 2, Errors.SP004.format(problem="it is nested too deeply")) from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a date like 2001-13-45
-        raise DeckError(path, 2, coded(
-            "SP004", problem=shorten(str(err), 200) or type(err).__name__)) from None
+        raise DeckError(path, 2, Errors.SP004.format(
+            problem=shorten(str(err), 200) or type(err).__name__)) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise DeckError(path, 2, coded("SP005", kind=type(meta).__name__))
+        raise DeckError(path, 2, Errors.SP005.format(kind=type(meta).__name__))
     meta = {str(k): v for k, v in meta.items()}
     _check_meta(meta, path)
     return meta, end + 1
@@ -431,7 +442,7 @@ def navigation_modes(value: object) -> list[str] | None:
 
 def _check_meta(meta: dict, path: str) -> None:
     def wrong(key: str, expected: str) -> DeckError:
-        return DeckError(path, 2, coded("SP012", key=key, expected=expected,
+        return DeckError(path, 2, Errors.SP012.format(key=key, expected=expected,
                                                      got=_Short(meta[key])))
 
     if "setup" in meta and not isinstance(meta["setup"], str):
@@ -464,18 +475,7 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
     The one syntax: ``python {hide timeout=5 raises=ValueError skip="needs a GPU"}``;
     the pymdownx form ``{.python title="x"}`` is read too.
     """
-    lang, _, rest = info.partition(" ")
-    rest = rest.strip()
-    if lang.startswith("{"):
-        lang, rest = "", info
-    if rest and not (rest.startswith("{") and rest.endswith("}")):
-        # A plain info string after the language ("python title") is not an attribute list.
-        rest = ""
-    inner = rest[1:-1].strip() if rest else ""
-    try:
-        tokens = shlex.split(inner, posix=True) if inner else []
-    except ValueError as err:
-        raise DeckError(path, line, coded("SP008", attrs=rest, problem=err)) from None
+    lang, tokens = _info_tokens(info, path, line)
     attrs: dict[str, object] = {}
     display: dict[str, str] = {}
     classes: list[str] = []
@@ -490,40 +490,58 @@ def parse_attrs(info: str, path: str, line: int) -> tuple[str, dict, dict, list[
             display["id"] = token[1:]
             continue
         name, has_value, value = token.partition("=")
-        if name in DISPLAY_ATTRS or name.startswith("data-"):
+        if name in DISPLAY_ATTRS or name.startswith("data-") or \
+                lang.lower() not in PYTHON_LANGS:  # other languages are only shown, as written
             display[name] = value
             continue
-        if lang.lower() not in PYTHON_LANGS:
-            display[name] = value  # other languages are only shown; keep what the author wrote
-            continue
-        kind = RUN_ATTRS.get(name)
-        if kind is None:
-            known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
-            raise DeckError(path, line, coded("SP009", name=name, known=known))
-        if kind == "flag":
-            if has_value and value.lower() not in ("true", "1", "yes"):
-                raise DeckError(path, line, coded(
-                    "SP011", name=name, value=value, expected="written alone, without a value"))
-            attrs[name] = True
-        elif kind == "optional":
-            attrs[name] = value if has_value and value else True
-        elif kind == "required":
-            if not has_value or not value:
-                example = "ValueError" if name == "raises" else "en_core_web_sm"
-                raise DeckError(path, line, coded("SP010", name=name, example=example))
-            attrs[name] = ([v.strip() for v in value.split(",") if v.strip()]
-                           if name == "requires" else value)
-        elif kind == "number":
-            try:
-                number = float(value)
-            except ValueError:
-                number = -1.0
-            if not _is_timeout(number):
-                raise DeckError(path, line, coded(
-                    "SP011", name=name, value=value,
-                    expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
-            attrs[name] = number
+        attrs[name] = _run_attr(name, value if has_value else None, path, line)
     return lang.lower(), attrs, display, classes
+
+
+def _info_tokens(info: str, path: str, line: int) -> tuple[str, list[str]]:
+    """(the language, the tokens of its attribute list) of a fence's info string."""
+    lang, _, rest = info.partition(" ")
+    rest = rest.strip()
+    if lang.startswith("{"):
+        lang, rest = "", info
+    if rest and not (rest.startswith("{") and rest.endswith("}")):
+        # A plain info string after the language ("python title") is not an attribute list.
+        rest = ""
+    inner = rest[1:-1].strip() if rest else ""
+    try:
+        return lang, shlex.split(inner, posix=True) if inner else []
+    except ValueError as err:
+        raise DeckError(path, line, Errors.SP008.format(attrs=rest, problem=err)) from None
+
+
+def _run_attr(name: str, value: str | None, path: str, line: int) -> object:
+    """The value of a python fence's run attribute ``name`` (``value``: as written, None
+    when written alone), or a DeckError saying what it must be."""
+    kind = RUN_ATTRS.get(name)
+    if kind is None:
+        known = ", ".join(sorted(RUN_ATTRS) + sorted(DISPLAY_ATTRS))
+        raise DeckError(path, line, Errors.SP009.format(name=name, known=known))
+    if kind == "flag":
+        if value is not None and value.lower() not in ("true", "1", "yes"):
+            raise DeckError(path, line, Errors.SP011.format(
+                name=name, value=value, expected="written alone, without a value"))
+        return True
+    if kind == "optional":
+        return value or True
+    if kind == "required":
+        if not value:
+            example = "ValueError" if name == "raises" else "en_core_web_sm"
+            raise DeckError(path, line, Errors.SP010.format(name=name, example=example))
+        return [v.strip() for v in value.split(",") if v.strip()] if name == "requires" \
+            else value
+    try:  # a number of seconds
+        number = float(value or "")
+    except ValueError:
+        number = -1.0
+    if not _is_timeout(number):
+        raise DeckError(path, line, Errors.SP011.format(name=name, value=value,
+            expected=f"a positive number of seconds (at most {MAX_TIMEOUT:g})"))
+    return number
 
 
 def _lines(text: str) -> list[str]:
@@ -539,75 +557,91 @@ def parse_deck(text: str, path: str = "<deck>") -> Deck:
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise DeckError(path, 1, coded("SP001"))
+        raise DeckError(path, 1, Errors.SP001)
     meta, start = split_front_matter(text, path)
-    lines = _lines(text)
-    slides: list[Slide] = []
-    slide = Slide(number=1, line=start + 1)
-    pending: list[tuple[int, str]] = []  # text lines not yet flushed into a Text part
-    in_notes = False
+    slides = _SlideReader(_lines(text), path).read(start)
+    return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
 
-    def flush() -> None:
-        nonlocal pending
-        if pending:
-            chunk = "\n".join(t for _, t in pending)
-            if chunk.strip():
-                (slide.notes if in_notes else slide.parts).append(Text(chunk, pending[0][0]))
-            pending = []
 
-    def close_slide() -> None:
-        nonlocal slide, in_notes
-        flush()
-        if slide.parts or slide.notes:
-            slides.append(slide)
-        in_notes = False
-        slide = Slide(number=len(slides) + 1, line=0)
+class _SlideReader:
+    """The body of a deck, line by line, into slides: separators, fences (a ```` ```out ````
+    attached to the python block right before it), ``Notes:``, the slide's title."""
 
-    i = start
-    while i < len(lines):
-        number, raw = i + 1, lines[i]
+    def __init__(self, lines: list[str], path: str):
+        self.lines, self.path = lines, path
+        self.slides: list[Slide] = []
+        self.slide = Slide(number=1, line=0)
+        self.pending: list[tuple[int, str]] = []  # text lines not yet flushed into a Text
+        self.in_notes = False
+
+    def read(self, start: int) -> list[Slide]:
+        self.slide.line = start + 1
+        i = start
+        while i < len(self.lines):
+            i = self.take(i)
+        self.close_slide()
+        for n, slide in enumerate(self.slides, start=1):
+            slide.number = n
+            for block in slide.blocks:
+                block.slide = n
+        return self.slides
+
+    def take(self, i: int) -> int:
+        """Read the line at ``i`` (and, for a fence, the lines up to its end); the next
+        line to read."""
+        number, raw = i + 1, self.lines[i]
         if _SEPARATOR.match(raw):
-            close_slide()
-            i += 1
-            continue
-        if not slide.line or (not slide.parts and not slide.notes and not pending):
+            self.close_slide()
+            return i + 1
+        slide = self.slide
+        if not slide.line or (not slide.parts and not slide.notes and not self.pending):
             slide.line = number
         opening = _FENCE_OPEN.match(raw)
         if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
-            flush()
-            block, i = _read_fence(lines, i, opening, path)
-            block.in_notes = in_notes
-            block.slide = len(slides) + 1
-            target = slide.notes if in_notes else slide.parts
-            previous = next((p for p in reversed(target) if isinstance(p, Block)), None)
-            if (block.lang == OUTPUT_LANG and previous is not None and previous.is_python
-                    and previous.expected is None and target and target[-1] is previous):
-                previous.expected = block
-                block.attached = True
-            target.append(block)
-            continue
-        if not in_notes and _NOTES.match(raw):
-            flush()
+            return self.take_fence(i, opening)
+        if not self.in_notes and (notes := _NOTES.match(raw)):
+            self.flush()
             if not slide.parts:
-                raise DeckError(path, number, coded("SP007"))
-            in_notes = True
+                raise DeckError(self.path, number, Errors.SP007)
+            self.in_notes = True
             slide.notes_line = number
-            pending.append((number, raw[_NOTES.match(raw).end():]))
-            i += 1
-            continue
-        if not in_notes and slide.title is None and not any(
+            raw = raw[notes.end():]
+        elif not self.in_notes and slide.title is None and not any(
                 isinstance(p, Block) for p in slide.parts):
             heading = _HEADING.match(raw)
             if heading:
                 slide.title, slide.title_line = heading["title"], number
-        pending.append((number, raw))
-        i += 1
-    close_slide()
-    for n, s in enumerate(slides, start=1):
-        s.number = n
-        for b in s.blocks:
-            b.slide = n
-    return Deck(path=path, meta=meta, slides=slides, body_line=start + 1)
+        self.pending.append((number, raw))
+        return i + 1
+
+    def take_fence(self, i: int, opening: re.Match) -> int:
+        self.flush()
+        block, after = _read_fence(self.lines, i, opening, self.path)
+        block.in_notes = self.in_notes
+        block.slide = len(self.slides) + 1
+        target = self.slide.notes if self.in_notes else self.slide.parts
+        previous = next((p for p in reversed(target) if isinstance(p, Block)), None)
+        if (block.lang == OUTPUT_LANG and previous is not None and previous.is_python
+                and previous.expected is None and target and target[-1] is previous):
+            previous.expected = block
+            block.attached = True
+        target.append(block)
+        return after
+
+    def flush(self) -> None:
+        if self.pending:
+            chunk = "\n".join(t for _, t in self.pending)
+            if chunk.strip():
+                target = self.slide.notes if self.in_notes else self.slide.parts
+                target.append(Text(chunk, self.pending[0][0]))
+            self.pending = []
+
+    def close_slide(self) -> None:
+        self.flush()
+        if self.slide.parts or self.slide.notes:
+            self.slides.append(self.slide)
+        self.in_notes = False
+        self.slide = Slide(number=len(self.slides) + 1, line=0)
 
 
 def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple[Block, int]:
@@ -621,7 +655,7 @@ def _read_fence(lines: list[str], i: int, opening: re.Match, path: str) -> tuple
                           info=info, attrs=attrs, display=display, classes=classes,
                           fence=fence, indent=indent)
             return block, j + 1
-    raise DeckError(path, i + 1, coded("SP006", fence=fence))
+    raise DeckError(path, i + 1, Errors.SP006.format(fence=fence))
 
 
 def _dedent(line: str, indent: str) -> str:
@@ -632,7 +666,7 @@ def _dedent(line: str, indent: str) -> str:
     return line[k:]
 
 
-def iter_deck_files(paths: list[str | Path], only_marked: bool = True) -> Iterator[Path]:
+def iter_deck_files(paths: Sequence[str | Path], only_marked: bool = True) -> Iterator[Path]:
     """Markdown files under ``paths``: folders are searched for ``*.md`` whose front matter
     says ``type: slides``; a file named explicitly is taken as a deck. A ``*.md`` in a
     folder that is not a regular file (a FIFO, a device, a dangling link) is yielded too,
@@ -651,20 +685,26 @@ def iter_deck_files(paths: list[str | Path], only_marked: bool = True) -> Iterat
             yield p
 
 
-def looks_like_deck(path: Path) -> bool:
-    """Cheap check of the front matter alone (the first 4 KB of a regular file): does it
-    say ``type: slides``?"""
+def page_type(path: Path) -> str | None:
+    """Cheap check of the front matter alone (the first 4 KB of a regular file): the
+    ``type:`` it says (``slides`` for a deck, ``chapter`` for a chapter page), or None."""
     try:
         fd, _ = _open_regular(str(path))
     except DeckError:
-        return False
+        return None
     try:
         head = _read_at_most(fd, HEAD_SIZE).decode("utf-8", "replace")
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
     head = head.lstrip("\ufeff").replace("\r\n", "\n")
     if not head.startswith("---"):
-        return False
-    return re.search(r"(?m)^type:[ \t]*['\"]?slides['\"]?[ \t]*$", head) is not None
+        return None
+    found = re.search(r"(?m)^type:[ \t]*['\"]?([A-Za-z_-]+)['\"]?[ \t]*$", head)
+    return found.group(1) if found else None
+
+
+def looks_like_deck(path: Path) -> bool:
+    """Does its front matter say ``type: slides``?"""
+    return page_type(path) == "slides"

@@ -1,7 +1,9 @@
 """Every message slideproof shows a person, numbered, in one place.
 
-Like spaCy's ``Errors``, each entry is a template, shown with its code (``coded``) as spaCy
-shows its own, so a message can be looked up in docs/project/errors.md; ``DeckError``
+Like spaCy's ``Errors``, each entry is a template that reads with its code in front
+(``Errors.SP006`` is "[SP006] The code fence…"), as spaCy shows its own, so a message can
+be looked up in docs/project/errors.md and a mistyped code is an AttributeError that mypy
+sees; ``DeckError``
 carries the file and the line it applies to, so every adapter (MkDocs, CLI, pytest) can
 point the author at it.
 """
@@ -9,7 +11,18 @@ point the author at it.
 from __future__ import annotations
 
 
-class Errors:
+class _Coded(type):
+    """Reading a code off the class gives its template prefixed with the code (the class's
+    ``__dict__`` keeps the bare templates, for the docs test)."""
+
+    def __getattribute__(cls, name: str) -> str:
+        template = super().__getattribute__(name)
+        if name.startswith("SP") and isinstance(template, str):
+            return f"[{name}] {template}"
+        return template
+
+
+class Errors(metaclass=_Coded):
     # -- deck files: reading and parsing (SP001-SP014) ---------------------------------
     SP001 = "The file is empty. A deck needs at least one slide, e.g. a line '# Title'."
     SP002 = ("The file is not valid UTF-8 (byte {byte} at column {column}). "
@@ -177,14 +190,9 @@ class Errors:
     SP304 = ("partial fix available, it fixes the spaCy 3 API and the block still needs "
              "{needs}: slideproof fix {path}")
     SP310 = "fixes the spaCy 3 API; the block still needs {needs}"
-    SP311 = "what the block at line {line} defines, which could not run here"
-    SP312 = "'{name}', which no block, setup or prelude defines"
-    SP313 = "a pipeline with what spaCy asks for: {error}"
     SP314 = ("the rewrite by {rules} could not be verified: as written and rewritten, the "
              "block stops before the rewritten code runs, for want of {needs}; give the deck "
              "that context (setup:, a prelude, a model alias) to verify it")
-    SP315 = ("a pipeline of its own: an earlier block added the component '{name}' to the "
-             "one it shares (spaCy's E007)")
 
     # -- the reader's site: theme, report page, notebooks (SP400-SP449) ---------------------
     SP400 = ("The theme '{theme}' has no presentation mode: decks are built as ordinary "
@@ -200,8 +208,40 @@ class Errors:
     SP413 = ("raw HTML is not rewritten: its relative paths are read from the page's "
              "address, '{address}', not from its Markdown file")
 
+    SP415 = ("The folder {folder} of the option static_files does not exist: set it to the "
+             "folder (relative to mkdocs.yml) whose files the decks show with a leading '/'.")
+
     SP401 = ("{path} has the path of the verification report page ({report}), which "
              "slideproof writes: the page is left out of the site. Rename or move it.")
+
+    # -- chapter pages and their exercises (SP600-SP649) ------------------------------------
+    SP600 = ("Unknown element <{tag}>. A chapter page's own elements are <exercise>, <slides>, "
+             "<codeblock>, <choice> and <opt>, besides HTML's; check the spelling.")
+    SP601 = "The element <{tag}> opened here is never closed. Add </{tag}> after its content."
+    SP602 = ("</{tag}> closes nothing: no <{tag}> is open here{inside}. Remove it, or close "
+             "the elements in the order they were opened.")
+    SP603 = "<{tag}> belongs directly inside {parent}, not {here}."
+    SP604 = "<{tag}> needs the attribute '{attr}', e.g. <{tag} {attr}=\"{example}\">."
+    SP605 = ("The coding exercise '{id}' lacks {missing} in {folder}: a coding exercise is "
+             "the skeleton exc_{id}.py, the solution solution_{id}.py and the test "
+             "test_{id}.py, in the exercises folder of the page's language.")
+    SP606 = ("The deck '{source}' is not there: looked for {paths}. Name a deck (its file "
+             "name without .md) in the page's folder or in its slides/ folder.")
+    SP607 = ("This <choice> has no correct option: mark the right answer with "
+             "correct=\"true\".")
+    SP608 = ("the exercise is already solved: its skeleton {path} passes the test {test}. "
+             "Leave blanks (____) where the reader writes the answer.")
+    SP609 = ("the skeleton {path} does not parse ({error}): readers start from it; make it "
+             "valid Python (blanks are written ____).")
+    SP610 = ("Two exercises have the id '{id}' (the other one is at line {line}): give each "
+             "<exercise> its own id, it is the section's anchor.")
+    SP611 = ("{path} already exists; 'slideproof init' never overwrites it. Move it away, "
+             "or add slideproof to it by hand (see docs/project/authoring.md).")
+    SP612 = ("No chapter pages found in {folder}: 'slideproof init' reads a course laid out "
+             "as chapters/LANG/chapterN.md (front matter 'type: chapter').")
+    SP613 = ("the test {name} asks for the fixture '{fixture}', which its file does not "
+             "define; general tests may use the fixtures defined in their own file")
+    SP614 = ("'{name}' is not defined because the solution {path} did not run to its end")
 
     # -- slideproof export (SP500-SP549) --------------------------------------------------
     SP500 = ("Cannot read the site configuration {path}: {problem}. Pass the course's "
@@ -226,12 +266,20 @@ class Errors:
     SP512 = "Cannot write the export to {out}: {problem}."
     SP513 = ("{path}: the slideproof plugin's options must be a mapping of option names "
              "to values, not {kind}.")
+    SP514 = ("{path}: not exported: {other}, beside it, is the page of the same address, "
+             "as in MkDocs. Remove or rename one of them.")
+    SP515 = "{path}: {key} is not valid: {problem}. Give it as a multi-line string of patterns."
 
 
-def coded(code: str, /, **values) -> str:
-    """The message ``code`` filled in and prefixed with its code, as spaCy shows its own
-    (positional-only: templates have a ``{name}`` field of their own)."""
-    return f"[{code}] " + getattr(Errors, code).format(**values)
+class Needs:
+    """What a block that stopped on its context still needs: words set into a coded message
+    ("the block still needs {needs}"), so they carry no code of their own."""
+
+    UNRUN_DEFINITIONS = "what the block at line {line} defines, which could not run here"
+    UNDEFINED_NAME = "'{name}', which no block, setup or prelude defines"
+    PIPELINE_PART = "a pipeline with what spaCy asks for: {error}"
+    OWN_PIPELINE = ("a pipeline of its own: an earlier block added the component '{name}' to "
+                    "the one it shares (spaCy's E007)")
 
 
 def shorten(value: object, limit: int = 80) -> str:

@@ -12,12 +12,17 @@ A rewrite that removes the block's spaCy problem, after which the block stops on
 context (a name the deck never defines, a model, package or pipeline component this
 machine lacks), is kept as a *partial* fix: it fixes the spaCy 3 API, and says what the
 block still needs. It is offered apart from the verified ones, and never makes a block worse.
+
+A module spaCy 3 moved (``spacy.gold``) fails to import like any submodule missing from an
+installed package: the block is failed (a broken example), not unverified (which is kept for
+what this machine lacks), so it is fixable like any failure.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -26,14 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import judge
-from . import rules as rules_module
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
-from .errors import coded
+from .errors import Errors
 from .judge import BlockResult, DeckResult, used_names
-from .rules import BY_NAME, MODERNISATION, REPAIR, Rule, deck_context, rewrite
 from .verify import Verifier
 
+REPAIR, MODERNISATION = "repair", "modernisation"  # a fix of a failing block; of a warning
 MAX_ROUNDS = 4
 _BADNESS = {judge.PASSED: 0, judge.EXPECTED_ERROR: 0, judge.SKIPPED: 0,
             judge.OUTPUT_DIFFERS: 1, judge.DEPRECATED: 2, judge.UNVERIFIED: 3}
@@ -42,7 +46,8 @@ PARTIAL = "partial"  # the outcome of a fix after which the block stops only on 
 
 
 def _badness(status: str) -> int:
-    return _BADNESS.get(status, 4)
+    known = judge.Status.of(status)
+    return _BADNESS.get(known, 4) if known else 4
 
 
 def _warned(r: BlockResult) -> int:
@@ -52,18 +57,11 @@ def _warned(r: BlockResult) -> int:
 def fixable(r: BlockResult) -> bool:
     """Failing or warning blocks; never a clean pass, a declared raise, or a block that did
     not run for reasons a rewrite cannot address (blocked, skipped, missing model, killed)."""
-    if r.block.attrs.get("raises"):
+    if r.block.attrs.get("raises") or r.block.file:  # (another file's code: an exercise's test)
         return False
-    if r.status in (judge.FAILED, judge.DEPRECATED) or _moved_module(r):
+    if r.status in (judge.FAILED, judge.DEPRECATED):
         return True
     return r.status in (judge.PASSED, judge.OUTPUT_DIFFERS) and _warned(r) > 0
-
-
-def _moved_module(r: BlockResult) -> bool:
-    """An import of a spaCy module that spaCy 3 moved (spacy.gold) is judged unverified, as a
-    missing package is; it is a broken example all the same."""
-    missing = (r.error or {}).get("missing_module") or ""
-    return r.status == judge.UNVERIFIED and missing.split(".")[0] == "spacy" and "." in missing
 
 
 def improved(old: BlockResult, new: BlockResult) -> bool:
@@ -120,7 +118,7 @@ def cause(r: BlockResult) -> str:
 class Fix:
     block: Block
     code: str
-    rules: list[Rule]
+    rules: list[str]  # the names of the rules that rewrote it
     before: BlockResult
     after: BlockResult
     needs: str | None = None  # a partial fix: what the block still needs (its context)
@@ -141,7 +139,7 @@ class Fix:
     @property
     def said(self) -> str:
         """The outcome as the diff and the served view say it."""
-        return coded("SP310", needs=self.needs) if self.partial else self.outcome
+        return Errors.SP310.format(needs=self.needs) if self.partial else self.outcome
 
 
 @dataclass
@@ -149,13 +147,10 @@ class DeckFix:
     result: DeckResult  # the deck as written
     fixes: list[Fix] = field(default_factory=list)
     after: DeckResult | None = None  # the deck with every fix applied
-    # python block index → (rules, result, why it cannot be verified or None) of a rewrite
-    # that ran and was not offered
-    tried: dict[int, tuple[list[Rule], BlockResult, str | None]] = field(
+    # python block index → (rule names, result, why it cannot be verified or None) of a
+    # rewrite that ran and was not offered
+    tried: dict[int, tuple[list[str], BlockResult, str | None]] = field(
         default_factory=dict)
-
-    def remaining(self, policy: judge.Policy) -> list[BlockResult]:
-        return (self.after or self.result).failures(policy)
 
 
 def variant(deck: Deck, codes: dict[int, str]) -> Deck:
@@ -167,97 +162,149 @@ def variant(deck: Deck, codes: dict[int, str]) -> Deck:
     return new
 
 
-_RULES_SOURCE = hashlib.sha256(Path(rules_module.__file__).read_bytes()).hexdigest()
+@functools.cache
+def _rules_source() -> str:
+    """The rules' own source, by its hash: a change to any rule re-computes every rewrite."""
+    return hashlib.sha256(Path(__file__).with_name("rules.py").read_bytes()).hexdigest()
 
 
-def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, list[Rule]]:
-    """The rules' rewrite of block ``index`` in the context of the blocks up to it. It
-    depends on that code and on the rules alone, so it is kept in the cache: a check of
-    an unchanged course does not parse its failing blocks again."""
-    key = hashlib.sha256(json.dumps(["rewrite", _RULES_SOURCE, codes[:index + 1]])
+# Rewrites computed in this process (key → code, rule names): ``prepare`` fills it while the
+# runner starts, also where the cache is off.
+_REWRITES: dict[str, tuple[str, list[str]]] = {}
+
+
+def prepare(verifier: Verifier, decks: list[Deck]) -> None:
+    """Compute the rules' rewrites of every block a rule could change, before the decks have
+    run: meant for a thread while the runner imports spaCy (a core the check would leave
+    idle), so that the search for fixes after the run finds them ready."""
+    for deck in decks:
+        codes = [b.code for b in deck.python_blocks]
+        for index in range(len(codes)):
+            _rewrite(verifier, codes, index)
+
+
+def _rewrite(verifier: Verifier, codes: list[str], index: int) -> tuple[str, list[str]]:
+    """The rules' rewrite of block ``index`` in the context of the blocks up to it, and the
+    names of the rules used. It depends on that code and on the rules alone, so it is kept
+    in the cache: a check of an unchanged course neither parses its failing blocks again
+    nor imports libcst."""
+    key = hashlib.sha256(json.dumps(["rewrite", _rules_source(), codes[:index + 1]])
                          .encode()).hexdigest()
+    if key in _REWRITES:
+        return _REWRITES[key]
     known = verifier.cache.recall(key)
-    if isinstance(known, dict) and isinstance(known.get("code"), str) and all(
-            name in BY_NAME for name in known.get("rules") or []):
-        return known["code"], [BY_NAME[name] for name in known.get("rules") or []]
-    code, used = rewrite(codes[index], deck_context(codes[:index + 1]))
-    verifier.cache.remember(key, {"code": code, "rules": [rule.name for rule in used]})
-    return code, used
+    if isinstance(known, dict) and isinstance(known.get("code"), str) and isinstance(
+            known.get("rules"), list) and all(isinstance(n, str) for n in known["rules"]):
+        return known["code"], known["rules"]
+    from . import rules  # libcst, imported only when a rewrite is computed
+
+    code, names = codes[index], []
+    if rules.may_apply(code):  # else none of the APIs the rules rewrite is there
+        code, used = rules.rewrite(code, rules.deck_context(codes[:index + 1]))
+        names = [rule.name for rule in used]
+    verifier.cache.remember(key, {"code": code, "rules": names})
+    _REWRITES[key] = (code, names)
+    return code, names
+
+
+@dataclass
+class _Search:
+    """The search for one deck's fixes, round after round: the rewrites accepted so far (and
+    the partial ones among them), the ones rejected, and why those that ran were not kept."""
+
+    base: DeckResult  # the deck as written
+    codes: list[str]  # its python blocks' code
+    defined: set[str]  # what the deck itself defines: a name outside it is context
+    current: DeckResult  # the deck with the accepted rewrites
+    accepted: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    partial: dict[int, str] = field(default_factory=dict)  # index → what it still needs
+    rejected: set[tuple[int, str]] = field(default_factory=set)
+    tried: dict[int, tuple[list[str], BlockResult, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: DeckResult) -> _Search:
+        codes = [b.code for b in result.deck.python_blocks]
+        defined = set().union(judge.defined_names(result.deck.setup_code or ""),
+                              *(judge.defined_names(code) for code in codes))
+        return cls(result, codes, defined, result)
+
+    def rewrites(self, verifier: Verifier) -> dict[int, tuple[str, list[str]]]:
+        """The rewrites to try this round: of each fixable block not fixed yet, unless the
+        same rewrite was rejected before."""
+        found = {}
+        for index, r in enumerate(self.current.blocks):
+            if index in self.accepted or not fixable(r):
+                continue
+            code, used = _rewrite(verifier, self.codes, index)
+            if used and (index, code) not in self.rejected:
+                found[index] = (code, used)
+        return found
+
+    def trial(self, tries: dict[int, tuple[str, list[str]]]) -> Deck:
+        """The deck with the accepted rewrites and ``tries``."""
+        codes = {i: c for i, (c, _) in self.accepted.items()}
+        codes.update({i: c for i, (c, _) in tries.items()})
+        return variant(self.base.deck, codes)
+
+    def weigh(self, tries: dict[int, tuple[str, list[str]]], trial: DeckResult) -> None:
+        """Keep this round's rewrites if each made its block run (or a partial fix) and no
+        other block got worse; else drop what did not run (or everything, if another block
+        got worse): what ran is tried again without the others in the next round."""
+        good = {i for i in tries if improved(self.current.blocks[i], trial.blocks[i])}
+        partial = {i: needs for i in set(tries) - good if (needs := still_needs(
+            self.current.blocks[i], trial.blocks[i], self.codes[i], self.defined))}
+        fine = not trial.error and all(
+            _badness(new.status) <= _badness(old.status)
+            for i, (old, new) in enumerate(zip(self.base.blocks, trial.blocks))
+            if i not in tries and i not in self.accepted)
+        if good | set(partial) == set(tries) and fine:
+            self.accepted.update(tries)
+            self.partial.update(partial)
+            self.current = trial
+            return
+        drop = set(tries) if not fine else set(tries) - good - set(partial)
+        self.rejected |= {(i, tries[i][0]) for i in drop}
+        for i in drop:
+            self.tried[i] = (tries[i][1], trial.blocks[i], _unverifiable(
+                self.current.blocks[i], trial.blocks[i], tries[i][1], self.defined))
+
+    def deck_fix(self) -> DeckFix | None:
+        """What the search found: the accepted fixes, and the rewrites that ran and were not
+        kept; None if neither."""
+        fixes = [Fix(self.base.blocks[i].block, code, used, self.base.blocks[i],
+                     self.current.blocks[i], self.partial.get(i))
+                 for i, (code, used) in sorted(self.accepted.items())]
+        tried = {i: t for i, t in self.tried.items() if i not in self.accepted}
+        if not fixes and not tried:
+            return None
+        return DeckFix(self.base, fixes, self.current if fixes else None, tried)
 
 
 def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
-    """Verified fixes for every deck with a fixable block a rule matches (path → DeckFix)."""
-    states = {}
-    for result in results:
-        if result.error or not any(fixable(r) for r in result.blocks):
-            continue
-        codes = [b.code for b in result.deck.python_blocks]
-        # what the deck itself defines: a name outside it is context the slides assume
-        defined = set().union(judge.defined_names(result.deck.setup_code or ""),
-                              *(judge.defined_names(code) for code in codes))
-        states[result.deck.path] = {"base": result, "current": result, "accepted": {},
-                                    "partial": {}, "rejected": set(), "tried": {},
-                                    "codes": codes, "defined": defined}
+    """Verified fixes for every deck with a fixable block a rule matches (path → DeckFix).
+    Each round runs every deck with its rewrites to try at once."""
+    searches = {result.deck.path: _Search.of(result) for result in results
+                if not result.error and any(fixable(r) for r in result.blocks)}
     for _ in range(MAX_ROUNDS):
-        trials = {}
-        for path, st in states.items():
-            tries = {}
-            for index, r in enumerate(st["current"].blocks):
-                if index in st["accepted"] or not fixable(r):
-                    continue
-                code, used = _rewrite(verifier, st["codes"], index)
-                if used and (index, code) not in st["rejected"]:
-                    tries[index] = (code, used)
-            if tries:
-                codes = {i: c for i, (c, _) in st["accepted"].items()}
-                codes.update({i: c for i, (c, _) in tries.items()})
-                trials[path] = (variant(st["base"].deck, codes), tries)
-        if not trials:
+        rounds = [(search, tries) for search in searches.values()
+                  if (tries := search.rewrites(verifier))]
+        if not rounds:
             break
-        outcomes = verifier.verify([deck for deck, _ in trials.values()])
-        for (path, (_deck, tries)), trial in zip(trials.items(), outcomes):
-            st = states[path]
-            good = {i for i in tries if improved(st["current"].blocks[i], trial.blocks[i])}
-            partial = {i: needs for i in set(tries) - good if (needs := still_needs(
-                st["current"].blocks[i], trial.blocks[i], st["codes"][i], st["defined"]))}
-            fine = not trial.error and all(
-                _badness(new.status) <= _badness(old.status)
-                for i, (old, new) in enumerate(zip(st["base"].blocks, trial.blocks))
-                if i not in tries and i not in st["accepted"])
-            if good | set(partial) == set(tries) and fine:
-                st["accepted"].update(tries)
-                st["partial"].update(partial)
-                st["current"] = trial
-            else:
-                # Drop what did not run (or everything, if another block got worse); what
-                # ran is tried again without the others in the next round.
-                drop = set(tries) if not fine else set(tries) - good - set(partial)
-                st["rejected"] |= {(i, tries[i][0]) for i in drop}
-                for i in drop:
-                    st["tried"][i] = (tries[i][1], trial.blocks[i], _unverifiable(
-                        st["current"].blocks[i], trial.blocks[i], tries[i][1],
-                        st["defined"]))
-    out = {}
-    for path, st in states.items():
-        fixes = [Fix(st["base"].blocks[i].block, code, used, st["base"].blocks[i],
-                     st["current"].blocks[i], st["partial"].get(i))
-                 for i, (code, used) in sorted(st["accepted"].items())]
-        if fixes:
-            out[path] = DeckFix(st["base"], fixes, st["current"])
-        tried = {i: t for i, t in st["tried"].items() if i not in st["accepted"]}
-        if tried:
-            out.setdefault(path, DeckFix(st["base"], [], None)).tried = tried
-    return out
+        outcomes = verifier.verify([search.trial(tries) for search, tries in rounds])
+        for (search, tries), trial in zip(rounds, outcomes):
+            search.weigh(tries, trial)
+    return {path: deck_fix for path, search in searches.items()
+            if (deck_fix := search.deck_fix()) is not None}
 
 
-def _unverifiable(old: BlockResult, new: BlockResult, used: list[Rule],
+def _unverifiable(old: BlockResult, new: BlockResult, used: list[str],
                   defined: set[str]) -> str | None:
     """Why a rewrite cannot be verified, when the block stops on the same missing context
     as written and rewritten (the rewritten code never ran), or None."""
     needs = judge.needed_context(new, defined)
     if needs is None or _problem(new) != _problem(old):
         return None
-    return coded("SP314", needs=needs, rules=", ".join(r.name for r in used))
+    return Errors.SP314.format(needs=needs, rules=", ".join(used))
 
 
 # -- the deck file: edits confined to fences -------------------------------------------------
@@ -311,12 +358,13 @@ def edits_for(deck_fix: DeckFix, lines: list[str], update_output: bool,
     every block whose output now differs because of the fixes, replaced by its real output."""
     edits = []
     for f in chosen(deck_fix, partial):
-        note = (f"line {f.block.line}: {cause(f.before)} → {', '.join(r.name for r in f.rules)}"
+        note = (f"line {f.block.line}: {cause(f.before)} → {', '.join(f.rules)}"
                 f" ({f.kind}): {f.said}")
         edits.append(_code_edit(f.block, lines, f.code,
                                 f"partial fix, {note}" if f.partial else note))
     for r in renewed_outputs(deck_fix, partial) if update_output else []:
         expected = r.block.expected
+        assert expected is not None  # renewed_outputs has only blocks with one
         edits.append(_code_edit(expected, lines, r.shown_output,
                                 f"line {expected.line}: the ```out block of line "
                                 f"{r.block.line}, replaced by the real output"))
@@ -369,14 +417,14 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
     try:
         now = Path(path).read_bytes()
     except OSError as err:
-        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
     if now != raw:
-        raise FixError(coded("SP301", path=path))
+        raise FixError(Errors.SP301.format(path=path))
     out = list(lines)
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         index = edit.start - 1
         if out[index:index + len(edit.old)] != edit.old:
-            raise FixError(coded("SP301", path=path))
+            raise FixError(Errors.SP301.format(path=path))
         out[index:index + len(edit.old)] = edit.new
     text = "\n".join(out)
     if b"\r\n" in raw:
@@ -388,7 +436,7 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
         target = Path(path).resolve()
         write_atomic(target, text, mode=stat.S_IMODE(target.stat().st_mode))
     except OSError as err:
-        raise FixError(coded("SP302", path=path, problem=err.strerror)) from None
+        raise FixError(Errors.SP302.format(path=path, problem=err.strerror)) from None
 
 
 def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
@@ -407,6 +455,6 @@ def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
 
 
 def fix_json(f: Fix) -> dict:
-    return {"rules": [r.name for r in f.rules], "kind": f.kind, "cause": cause(f.before),
+    return {"rules": list(f.rules), "kind": f.kind, "cause": cause(f.before),
             "status": f.after.status, "outcome": f.outcome, "needs": f.needs,
             "diff": block_diff(f), "output_diff": f.after.diff or None}

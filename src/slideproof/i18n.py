@@ -1,8 +1,9 @@
 """The words slideproof shows readers, one file per language: ``locales/<code>.yml``.
 
 Each file has the sections ``deck`` (the deck page), ``report`` (the report page),
-``notebook``, ``ui`` (the deck page's toolbar and presentation mode) and ``site`` (every
-page: the verification a course can announce). Adding a language
+``notebook``, ``ui`` (the deck page's toolbar and presentation mode), ``chapter`` (chapter
+pages and their notebooks) and ``site`` (every page: the verification a course can
+announce, the language's own name). Adding a language
 is adding a file; a key the file lacks is shown in English, so a partial translation still
 gives a complete page. Every part of slideproof asks for its words here, with whatever
 language code it has (``pt-BR``, ``pt_BR``, ``PT``), and ``language`` reduces it once.

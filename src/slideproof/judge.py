@@ -10,12 +10,14 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, cast
 
 from .deck import Block, Deck
-from .errors import Errors, coded
+from .errors import Errors, Needs
+from .protocol import BlockEvent, BlockPlan, DeckDone, DeckRun, Plan, SetupFailed
 
 
 class Kind(StrEnum):
@@ -67,10 +69,7 @@ class Status(StrEnum):
     def of(cls, value: str) -> Status | None:
         """The status a report names, or None for one this version does not know (a report
         written by a newer slideproof)."""
-        try:
-            return cls(value)
-        except ValueError:
-            return None
+        return cls._value2member_map_.get(value)  # type: ignore[return-value]
 
 
 # Short names for the judging code below and for fix.py.
@@ -89,16 +88,18 @@ def summary(statuses: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def problem_code(error: dict | None, warnings: Iterable[dict] = ()) -> str:
+def problem_code(error: Mapping[str, Any] | None,
+                 warnings: Iterable[Mapping[str, Any]] = ()) -> str:
     """The spaCy code of a block's problem: its exception's, else its first coded
     warning's ('' if neither has one)."""
     return (error or {}).get("code") or next(
         (w["code"] for w in warnings if w.get("code")), "") or ""
 
 
-SIGNALS = {  # the signal that ended a deck's process → the code of what that means
-    "SIGSEGV": "SP050", "SIGABRT": "SP051", "SIGKILL": "SP052", "SIGXCPU": "SP053",
-    "SIGXFSZ": "SP054", "SIGBUS": "SP055", "SIGFPE": "SP056",
+SIGNALS = {  # the signal that ended a deck's process → what that means
+    "SIGSEGV": Errors.SP050, "SIGABRT": Errors.SP051, "SIGKILL": Errors.SP052,
+    "SIGXCPU": Errors.SP053, "SIGXFSZ": Errors.SP054, "SIGBUS": Errors.SP055,
+    "SIGFPE": Errors.SP056,
 }
 
 
@@ -117,34 +118,34 @@ class Policy:
 
     def fails(self, status: str) -> bool:
         """Fails the check; its block is withheld from the site."""
-        status = Status.of(status)
-        if status is None:
+        known = Status.of(status)
+        if known is None:
             return False
-        if status.kind is Kind.SOFT:
+        if known.kind is Kind.SOFT:
             return {OUTPUT_DIFFERS: self.fail_on_output_differs,
                     DEPRECATED: self.fail_on_deprecated,
-                    UNVERIFIED: self.fail_on_unverified}[status]
-        return status.kind is Kind.HARD
+                    UNVERIFIED: self.fail_on_unverified}[known]
+        return known.kind is Kind.HARD
 
     def publishes(self, status: str) -> bool:
         """The site shows the block's code with its verified output: only a block that ran
         has one (an unverified block's output is its author's, never a verified one)."""
-        status = Status.of(status)
-        return status is not None and status.ran and status.kind in (Kind.OK, Kind.SOFT) \
-            and not self.fails(status)
+        known = Status.of(status)
+        return known is not None and known.ran and known.kind in (Kind.OK, Kind.SOFT) \
+            and not self.fails(known)
 
     def shows(self, status: str) -> bool:
         """The block's code is on the deck page and in the notebook: published, or not run
         and let pass (skipped, with the author's reason; unverified, with what this
         machine lacks), under a "not run" label; any other block is withheld."""
-        status = Status.of(status)
-        return status is not None and (self.publishes(status) or (
-            not status.ran and not self.fails(status)))
+        known = Status.of(status)
+        return known is not None and (self.publishes(known) or (
+            not known.ran and not self.fails(known)))
 
     def warns(self, status: str) -> bool:
         """A problem this policy lets pass: reported as a warning, not a failure."""
-        status = Status.of(status)
-        return status is not None and status.kind is Kind.SOFT and not self.fails(status)
+        known = Status.of(status)
+        return known is not None and known.kind is Kind.SOFT and not self.fails(known)
 
 
 @dataclass
@@ -154,15 +155,15 @@ class BlockResult:
     message: str = ""
     output: str = ""
     display: str | None = None
-    error: dict | None = None
-    warnings: list[dict] = field(default_factory=list)
+    error: Mapping[str, Any] | None = None  # the event's ErrorRecord, or the judge's own
+    warnings: Sequence[Mapping[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     diff: str = ""
     blocked_by: int | None = None
     fix: dict | None = None  # a verified rewrite (see fix.fix_json), when one was looked for
     # what this machine lacks for an unverified block: {"model" or "package": name,
     # "install": command}, also for a block unverified through an earlier one
-    lacks: dict | None = None
+    lacks: dict[str, str] | None = None
 
     @property
     def where(self) -> int:
@@ -271,24 +272,24 @@ def needed_context(r: BlockResult, defined: set[str]) -> str | None:
     if r.status is UNVERIFIED:
         if r.lacks:
             return lack_words(r.lacks)
-        return Errors.SP311.format(line=r.blocked_by) if r.blocked_by else None
+        return Needs.UNRUN_DEFINITIONS.format(line=r.blocked_by) if r.blocked_by else None
     if r.status is not FAILED:
         return None
     if error.get("type") in ("NameError", "UnboundLocalError") and error.get("name") and \
             error["name"] not in defined:
-        return Errors.SP312.format(name=error["name"])
+        return Needs.UNDEFINED_NAME.format(name=error["name"])
     if error.get("code") in CONTEXT_CODES:
         first = re.split(r"(?<=\.)\s", (error.get("message") or "").strip(), maxsplit=1)[0]
-        return Errors.SP313.format(error=first)
+        return Needs.PIPELINE_PART.format(error=first)
     taken = re.search(r"\[E007\] '([^']+)' already exists", error.get("message") or "")
     if taken and len(re.findall(r"\.add_pipe\(", r.block.code)) <= 1:
         # the block adds the component once: an earlier slide's block added it to the same
         # pipeline, where this slide assumes a fresh one
-        return Errors.SP315.format(name=taken[1])
+        return Needs.OWN_PIPELINE.format(name=taken[1])
     return None
 
 
-def lack_words(missing: dict) -> str:
+def lack_words(missing: Mapping[str, Any]) -> str:
     """'the model 'x' (python -m spacy download x)', for a block's ``lacks``."""
     kind = "model" if missing.get("model") else "package"
     return f"the {kind} '{missing.get(kind)}' (`{missing.get('install')}`)"
@@ -306,11 +307,11 @@ def used_names(code: str) -> set[str]:
 
 # Known spaCy 2 → 3 breaks whose messages do not say what to write instead.
 HINTS = [
-    (re.compile(r"add\(\) takes exactly 2 positional arguments"), coded("SP040")),
+    (re.compile(r"add\(\) takes exactly 2 positional arguments"), Errors.SP040),
     (re.compile(r"minibatch\(\) missing 1 required positional argument: 'size'"),
-     coded("SP041")),
-    (re.compile(r"has no attribute 'begin_training'"), coded("SP042")),
-    (re.compile(r"\[E090\]"), coded("SP222")),
+     Errors.SP041),
+    (re.compile(r"has no attribute 'begin_training'"), Errors.SP042),
+    (re.compile(r"\[E090\]"), Errors.SP222.format()),
 ]
 
 
@@ -324,26 +325,31 @@ def _hint(message: str) -> str:
     return f" — {found}" if found else ""
 
 
-def lacking_words(missing: dict) -> str:
+def lacking_words(missing: Mapping[str, Any]) -> str:
     """What is missing and the command that installs it."""
     if missing.get("model"):
-        return coded("SP211", model=missing["model"], install=missing["install"])
-    return coded("SP210", package=missing["package"], install=missing["install"])
+        return Errors.SP211.format(model=missing["model"], install=missing["install"])
+    return Errors.SP210.format(package=missing["package"], install=missing["install"])
 
 
 
-def _error_message(error: dict) -> str:
+def _error_message(error: Mapping[str, Any]) -> str:
     code = f" [{error['code']}]" if error.get("code") and f"[{error['code']}]" not in \
         error.get("message", "") else ""
     return f"{error.get('type', 'Error')}{code}: {error.get('message', '')}".strip()
 
 
-def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
+def judge_deck(deck: Deck, plan: Plan, raw: DeckRun) -> DeckResult:
     """``raw`` is what ``run.Pool.run`` returned for this deck (events and deck-done)."""
     blocks = deck.python_blocks
-    events = {e["index"]: e for e in raw["events"] if e.get("event") == "block"}
-    setup_failed = next((e for e in raw["events"] if e.get("event") == "setup-failed"), None)
-    done = raw.get("done") or {}
+    events: dict[int, BlockEvent] = {}
+    setup_failed: SetupFailed | None = None
+    for event in raw["events"]:
+        if event["event"] == "block":
+            events[event["index"]] = event
+        elif event["event"] == "setup-failed":
+            setup_failed = event
+    done: DeckDone = raw.get("done") or {"event": "deck-done"}
     results: list[BlockResult] = []
     broken: dict[str, int] = {}  # name → line of the failed block that would define it
     lacking: dict[int, dict | None] = {}  # line of an unverified block → what it lacks
@@ -353,27 +359,28 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
     if setup_failed:
         err = setup_failed["error"]
         if err.get("missing"):  # the environment lacks a package or model: not a bug
-            unverified = coded("SP212", source=setup_failed["source"],
+            unverified = Errors.SP212.format(source=setup_failed["source"],
                                why=lacking_words(err["missing"]))
         else:
-            deck_error = coded("SP020", source=setup_failed["source"], line=err.get("line"),
+            deck_error = Errors.SP020.format(source=setup_failed["source"], line=err.get("line"),
                                error=_error_message(err))
     for spec, block in zip(plan["blocks"], blocks):
         index = spec["index"]
-        event = events.get(index)
-        if unverified:
+        found = events.get(index)
+        if unverified and setup_failed:
             results.append(BlockResult(block, UNVERIFIED, unverified, error=dict(
-                setup_failed["error"], line=None), lacks=setup_failed["error"]["missing"]))
+                setup_failed["error"], line=None),
+                lacks=cast(dict[str, str], setup_failed["error"].get("missing"))))
             continue
         if setup_failed:  # a bug in the code every block stands on fails them all
-            results.append(BlockResult(block, FAILED, coded("SP021", why=deck_error)))
+            results.append(BlockResult(block, FAILED, Errors.SP021.format(why=deck_error)))
             continue
-        if event is None:
+        if found is None:
             results.append(_unfinished(block, index, done, ended_at))
             if ended_at is None:
                 ended_at = block.line
             continue
-        results.append(_judge_block(block, spec, event, broken, first_failure, lacking))
+        results.append(_judge_block(block, spec, found, broken, first_failure, lacking))
         if results[-1].status == UNVERIFIED:
             lacking[block.line] = results[-1].lacks
         if results[-1].status.kind is Kind.HARD or results[-1].status is UNVERIFIED:
@@ -382,19 +389,19 @@ def judge_deck(deck: Deck, plan: dict, raw: dict) -> DeckResult:
                 broken.setdefault(name, block.line)
     if done.get("protocol") and len(events) == len(results):
         # every block reported, then the deck wrote something else: still a broken deck
-        deck_error = deck_error or coded("SP022", problem=done["protocol"])
+        deck_error = deck_error or Errors.SP022.format(problem=done["protocol"])
     return DeckResult(deck, results, seconds=float(done.get("seconds") or 0.0),
                       error=deck_error)
 
 
-def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> BlockResult:
+def _unfinished(block: Block, index: int, done: DeckDone, ended_at: int | None) -> BlockResult:
     """A block with no result: the deck's process ended while running it, or before it."""
     if ended_at is not None:
-        return BlockResult(block, BLOCKED, coded("SP023", line=ended_at), blocked_by=ended_at)
+        return BlockResult(block, BLOCKED, Errors.SP023.format(line=ended_at), blocked_by=ended_at)
     if done.get("worker_died"):
-        return BlockResult(block, CRASHED, coded("SP025", why=done["worker_died"]))
+        return BlockResult(block, CRASHED, Errors.SP025.format(why=done["worker_died"]))
     if done.get("protocol"):
-        why = coded("SP022", problem=done["protocol"])
+        why = Errors.SP022.format(problem=done["protocol"])
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
     if done.get("watchdog"):
@@ -407,20 +414,20 @@ def _unfinished(block: Block, index: int, done: dict, ended_at: int | None) -> B
             return BlockResult(block, CRASHED, why, error={
                 "type": "Crash", "message": why, "code": None, "line": block.line})
         if done.get("hard_timeout") == index:
-            return BlockResult(block, TIMED_OUT, coded("SP026"),
+            return BlockResult(block, TIMED_OUT, Errors.SP026,
                                error={"type": "Timeout", "message": "killed after timeout",
                                       "code": None, "line": block.line})
         if "signal" in done:
-            why = coded(SIGNALS[done["signal"]]) if done["signal"] in SIGNALS \
-                else coded("SP057", signal=done["signal"])
+            why = SIGNALS[done["signal"]] if done["signal"] in SIGNALS \
+                else Errors.SP057.format(signal=done["signal"])
         else:
-            why = coded("SP027", status=done.get("exit_code"))
+            why = Errors.SP027.format(status=done.get("exit_code"))
         return BlockResult(block, CRASHED, why, error={
             "type": "Crash", "message": why, "code": None, "line": block.line})
-    return BlockResult(block, BLOCKED, coded("SP024"))
+    return BlockResult(block, BLOCKED, Errors.SP024)
 
 
-def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
+def _judge_block(block: Block, spec: BlockPlan, event: BlockEvent, broken: dict[str, int],
                  first_failure: int | None = None,
                  lacking: dict[int, dict | None] | None = None) -> BlockResult:
     lacking = lacking or {}
@@ -429,46 +436,22 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                          warnings=event.get("warnings") or [],
                          seconds=float(event.get("seconds") or 0.0))
     if event.get("skipped"):
-        reason = spec.get("skip") or coded("SP028")
+        reason = spec.get("skip") or Errors.SP028
         result.status, result.message = SKIPPED, reason
         return result
     if event.get("missing_models"):
         result.status = UNVERIFIED
         first = event["missing_models"][0]
-        result.message = coded("SP029", names=", ".join(event["missing_models"]), model=first)
+        result.message = Errors.SP029.format(names=", ".join(event["missing_models"]), model=first)
         result.lacks = {"model": first, "install": f"python -m spacy download {first}"}
         return result
-    error = result.error
     expected_raise = block.attrs.get("raises")
-    if error:
-        kind = error.get("type", "")
-        if error.get("timed_out"):
-            result.status, result.message = TIMED_OUT, error["message"]
-        elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
-            result.status = EXPECTED_ERROR
-            result.message = coded("SP030", error=_error_message(error))
-        elif error.get("missing"):
-            result.status = UNVERIFIED
-            result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
-            result.lacks = error["missing"]
-        elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
-            result.blocked_by = broken[error["name"]]
-            # A name the environment kept from being defined: as unverified as its block.
-            result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
-            result.message = coded("SP032" if result.blocked_by in lacking else "SP031",
-                                   name=error["name"], line=result.blocked_by)
-            result.lacks = lacking.get(result.blocked_by)
-        else:
-            result.status = FAILED
-            result.message = _error_message(error) + _hint(error.get("message", ""))
-            if expected_raise:
-                result.message = coded("SP033", expected=expected_raise, got=result.message)
-            elif kind == "NameError" and error.get("name"):
-                result.message += " — " + coded("SP034", name=error["name"])
+    if result.error:
+        _judge_error(result, result.error, expected_raise, broken, lacking)
         return result
     if expected_raise:
         result.status = FAILED
-        result.message = coded("SP035", expected=expected_raise)
+        result.message = Errors.SP035.format(expected=expected_raise)
         result.error = {"type": "NotRaised", "message": result.message, "code": None,
                         "line": block.line}
         return result
@@ -476,8 +459,8 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                                                          result.shown_output):
         result.status = OUTPUT_DIFFERS
         result.diff = output_diff(block.expected.code, result.shown_output, block.expected.line)
-        result.message = coded("SP037", line=block.expected.line, first=first_failure) \
-            if first_failure else coded("SP036", line=block.expected.line)
+        result.message = Errors.SP037.format(line=block.expected.line, first=first_failure) \
+            if first_failure else Errors.SP036.format(line=block.expected.line)
         return result
     deprecations = [w for w in result.warnings if w.get("deprecation")]
     if deprecations:
@@ -487,6 +470,36 @@ def _judge_block(block: Block, spec: dict, event: dict, broken: dict[str, int],
                                                 f"[{w['code']}]" not in w["message"] else "") \
             + f": {w['message']}"
     return result
+
+
+def _judge_error(result: BlockResult, error: Mapping[str, Any], expected_raise: object,
+                 broken: dict[str, int], lacking: dict[int, dict | None]) -> None:
+    """The status of a block that raised: timed out, raised as declared, missing a model
+    or package, blocked by an earlier block (or unverified through it), or failed."""
+    kind = error.get("type", "")
+    if error.get("timed_out"):
+        result.status, result.message = TIMED_OUT, error["message"]
+    elif expected_raise and _names(str(expected_raise)) & set(error.get("bases") or [kind]):
+        result.status = EXPECTED_ERROR
+        result.message = Errors.SP030.format(error=_error_message(error))
+    elif error.get("missing"):
+        result.status = UNVERIFIED
+        result.message = f"{_error_message(error)} — {lacking_words(error['missing'])}"
+        result.lacks = error["missing"]
+    elif kind in ("NameError", "UnboundLocalError") and error.get("name") in broken:
+        result.blocked_by = broken[error["name"]]
+        # A name the environment kept from being defined: as unverified as its block.
+        result.status = UNVERIFIED if result.blocked_by in lacking else BLOCKED
+        unrun = Errors.SP032 if result.blocked_by in lacking else Errors.SP031
+        result.message = unrun.format(name=error["name"], line=result.blocked_by)
+        result.lacks = lacking.get(result.blocked_by)
+    else:
+        result.status = FAILED
+        result.message = _error_message(error) + _hint(error.get("message", ""))
+        if expected_raise:
+            result.message = Errors.SP033.format(expected=expected_raise, got=result.message)
+        elif kind == "NameError" and error.get("name"):
+            result.message += " — " + Errors.SP034.format(name=error["name"])
 
 
 def _names(declared: str) -> set[str]:

@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -31,13 +32,15 @@ from mkdocs.utils import get_build_date, get_relative_url, write_file
 from . import assets
 from . import fix as fix_mod
 from .deck import load_deck, looks_like_deck, read_source
-from .errors import ConfigError, DeckError, SandboxError, coded
+from .errors import ConfigError, DeckError, Errors, SandboxError
+from .exercise import fixable_results
 from .i18n import words
 from .judge import DeckResult, Status
+from .mkdocs_chapters import ChapterSite
 from .notebook import HIDDEN_TAG, deck_notebook, notebook_json
 from .options import OPTION_TABLE
 from .render import Renderer, literal
-from .report import deck_json, not_run_here, outcome, to_json, write_json
+from .report import not_run_here, outcome, shown_json, to_json, write_json
 from .report_page import report_markdown
 from .serve import LanguageBuild, Rebuilds
 from .site import (
@@ -52,18 +55,21 @@ from .site import (
     run_options,
     unreadable_deck_markdown,
 )
-from .verify import Background, Verification, Verifier
+from .verify import Background, Verification, Verifier, runs_of
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 
 
 # The options are the core's (options.OPTION_TABLE): MkDocs only hands them over as written (None:
 # not given), and options.resolve checks them, over [tool.slideproof] and the defaults.
-SlideproofConfig = type("SlideproofConfig", (Config,),
-                        {name: c.Optional(c.Type(object)) for name in OPTION_TABLE})
+if TYPE_CHECKING:
+    SlideproofConfig = Config  # (its options are made from the table, as the plugin runs)
+else:
+    SlideproofConfig = type("SlideproofConfig", (Config,),
+                            {name: c.Optional(c.Type(object)) for name in OPTION_TABLE})
 
 
-class SlideproofPlugin(BasePlugin[SlideproofConfig]):
+class SlideproofPlugin(ChapterSite, BasePlugin[SlideproofConfig]):
     def __init__(self):
         self.command = "build"
         self.sandbox_warning = ""
@@ -78,7 +84,9 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self.rebuilds: Rebuilds | None = None  # mkdocs serve: what an edit rebuilds
         self.background: Background | None = None  # mkdocs serve: decks run meanwhile
         self.running: set[str] = set()  # decks (src_uri) running in the background
+        self.pending = 0  # decks and exercises running in the background
         self._nav = None  # this language's, for the rebuilds
+        self._reset_chapters()
 
     # -- lifetime -------------------------------------------------------------------------
     def on_startup(self, *, command, dirty):
@@ -110,7 +118,7 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         # mkdocs-static-i18n builds every other language again: say things once, in the first
         self._repeat_build = bool(self._lang_prefix(config))
         if not self._repeat_build:
-            self._search_indexes: dict[str, tuple[type, dict, list]] = {}
+            self._search_indexes = {}
             if self.rebuilds is not None:
                 self.rebuilds.begin(config)
         self._separate_notebook_caches(config)
@@ -148,8 +156,12 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             self.sandbox_warning = choice.warning
             if choice.warning:  # a MkDocs warning: --strict fails on it
                 self.say(logging.WARNING, f"slideproof: {choice.warning}")
-            # spaCy's import overlaps MkDocs' own reading of the site
-            self.verifier.warm_up([str(Path(config.docs_dir).resolve())])
+            # spaCy's import overlaps MkDocs' own reading of the site (and the course folder,
+            # where exercises run, when it has them)
+            exercises = self._exercises_folder(config)
+            self.verifier.warm_up([str(Path(config.docs_dir).resolve()),
+                                   *([str(exercises.parent)] if exercises else [])])
+        self._watch_exercises(config)
         show_all = self.settings["show_all"]
         self.show_all = show_all if show_all is not None else self.command == "serve"
         return config
@@ -159,8 +171,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         still override any of them) and before the theme's, as MkDocs' search plugin does.
         They extend Material's templates: with another theme decks stay plain pages."""
         if config.theme.name != "material":
-            self.say(logging.INFO, coded(
-                "SP400", theme=config.theme.name or config.theme.custom_dir))
+            self.say(logging.INFO, Errors.SP400.format(
+                theme=config.theme.name or config.theme.custom_dir))
             return
         dirs = config.theme.dirs
         if str(THEME_DIR) in dirs:
@@ -172,24 +184,34 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # -- verify every deck up front -------------------------------------------------------
     @event_priority(50)  # before other plugins' on_files (e.g. notebooks built from results)
     def on_files(self, files: Files, *, config):
-        before = self.decks, self.results, self.running, self._sources
+        before = self.decks, self.results, self.running, self.pending, self._sources
+        chapters = (self.chapters, self.exercises, self.exercise_results, self.general_results)
         self.results, self.errors, self.decks, self._sources = {}, {}, {}, {}
-        self.running = set()
+        self.running, self.pending = set(), 0
+        self._reset_chapters()
         for file in files.documentation_pages():
-            self._read_deck(file, config)
-        decks, results, running, sources = before
-        if self._repeat_build and (results or running) and sources == self._sources:
+            self._read_page(file, config)
+        decks, results, running, pending, sources = before
+        if self._repeat_build and (results or pending or chapters[2]) \
+                and sources == self._sources:
             # mkdocs-static-i18n builds this language after the first: the decks are the
             # ones the first language's pass verified, its results are this build's
-            self.decks, self.results, self.running = decks, results, running
-        elif self.settings["execute"] and self.decks:
-            self.verify()
+            self.decks, self.results, self.running, self.pending = \
+                decks, results, running, pending
+            (self.chapters, self.exercises, self.exercise_results,
+             self.general_results) = chapters
+        elif self.settings["execute"] and (self.decks or self.chapters):
+            self.verify(config)
         return files
 
-    def _read_deck(self, file: File, config) -> None:
-        """Parse the deck ``file`` is, if it is one, into ``decks`` (or ``errors``)."""
+    def _read_page(self, file: File, config) -> None:
+        """Parse the deck or chapter page ``file`` is, if it is one, into ``decks`` or
+        ``chapters`` (or ``errors``)."""
         path = Path(file.abs_src_path) if file.abs_src_path else None
-        if path is None or not looks_like_deck(path):
+        if path is None:
+            return
+        if not looks_like_deck(path):
+            self._read_chapter(file, path, config)
             return
         try:
             data = read_source(path, self.settings["max_deck_size"] << 20)
@@ -215,62 +237,85 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     # running (the page then reloads when they are done).
     EDIT_WAIT = 2.0
 
-    def verify(self, wait: float = 0.0) -> None:
-        """Every deck's result, into ``results``. Under ``mkdocs serve`` the decks the cache
-        cannot answer for run in the background, after ``wait`` seconds: ``running``."""
+    def verify(self, config, wait: float = 0.0) -> None:
+        """Every deck's and exercise's result, into ``results`` and ``exercise_results``.
+        Under ``mkdocs serve`` what the cache cannot answer for runs in the background, after
+        ``wait`` seconds: ``running`` (the decks), ``pending`` (how many decks and exercises)."""
+        verifier = self.verifier
+        if verifier is None:
+            return  # (on_config makes it, when examples run)
         decks = list(self.decks.values())
         started = time.perf_counter()
+        items = decks + self.chapter_items(config)
         if self.background is not None:
-            found = self.background.results(decks, wait)
+            found = self.background.results(items, wait)
             ran = self.background.ran
         else:
-            found = self.verifier.verify(decks)
-            ran = len(self.verifier.ran)  # before fix runs rewritten decks
-        results = [r for r in found if r is not None]
-        self.running = {uri for uri, r in zip(self.decks, found) if r is None}
-        if self.show_all and results:  # the served view shows a failing block's verified fix
+            found = list(verifier.verify(items))
+            ran = len(verifier.ran)  # before fix runs rewritten decks
+        fixable = fixable_results([r for r in found if r is not None])
+        if self.show_all and fixable:  # the served view shows a failing block's verified fix
             def attach():
-                fix_mod.attach(self.verifier, results)
+                fix_mod.attach(verifier, fixable)
             if self.background is not None:  # not while decks run: then at their rebuild
                 self.background.exclusive(attach, wait=not self.background.running)
             else:
                 attach()
         self.seconds = time.perf_counter() - started
-        self.environment = self.verifier.environment()
-        if self.running:
-            self.say(logging.INFO, f"slideproof: {len(self.running)} of {len(decks)} decks are "
-                     f"running ({len(results) - ran} from the cache); their pages say so, and "
-                     "reload when they are done")
+        self.environment = verifier.environment()
+        self.running = {uri for uri, r in zip(self.decks, found) if r is None}
+        self.pending = sum(r is None for r in found)
+        if self.pending:
+            kinds = "decks" if len(items) == len(decks) else "decks and exercises"
+            self.say(logging.INFO, f"slideproof: {self.pending} of {len(items)} {kinds} are "
+                     f"running ({len(items) - self.pending - ran} from the cache); their "
+                     "pages say so, and reload when they are done")
+        results = [r for r in found[:len(decks)] if r is not None]
+        self._keep_chapter_results([r for r in found[len(decks):] if r is not None])
         self.results = {}
         for uri, result in zip(self.decks, found):
             if result is None:
                 continue
             self.results[uri] = result
-            for r in result.blocks:
-                line = r.where
-                if r.status is Status.UNVERIFIED:
-                    continue  # one warning per deck and cause, below
-                if self.policy.fails(r.status):
-                    self.say(logging.WARNING, f"{uri}:{line}: {r.status}: {r.message}")
-                elif self.policy.warns(r.status):
-                    self.say(logging.INFO, f"{uri}:{line}: {r.status}: {r.message}")
-            # An example that could not run here is not verified: a warning (so --strict
-            # fails), one per deck and cause, as a course missing a model has many of them.
-            for group in not_run_here([result]):
-                lines = [line for _, line in group.blocks]
-                self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: " + coded(
-                    "SP410", count=len(lines), s="s" * (len(lines) != 1),
-                    lines=", ".join(map(str, lines)), why=group.why))
-            if result.error:
-                self.say(logging.WARNING, f"{uri}: {result.error}")
-        if self.running:
+            self._deck_warnings(uri, result)
+        if self.pending:
             return
-        pool = self.verifier.pool
-        self.say(logging.INFO, f"slideproof: {len(decks)} decks verified ({ran} run, "
-                 f"{len(decks) - ran} from cache) with spaCy {self.environment.get('spacy')} "
-                 f"in {self.seconds:.1f} s: {outcome(results).line()}"
+        pool = verifier.pool
+        exercises = len(self.exercise_results)
+        counted = f"{len(decks)} decks" + (f" and {exercises} exercises" if exercises else "")
+        self.say(logging.INFO, f"slideproof: {counted} verified ({ran} run, "
+                 f"{len(runs_of(items)) - ran} from cache) with spaCy "
+                 f"{self.environment.get('spacy')} in {self.seconds:.1f} s: "
+                 f"{outcome(results).line()}"
                  + (f"; runner pids {', '.join(map(str, pool.pids))}" if pool and pool.pids
                     else ""))
+
+    def _deck_warnings(self, uri: str, result: DeckResult) -> None:
+        """Say what failed in the deck ``uri``, and what could not run here."""
+        for r in result.blocks:
+            if r.status is Status.UNVERIFIED:
+                continue  # one warning per deck and cause, below
+            if self.policy.fails(r.status):
+                self.say(logging.WARNING, f"{uri}:{r.where}: {r.status}: {r.message}")
+            elif self.policy.warns(r.status):
+                self.say(logging.INFO, f"{uri}:{r.where}: {r.status}: {r.message}")
+        # An example that could not run here is not verified: a warning (so --strict
+        # fails), one per deck and cause, as a course missing a model has many of them.
+        for group in not_run_here([result]):
+            lines = [line for _, line in group.blocks]
+            self.say(logging.WARNING, f"{uri}:{lines[0]}: {Status.UNVERIFIED}: "
+                     + Errors.SP410.format(count=len(lines), s="s" * (len(lines) != 1),
+                                           lines=", ".join(map(str, lines)), why=group.why))
+        if result.error:
+            self.say(logging.WARNING, f"{uri}: {result.error}")
+
+    def _all_results(self) -> list[DeckResult]:
+        """Every result of the site, as its report lists them: decks, exercises, tests."""
+        return [*self.results.values(), *self.exercise_results.values(),
+                *self.general_results]
+
+    def _all_errors(self) -> list[DeckError]:
+        return [*self.errors.values(), *(p for c in self.chapters.values() for p in c.problems)]
 
     # -- pages ----------------------------------------------------------------------------
     def on_page_markdown(self, markdown, *, page, config, files):
@@ -279,6 +324,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             return unreadable_deck_markdown(self.errors[uri])
         deck = self.decks.get(uri)
         self._check_references(page, config, files, deck)
+        if uri in self.chapters:
+            return self._chapter_markdown(page, config, files)
         if deck is None:
             return markdown
         if deck.written_title and "title" not in page.meta:  # nav, <title>, search
@@ -355,22 +402,23 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
     @event_priority(-200)
     def _add_site_pages(self, files: Files, *, config):
         self.site_links: dict[str, dict[str, str]] = {}
-        decks = self._deck_files(files)
+        self._add_static_files(files, config)
+        decks, chapters = self._site_files(files)
         self.lang_prefix = self._lang_prefix(config)
         report_uri = self.lang_prefix + self.REPORT_PAGE
         report_url = File(report_uri, None, config.site_dir, config.use_directory_urls).url
         taken = files.get_file_from_path(report_uri)
         if self.settings["execute"] and taken is not None and not taken.generated_by:
             # A page of the site at the report's path: the report page stays the report.
-            self.say(logging.ERROR, f"slideproof: {taken.src_uri}: " + coded(
-                "SP401", path=taken.src_uri, report=report_uri))
+            self.say(logging.ERROR, f"slideproof: {taken.src_uri}: "
+                     + Errors.SP401.format(path=taken.src_uri, report=report_uri))
             files.remove(taken)
             self.decks.pop(taken.src_uri, None)
             decks.pop(taken.src_uri, None)
         self.report_url = report_url
         if self.settings["execute"] and files.get_file_from_path(report_uri) is None:
             report = File.generated(config, report_uri,
-                                    content=self._report_content(config, decks))
+                                    content=self._report_content(config, decks, chapters))
             i18n = config.plugins.get("i18n")
             if i18n is not None and getattr(i18n, "build_languages", None):
                 default = getattr(i18n, "default_language", None)
@@ -386,47 +434,99 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             # With execution off the notebook is still published, as written (no outputs).
             links.update(self._add_notebook(files, config, uri, page_file))
             self.site_links[uri] = links
+        for uri, page_file in chapters.items():
+            links = {"report": report_url} if self.settings["execute"] else {}
+            links.update(self._add_chapter_notebook(files, config, uri, page_file))
+            self.site_links[uri] = links
         return files
 
-    on_files = CombinedEvent(on_files, _add_site_pages)
+    # (MkDocs' way of giving one event two handlers; mypy sees a method replaced)
+    on_files = CombinedEvent(on_files, _add_site_pages)  # type: ignore[assignment]
 
-    def _deck_files(self, files: Files) -> dict[str, File]:
-        """This language's deck pages, by source."""
-        return {f.src_uri: f for f in files.documentation_pages() if f.src_uri in self.decks}
+    def _site_files(self, files: Files) -> tuple[dict[str, File], dict[str, File]]:
+        """This language's deck pages and chapter pages, by source."""
+        pages = files.documentation_pages()
+        return ({f.src_uri: f for f in pages if f.src_uri in self.decks},
+                {f.src_uri: f for f in pages if f.src_uri in self.chapters})
 
-    def _report_content(self, config, decks: dict[str, File]) -> str:
+    def _report_content(self, config, decks: dict[str, File],
+                        chapters: dict[str, File]) -> str:
         """The report page's source in this language: the whole site, every language, as
         its JSON (mkdocs-static-i18n leaves only this language's pages in the build's files:
         the others' decks are listed, not linked)."""
         report_uri = self.lang_prefix + self.REPORT_PAGE
         content = report_markdown(
-            list(self.results.values()), self.environment,
+            self._all_results(), self.environment,
             lang=config.theme.get("language") or "en", policy=self.policy,
-            errors=list(self.errors.values()), running=len(self.running),
-            # a link to the deck's source, which MkDocs checks and turns into its URL
-            link=lambda path: (get_relative_url(path, report_uri) if path in decks
-                               else None),
+            errors=self._all_errors(), running=self.pending,
+            # a link to the page's source, which MkDocs checks and turns into its URL
+            link=lambda path: (get_relative_url(path, report_uri)
+                               if path in decks or path in chapters else None),
             # written in on_post_build, next to the page: a raw link (not a page MkDocs checks)
             json_url=get_relative_url(self.lang_prefix + self.REPORT_JSON, self.report_url))
         if self._has_template(config, "slideproof-report.html"):
             content = report_front_matter(content)
         return content
 
-    def _add_notebook(self, files: Files, config, uri: str, page_file: File) -> dict[str, str]:
-        """Write the deck's notebook into <cache_dir>/notebooks/ and add it to the site."""
-        folder = self.cache.folder / "notebooks"
+    def _notebook_place(self, config, uri: str, page_file: File) -> tuple[str, str, str]:
+        """(source path, destination, address) of the notebook of the page ``uri``."""
         nb_uri = str(Path(uri).with_suffix(".ipynb").as_posix())
-        rendered = "mkdocs-jupyter" in config.plugins
         dest = page_file.dest_uri
         nb_dest = self._notebook_dest(dest, config)
-        if not rendered:  # no mkdocs-jupyter: the .ipynb is only offered for download
+        if "mkdocs-jupyter" not in config.plugins:  # the .ipynb is only offered for download
             nb_dest = f"{dest.rsplit('/', 1)[0]}/{Path(nb_uri).name}" if "/" in dest \
                 else Path(nb_uri).name
+        nb_url = File(nb_uri, None, config.site_dir, config.use_directory_urls,
+                      dest_uri=nb_dest).url
+        return nb_uri, nb_dest, nb_url
+
+    def _add_notebook(self, files: Files, config, uri: str, page_file: File) -> dict[str, str]:
+        """The deck's notebook, added to the site."""
+        nb_uri, nb_dest, nb_url = self._notebook_place(config, uri, page_file)
+        nb = self._deck_notebook(config, uri, page_file, nb_url)
+        return self._publish_notebook(files, config, nb, nb_uri, nb_dest, page_file)
+
+    def _deck_notebook(self, config, uri: str, page_file: File, nb_url: str):
+        """The notebook of the deck ``uri`` (its page ``page_file``), published at
+        ``nb_url``."""
+        deck = self.decks[uri]
+        static = self.settings["static_dir"].strip("/")
+        rendered = "mkdocs-jupyter" in config.plugins
+        # A deck still running has no outputs of its own yet: its notebook is as written.
+        spacy = "" if uri in self.running else self.environment.get("spacy", "")
+        return deck_notebook(deck, self.results.get(uri), lang=deck.language,
+                             policy=self.policy, spacy_version=spacy,
+                             static_url=lambda path: get_relative_url(f"{static}/{path}",
+                                                                      nb_url),
+                             prelude=prelude_code(self.verifier.options, deck)
+                             if self.verifier else "",
+                             deck_url=get_relative_url(page_file.url, nb_url) if rendered
+                             else None)
+
+    @staticmethod
+    def _save_notebook(nb, path: Path) -> bool:
+        """Write ``nb`` to ``path``, unless it is there already as it would be written."""
+        text = notebook_json(nb)
+        try:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, "utf-8")
+        except OSError as err:
+            log.warning("slideproof: "
+                        + Errors.SP170.format(path=path, problem=err.strerror or err))
+            return False
+        return True
+
+    def _publish_notebook(self, files: Files, config, nb, nb_uri: str, nb_dest: str,
+                          page_file: File) -> dict[str, str]:
+        """Write a notebook into <cache_dir>/notebooks/ and add it to the site."""
+        folder = self.cache.folder / "notebooks"
+        rendered = "mkdocs-jupyter" in config.plugins
+        if not self._save_notebook(nb, folder / nb_uri):
+            return {}
         cls = _NotebookPage if rendered else File
         nb_file = cls(nb_uri, str(folder), config.site_dir, config.use_directory_urls,
                       dest_uri=nb_dest, inclusion=InclusionLevel.NOT_IN_NAV)
-        if not self._write_notebook(config, uri, page_file, nb_file):
-            return {}
         files.append(nb_file)
         if rendered:  # switching language from a notebook leads to the translated notebook
             self._i18n_page(nb_file, config, self._notebook_alternates(page_file, config))
@@ -436,32 +536,15 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             else Path(nb_uri).name
         return {"notebook": nb_file.url, "ipynb": ipynb}
 
-    def _write_notebook(self, config, uri: str, page_file: File, nb_file: File) -> bool:
-        """Write the notebook of the deck ``uri`` (its page ``page_file``) to ``nb_file``'s
-        source, unless it is there already as it would be written."""
-        deck = self.decks[uri]
-        static = self.settings["static_dir"].strip("/")
-        rendered = isinstance(nb_file, _NotebookPage)
-        # A deck still running has no outputs of its own yet: its notebook is as written.
-        spacy = "" if uri in self.running else self.environment.get("spacy", "")
-        nb = deck_notebook(deck, self.results.get(uri), lang=deck.language,
-                           policy=self.policy, spacy_version=spacy,
-                           static_url=lambda path: get_relative_url(f"{static}/{path}",
-                                                                    nb_file.url),
-                           prelude=prelude_code(self.verifier.options, deck) if self.verifier
-                           else "",
-                           deck_url=get_relative_url(page_file.url, nb_file.url) if rendered
-                           else None)
-        path = Path(nb_file.abs_src_path)
-        text = notebook_json(nb)
-        try:
-            if not path.is_file() or path.read_text("utf-8") != text:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, "utf-8")
-        except OSError as err:
-            log.warning("slideproof: " + coded("SP170", path=path, problem=err.strerror or err))
-            return False
-        return True
+    def _write_notebook(self, build: LanguageBuild, page_file: File, nb_file: File) -> bool:
+        """Write the notebook of the deck or chapter page ``page_file`` to ``nb_file``'s
+        source again (a rebuild under ``mkdocs serve``)."""
+        uri = page_file.src_uri
+        nb = self._chapter_notebook(build.files, build.config, uri, page_file, nb_file.url) \
+            if uri in self.chapters else \
+            self._deck_notebook(build.config, uri, page_file, nb_file.url)
+        return nb_file.abs_src_path is not None and \
+            self._save_notebook(nb, Path(nb_file.abs_src_path))
 
     @staticmethod
     def _notebook_dest(deck_dest: str, config) -> str:
@@ -476,7 +559,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         language's build adds its own); a translation that is no deck stays the page."""
         alternates = {}
         for lang, other in dict(getattr(page_file, "alternates", {})).items():
-            if other.src_uri in self.decks or other.src_uri in self.errors:
+            if other.src_uri in self.decks or other.src_uri in self.errors or \
+                    other.src_uri in self.chapters:
                 other = File(str(Path(other.src_uri).with_suffix(".ipynb").as_posix()), None,
                              config.site_dir, config.use_directory_urls,
                              dest_uri=self._notebook_dest(other.dest_uri, config))
@@ -491,10 +575,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         i18n = config.plugins.get("i18n")
         if i18n is None or not getattr(i18n, "current_language", None):
             return
-        file.locale = i18n.current_language
-        file.localization = i18n.current_language
-        file.alternates = alternates
-        file.locale_alternate_of = file.src_uri
+        vars(file).update(locale=i18n.current_language, localization=i18n.current_language,
+                          alternates=alternates, locale_alternate_of=file.src_uri)
 
     @staticmethod
     def _hide_withheld_cells(config) -> None:
@@ -551,6 +633,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         return f"{i18n.current_language}/" if getattr(i18n, "current_language", None) else ""
 
     def on_page_content(self, html, *, page, config, files):
+        if page.file.src_uri in self.chapters:
+            self._chapter_toc(page)
         if isinstance(page.file, _NotebookPage):
             # The deck page has the same text: search leads readers there, not here.
             page.meta.setdefault("search", {})["exclude"] = True
@@ -596,16 +680,18 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         self._write_report_json(config, getattr(self, "lang_prefix", ""))
 
     def _write_report_json(self, config, prefix: str) -> None:
-        if not self.settings["execute"] or not (self.results or self.running):
+        if not self.settings["execute"] or not (
+                self.results or self.exercise_results or self.pending):
             return
-        verification = Verification(self.environment, list(self.results.values()),
-                                    errors=list(self.errors.values()), seconds=self.seconds,
-                                    incomplete=bool(self.running))
+        verification = Verification(self.environment, self._all_results(),
+                                    errors=self._all_errors(), seconds=self.seconds,
+                                    incomplete=bool(self.pending))
         target = Path(config.site_dir) / prefix / self.REPORT_JSON
         try:
             write_json(to_json(verification, self.policy), target)
         except OSError as err:
-            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
+            log.warning("slideproof: "
+                        + Errors.SP171.format(path=target, problem=err.strerror or err))
 
 
     # -- one search per language ----------------------------------------------------------
@@ -704,8 +790,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         try:
             write_file(index.generate_search_index(None).encode("utf-8"), str(target))
         except OSError as err:
-            log.warning("slideproof: " + coded("SP171", path=target,
-                                               problem=err.strerror or err))
+            log.warning("slideproof: " + Errors.SP171.format(path=target,
+                                                         problem=err.strerror or err))
 
     on_post_build = CombinedEvent(on_post_build, _write_language_search)
 
@@ -714,78 +800,90 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         """An edit to ``changed`` (Markdown pages of the site), or decks that finished
         running: re-read the decks among them, verify every deck (the cache answers for the
         others), and write again, in each language that shows them, the changed pages, the
-        page and notebook of each deck whose result changed, the report page if what it
-        shows changed, the search indexes and the JSON report. False: MkDocs' full build is
-        needed (a title or front matter changed, a page became a deck, ...)."""
+        page and notebook of each deck or chapter page whose content or results changed, the
+        report page if what it shows changed, the search indexes and the JSON report.
+        False: MkDocs' full build is needed (a title or front matter changed, a page became
+        a deck, ...)."""
         config = builds[0].config
         search = self._search_plugin(config)
         index = getattr(search, "search_index", None)  # None: no search, or turned off
         if index is not None and not hasattr(index, "entries"):
             return False  # an index this cannot update page by page (MkDocs' own theme's)
         files = {f.src_uri: f for b in builds for path in changed if (f := b.file_at(path))}
-        if any(not uri.endswith(".md") for uri in files):
+        if any(not uri.endswith(".md") or uri in self.chapters for uri in files):
+            return False  # (a chapter page: its exercises and tests are read with it)
+        touched = self._reverify(files, config)
+        if touched is None or not all(self._rewrite(build, touched, search) for build in builds):
             return False
-        before = {uri: self._shown(uri) for uri in self.decks}
+        for build in builds:
+            self._write_report_json(build.config, build.state["lang_prefix"])
+        return True
+
+    def _reverify(self, files: dict[str, File], config) -> set[str] | None:
+        """Read the changed pages ``files`` again and verify the site: the pages whose
+        content or results changed (None: pages became or stopped being decks or chapters,
+        a full build is needed)."""
+        before = {uri: self._deck_shown(uri) for uri in self.decks}
+        chapters_before = {uri: self._chapter_shown(uri) for uri in self.chapters}
         order = list(self.decks), list(self.errors)
         self._said, self._repeat_build = set(), False
         for uri, file in files.items():
             self.decks.pop(uri, None)
             self.errors.pop(uri, None)
             self._sources.pop(uri, None)
-            self._read_deck(file, config)
-        if (set(self.decks), set(self.errors)) != tuple(map(set, order)):
-            return False  # a page became a deck, or a deck stopped being one: other files
+            self._read_page(file, config)
+        if (set(self.decks), set(self.errors), set(self.chapters)) != (
+                *map(set, order), set(chapters_before)):
+            return None
         self.decks = {uri: self.decks[uri] for uri in order[0]}
         self.errors = {uri: self.errors[uri] for uri in order[1]}
-        if self.settings["execute"] and self.decks:
-            self.verify(wait=self.EDIT_WAIT)
-        touched = files.keys() | {uri for uri in self.decks if self._shown(uri) != before[uri]}
-        for build in builds:
-            build.enter()
-            self._enter_language(build)
-            if self._site_words(build.config) != build.env.globals.get("slideproof_site"):
-                return False  # every page shows it
-            pages = [f for f in build.pages if f.src_uri in touched]
-            for page_file in [f for f in pages if f.src_uri in self.decks]:
-                notebook = build.files.get_file_from_path(
-                    str(PurePath(page_file.src_uri).with_suffix(".ipynb")))
-                if notebook is None or not self._write_notebook(
-                        build.config, page_file.src_uri, page_file, notebook):
-                    continue
-                if notebook.is_documentation_page():
-                    pages.append(notebook)
-                else:  # only offered for download: copied as MkDocs copies files
-                    notebook.copy_file()
-            report = build.files.get_file_from_path(self.lang_prefix + self.REPORT_PAGE)
-            if report is not None and report.generated_by and self.settings["execute"]:
-                content = self._report_content(build.config, self._deck_files(build.files))
-                if content != report.content_string:
-                    report.content_string = content
-                    pages.append(report)
-            if not pages:
+        if self.settings["execute"] and (self.decks or self.chapters):
+            self.exercise_results, self.general_results = {}, []
+            self.verify(config, wait=self.EDIT_WAIT)
+        return (set(files) | {uri for uri in self.decks if self._deck_shown(uri) != before[uri]}
+                | {uri for uri in self.chapters
+                   if self._chapter_shown(uri) != chapters_before[uri]})
+
+    def _rewrite(self, build: LanguageBuild, touched: set[str], search) -> bool:
+        """Write again, in the language of ``build``, the ``touched`` pages it has, their
+        notebooks and the report page if it changed (False: a full build is needed)."""
+        build.enter()
+        self._enter_language(build)
+        if self._site_words(build.config) != build.env.globals.get("slideproof_site"):
+            return False  # every page shows it
+        pages = [f for f in build.pages if f.src_uri in touched]
+        for page_file in [f for f in pages if f.src_uri in self.decks
+                          or f.src_uri in self.chapters]:
+            notebook = build.files.get_file_from_path(
+                str(PurePath(page_file.src_uri).with_suffix(".ipynb")))
+            if notebook is None or not self._write_notebook(build, page_file, notebook):
                 continue
-            entries = build.rebuild(pages, search)
-            if entries is None:
-                return False  # a title or front matter changed: the nav shows it
-            if self.lang_prefix in self._search_indexes:
-                self._replace_search_entries(self.lang_prefix, [f.page for f in pages],
-                                             entries)
-                self._write_search(build.config, self.lang_prefix)
-        for build in builds:
-            self._write_report_json(build.config, build.state["lang_prefix"])
+            if notebook.is_documentation_page():
+                pages.append(notebook)
+            else:  # only offered for download: copied as MkDocs copies files
+                notebook.copy_file()
+        report = build.files.get_file_from_path(self.lang_prefix + self.REPORT_PAGE)
+        if report is not None and report.generated_by and self.settings["execute"]:
+            content = self._report_content(build.config, *self._site_files(build.files))
+            if content != report.content_string:
+                report.content_string = content
+                pages.append(report)
+        if not pages:
+            return True
+        entries = build.rebuild(pages, search)
+        if entries is None:
+            return False  # a title or front matter changed: the nav shows it
+        if self.lang_prefix in self._search_indexes:
+            self._replace_search_entries(self.lang_prefix, [f.page for f in pages], entries)
+            self._write_search(build.config, self.lang_prefix)
         return True
 
-    def _shown(self, uri: str) -> object:
+    def _deck_shown(self, uri: str) -> object:
         """What a deck's page and notebook show of its verification."""
         if uri in self.running:
             return "running"
         result = self.results.get(uri)
-        if result is None:
-            return None
-        data = deck_json(result)
-        return {**{k: v for k, v in data.items() if k not in ("seconds", "cached")},
-                "blocks": [{k: v for k, v in b.items() if k != "seconds"}
-                           for b in data["blocks"]]}
+        return None if result is None else shown_json(result)
 
     def _language_state(self) -> dict:
         """What this plugin keeps per language of a build (see _enter_language)."""
@@ -824,7 +922,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
         return env
 
     def _site_words(self, config) -> dict | None:
-        spacy = self.environment.get("spacy") if self.results or self.running else None
+        spacy = self.environment.get("spacy") \
+            if self.results or self.exercise_results or self.pending else None
         if not spacy or not self.settings["execute"]:
             return None
         date = get_build_date()
@@ -859,7 +958,8 @@ class SlideproofPlugin(BasePlugin[SlideproofConfig]):
             if source.is_file() and not target.is_file():
                 shutil.copyfile(source, target)
         except OSError as err:
-            log.warning("slideproof: " + coded("SP171", path=target, problem=err.strerror or err))
+            log.warning("slideproof: "
+                        + Errors.SP171.format(path=target, problem=err.strerror or err))
 
 
 class _NotebookPage(File):

@@ -20,13 +20,14 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from . import sandbox
 from .cache import Cache, models_loaded
 from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
-from .errors import ConfigError, coded
+from .errors import ConfigError, Errors
 from .judge import Policy
-from .protocol import Limits, Plan, WorkerConfig
+from .protocol import Limits, Plan
 
 PYPROJECT = "pyproject.toml"
 GiB = 1 << 30
@@ -66,19 +67,17 @@ class Options:
                 "cpu": self.cpu_limit, "file_size": self.file_size_limit,
                 "processes": self.process_limit, "open_files": self.open_files_limit}
 
-    def worker_config(self, plans: dict[str, Plan]) -> WorkerConfig:
-        """By default the worker preloads the alias targets the decks at hand load: a model
-        no deck uses would only cost start-up time and memory."""
-        preload = self.preload
-        if preload is None:
-            preload = sorted({plan["models"][name] for plan in plans.values()
-                              for name in models_loaded(plan) if name in plan["models"]})
-        return {"preload": preload}
+    def preloads(self, plan: Plan) -> list[str]:
+        """The models the worker loads once and hands to this deck: by default the alias
+        targets it loads (a model no deck uses would only cost time and memory)."""
+        targets = sorted({plan["models"][name] for name in models_loaded(plan)
+                          if name in plan["models"]})
+        return targets if self.preload is None else [t for t in targets if t in self.preload]
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # bool, count (an int > 0), seconds, str, choice, paths, models, prelude
+    kind: str  # bool, count (an int > 0), seconds, str, choice, path, paths, models, prelude
     default: object
     help: str
     choices: tuple[str, ...] = ()
@@ -129,6 +128,9 @@ OPTION_TABLE: dict[str, Spec] = {
                        "own folders (read-only, without .git; repeatable)", flag="data",
                        metavar="PATH"),
     "static_dir": Spec("str", "static", "site folder of the decks' images", flag=None),
+    "static_files": Spec("path", None, "a folder outside the docs (relative to mkdocs.yml) "
+                         "whose files the site publishes in static_dir: the decks' images "
+                         "of a course laid out as chapters/ and static/", flag=None),
     "show_all": Spec("bool", None, "show failing blocks with their status (default: under "
                      "'mkdocs serve')", flag=None),
 }
@@ -141,6 +143,7 @@ EXPECTED = {
     "seconds": f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}",
     "str": "a string",
     "paths": "a list of files or folders",
+    "path": "a folder",
     "models": "a table of model names to packages or paths",
     "prelude": "code, a .py file, or a table from language ('*': every language) to "
                "code or a .py file",
@@ -194,60 +197,69 @@ def _key_line(text: str, table: str, key: str, sub: str | None) -> int | None:
     return None
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# What a value of each kind of option must be (models and prelude: their entries are
+# checked one by one below, so that a message can name the entry).
+VALID: dict[str, Callable[[Any, Spec], bool]] = {
+    "bool": lambda v, spec: isinstance(v, bool),
+    "count": lambda v, spec: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+    "seconds": lambda v, spec: _number(v) and math.isfinite(v) and 0 < v <= MAX_TIMEOUT,
+    "str": lambda v, spec: isinstance(v, str) and bool(v),
+    "path": lambda v, spec: isinstance(v, str) and bool(v),
+    "paths": lambda v, spec: isinstance(v, list) and all(isinstance(p, str) and p for p in v),
+    "choice": lambda v, spec: v in spec.choices,
+    "models": lambda v, spec: isinstance(v, dict),
+    "prelude": lambda v, spec: True,
+}
+
+
 def check(key: str, value: object, layer: Layer) -> object:
     """A value of ``key`` as ``Options`` wants it, or a ConfigError naming key and place."""
     spec = OPTION_TABLE.get(key)
     if spec is None:
-        raise ConfigError(coded("SP200", key=key, known=", ".join(OPTION_TABLE)), layer.where(key))
+        raise ConfigError(Errors.SP200.format(key=key, known=", ".join(OPTION_TABLE)),
+                          layer.where(key))
 
     def wrong(expected: str | None = None, got: object = value,
               sub: str | None = None) -> ConfigError:
-        return ConfigError(coded("SP201", key=key if sub is None else f"{key}.{sub}",
+        return ConfigError(Errors.SP201.format(key=key if sub is None else f"{key}.{sub}",
                                  expected=expected or EXPECTED.get(spec.kind, spec.kind),
                                  got=got), layer.where(key, sub))
 
-    kind = spec.kind
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise wrong()
-        return value
-    if kind == "count":
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise wrong()
-        return value
-    if kind == "seconds":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-            raise wrong()
-        return float(value)
-    if kind == "str":
-        if not isinstance(value, str) or not value:
-            raise wrong()
-        return value
-    if kind == "paths":
-        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
-            raise wrong()
-        return tuple(str((layer.base / p).resolve()) for p in value)
-    if kind == "choice":
-        if value not in spec.choices:
-            raise wrong("one of " + ", ".join(spec.choices))
-        return value
-    if kind == "models":
-        if not isinstance(value, dict):
-            raise wrong()
-        for name, target in value.items():
-            if not isinstance(target, str) or not target:
-                raise wrong("a package name or a path", target, sub=str(name))
-        return {str(k): _model_target(v, layer.base) for k, v in value.items()}
-    if kind == "prelude":
-        table = value if isinstance(value, dict) else {"*": value}
-        out = {}
-        for lang, code in table.items():
-            if not isinstance(code, str):
-                raise wrong(got=code, sub=None if table is not value else str(lang))
-            out[str(lang)] = _prelude(code, str(lang), layer)
-        return out
-    raise AssertionError(kind)  # a Spec kind without a check
+    if not VALID[spec.kind](value, spec):
+        raise wrong("one of " + ", ".join(spec.choices) if spec.kind == "choice" else None)
+    if spec.kind == "seconds":
+        return float(cast(float, value))
+    if spec.kind == "path":
+        return str((layer.base / cast(str, value)).resolve())
+    if spec.kind == "paths":
+        return tuple(str((layer.base / p).resolve()) for p in cast(list, value))
+    if spec.kind == "models":
+        return _models(cast(dict, value), layer, wrong)
+    if spec.kind == "prelude":
+        return _preludes(value, layer, wrong)
+    return value
+
+
+def _models(value: dict, layer: Layer, wrong: Callable[..., ConfigError]) -> dict[str, str]:
+    for name, target in value.items():
+        if not isinstance(target, str) or not target:
+            raise wrong("a package name or a path", target, sub=str(name))
+    return {str(k): _model_target(v, layer.base) for k, v in value.items()}
+
+
+def _preludes(value: object, layer: Layer,
+              wrong: Callable[..., ConfigError]) -> dict[str, tuple[str, str]]:
+    table = value if isinstance(value, dict) else {"*": value}
+    out = {}
+    for lang, code in table.items():
+        if not isinstance(code, str):
+            raise wrong(got=code, sub=None if table is not value else str(lang))
+        out[str(lang)] = _prelude(code, str(lang), layer)
+    return out
 
 
 def _model_target(target: str, base: Path) -> str:
@@ -269,7 +281,7 @@ def _prelude(text: str, lang: str, layer: Layer) -> tuple[str, str]:
         return str(path), path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         problem = getattr(err, "strerror", None) or str(err)
-        raise ConfigError(coded("SP204", path=path, problem=problem),
+        raise ConfigError(Errors.SP204.format(path=path, problem=problem),
                           layer.where("prelude", None if lang == "*" else lang)) from None
 
 
@@ -298,11 +310,11 @@ def pyproject_layer(start: Path) -> Layer | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         line = re.search(r"line (\d+)", str(err))
-        raise ConfigError(coded("SP202", path=path, problem=err),
+        raise ConfigError(Errors.SP202.format(path=path, problem=err),
                           f"{path}:{line.group(1)}" if line else str(path)) from None
     values = data.get("tool", {}).get("slideproof", {})
     if not isinstance(values, dict):
-        raise ConfigError(coded("SP203", kind=type(values).__name__), str(path))
+        raise ConfigError(Errors.SP203.format(kind=type(values).__name__), str(path))
     return Layer(values, str(path), path.parent, text, "tool.slideproof")
 
 
@@ -351,8 +363,8 @@ def resolve(*layers: Layer | None, base: Path | None = None) -> Settings:
             continue
         for key, value in layer.values.items():
             checked = check(str(key), value, layer)
-            if OPTION_TABLE[key].kind in ("models", "prelude"):
-                checked = {**settings.values[key], **checked}
+            if OPTION_TABLE[key].kind in ("models", "prelude"):  # tables: merged key by key
+                checked = {**cast(dict, settings.values[key]), **cast(dict, checked)}
             settings.values[key] = checked
             if key == "cache_dir":
                 settings.sources[key] = layer.base
@@ -445,7 +457,7 @@ def parse_model(text: str) -> tuple[str, str]:
     """``NAME=TARGET``, as the command line and pytest write a model alias."""
     name, sep, target = text.partition("=")
     if not sep or not name.strip() or not target.strip():
-        raise ValueError(coded("SP205", text=text))
+        raise ValueError(Errors.SP205.format(text=text))
     return name.strip(), target.strip()
 
 
@@ -455,5 +467,5 @@ def parse_prelude(text: str) -> tuple[str, str]:
     if not sep:
         return "*", text
     if not re.fullmatch(r"[a-z]{2,3}|\*", lang.strip()) or not path.strip():
-        raise ValueError(coded("SP206", text=text))
+        raise ValueError(Errors.SP206.format(text=text))
     return lang.strip(), path.strip()

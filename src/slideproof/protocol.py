@@ -62,6 +62,9 @@ class BlockPlan(TypedDict):
     timeout: float | None
     requires: list[str]
     setup: bool
+    # The file the code is from, when not the plan's ``path`` (an exercise's test): what it
+    # is compiled with, so its tracebacks and lines name that file.
+    file: NotRequired[str]
 
 
 class Plan(TypedDict):
@@ -71,6 +74,11 @@ class Plan(TypedDict):
     models: dict[str, str]  # alias → target
     timeout: float
     limits: Limits
+    # The working folder of the session (an exercise's course root, shown read-only), when
+    # not the deck's own temp folder.
+    cwd: NotRequired[str]
+    # Files the code opens → their sha256: in the cache key only (the session ignores them).
+    inputs: NotRequired[dict[str, str]]
 
 
 # -- pool → worker -------------------------------------------------------------------------
@@ -83,7 +91,6 @@ class Walls(TypedDict):
 
 
 class WorkerConfig(TypedDict, total=False):
-    preload: list[str]  # models loaded once, handed to the first deck that loads each
     blank: list[str]  # languages whose blank pipeline is built once, likewise
     preimport: list[str]
     tmp_root: str
@@ -97,6 +104,7 @@ class RunRequest(TypedDict):
     op: Literal["run"]
     id: str
     plan: Plan
+    loads: list[str]  # models the worker loads once and hands to the deck's first load
 
 
 # -- a deck → worker (and on, tagged with ``id``, to the pool) ----------------------------
@@ -133,6 +141,17 @@ class WarningRecord(TypedDict):
     filename: str | None
 
 
+class Ran(TypedDict):
+    """What running one piece of code (a block, or a setup source) recorded: the body of
+    its result event."""
+
+    output: str
+    display: str | None
+    warnings: list[WarningRecord]
+    error: ErrorRecord | None
+    seconds: float
+
+
 class StartEvent(TypedDict):
     event: Literal["start"]
     index: int  # -1: a setup source
@@ -165,20 +184,12 @@ DeckEvent = StartEvent | BlockEvent | SetupFailed
 
 
 # -- worker → pool -------------------------------------------------------------------------
-class ModelInfo(TypedDict, total=False):
-    loaded: bool
-    name: str
-    version: str
-    error: str
-
-
 class Ready(TypedDict):
     event: Literal["ready"]
     pid: int
     python: str
     spacy: str
     thinc: str
-    models: dict[str, ModelInfo]
     walls: str  # "deck": each deck in namespaces of its own; "runner": one deck at a time
     why: str  # why not "deck", when not
     landlock: int  # the kernel's Landlock ABI, 0 without
@@ -225,3 +236,11 @@ class DeckDone(TypedDict, total=False):
 
 
 WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone
+
+
+class DeckRun(TypedDict):
+    """What running one deck gave: its validated events, and how its process ended. What
+    the pool returns, the judge reads and the cache keeps."""
+
+    events: list[DeckEvent]
+    done: DeckDone

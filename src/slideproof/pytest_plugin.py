@@ -10,6 +10,11 @@ command line) are collected, each python block as an item named after its fence 
 ``Verifier`` (warm worker, cache, options) as ``slideproof check``, when its first item runs,
 and each item then reports its block's status.
 
+A chapter page (front matter ``type: chapter``) is collected too: each of its coding
+exercises is an item, ``chapter1.md::exercise 01_02``, that runs the exercise's solution and
+test (and its skeleton) as ``slideproof check`` does; the first chapter page of a language
+also holds the items of that language's ``exercises/LANG/test_general.py``, one per test.
+
 Under pytest-xdist a deck must stay on one worker, so that it runs once: the plugin turns
 xdist's default ``--dist load`` into ``--dist loadfile`` (all items of a file go to the
 same worker) unless ``--dist`` is given; items also carry an ``xdist_group`` mark named after
@@ -23,13 +28,18 @@ import os
 import shlex
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from .deck import looks_like_deck
-from .errors import coded
+from .deck import Deck, looks_like_deck, page_type
+from .errors import Errors
 from .judge import Kind, Status, lack_words, problem_code
 from .terminal import inert
+
+if TYPE_CHECKING:  # the verifier (and spaCy's side of things) loads when a deck first runs
+    from .exercise import Exercise
+    from .verify import Verifier
 
 
 class DeckWarning(UserWarning):
@@ -96,13 +106,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if not enabled(parent.config) or file_path.suffix.lower() != ".md":
         return None
+    if page_type(file_path) == "chapter":
+        return ChapterFile.from_parent(parent, path=file_path)
     if looks_like_deck(file_path) or parent.session.isinitpath(file_path):
         return DeckFile.from_parent(parent, path=file_path)
     return None
 
 
 class DeckFile(pytest.File):
-    deck = None
+    deck: Deck | None = None  # set by collect(), unless the file is not a deck
 
     def collect(self):
         from .deck import course_root, load_deck
@@ -137,20 +149,144 @@ def _group_name(node: pytest.Collector) -> str | None:
 
 
 class InvalidDeckItem(pytest.Item):
-    """A deck that does not parse: one failing item at the line the parser points at."""
+    """A deck (or chapter page) that does not parse: one failing item at the line the
+    parser points at."""
 
-    def __init__(self, *, error, **kwargs):
+    def __init__(self, *, error, what: str = "invalid deck", **kwargs):
         super().__init__(**kwargs)
         self.error = error
+        self.what = what
 
     def runtest(self) -> None:
         raise self.error
 
     def repr_failure(self, excinfo, style=None):
-        return f"{self.error.path}:{self.error.line}: invalid deck: {self.error.message}"
+        return f"{self.error.path}:{self.error.line}: {self.what}: {self.error.message}"
 
     def reportinfo(self):
-        return self.path, self.error.line - 1, f"invalid deck (line {self.error.line})"
+        return self.path, self.error.line - 1, f"{self.what} (line {self.error.line})"
+
+
+class ChapterFile(pytest.File):
+    """A chapter page: an item per coding exercise (and, for the first page of its language,
+    per test of the language's general tests)."""
+
+    def collect(self):
+        from .chapter import load_chapter
+        from .errors import DeckError
+        from .exercise import exercises_of, general_tests
+
+        limit = self.config.stash[_RUNNER].settings["max_deck_size"] << 20
+        where = self.config.invocation_params.dir
+
+        def show(path: Path) -> str:  # as 'slideproof check' shows it
+            return _cli_path(Path(path), where)
+
+        try:
+            chapter = load_chapter(self.path, show(self.path), limit=limit, show=show)
+        except DeckError as err:
+            yield InvalidDeckItem.from_parent(self, name=f"L{err.line}", error=err,
+                                              what="invalid chapter")
+            return
+        for problem in chapter.problems:
+            yield InvalidDeckItem.from_parent(self, name=f"L{problem.line}", error=problem,
+                                              what="invalid chapter")
+        exercises, unreadable = exercises_of(chapter, show, limit)
+        for invalid in unreadable:
+            yield InvalidDeckItem.from_parent(self, name=f"{Path(invalid.path).name}",
+                                              error=invalid, what="unreadable exercise")
+        group = _group_name(self)
+        items: list[pytest.Item] = [
+            ExerciseItem.from_parent(self, name=f"exercise {ex.id}", exercise=ex)
+            for ex in exercises]
+        if self._first_of_its_language():
+            tests = general_tests(chapter.root, chapter.lang, show, limit)
+            items += [GeneralItem.from_parent(self, name=f"{Path(tests.path).name}::{name}",
+                                              run=tests, index=index)
+                      for index, name in enumerate(tests.tests, start=1)] if tests else []
+        for item in items:
+            item.add_marker(pytest.mark.slideproof)
+            if group:
+                item.add_marker(pytest.mark.xdist_group(group))
+            yield item
+
+    def _first_of_its_language(self) -> bool:
+        """Whether this is the first chapter page (by name) of its folder."""
+        pages = sorted(p for p in self.path.parent.glob("*.md") if page_type(p) == "chapter")
+        return bool(pages) and pages[0] == self.path
+
+
+class ExerciseItem(pytest.Item):
+    """A coding exercise: its solution and test, and its skeleton, as 'slideproof check'
+    runs them."""
+
+    def __init__(self, *, exercise, **kwargs):
+        super().__init__(**kwargs)
+        self.exercise = exercise
+
+    def runtest(self) -> None:
+        runner: Runner = self.config.stash[_RUNNER]
+        result = runner.result_of(self, self.exercise, self.exercise.path)
+        for warning in result.warnings:  # the skeleton's: at its file and line
+            path, line, message = [*warning.split(":", 2), "", ""][:3]
+            warnings.warn_explicit(DeckWarning(inert(message.strip())), DeckWarning, path,
+                                   int(line) if line.isdigit() else 1)
+        _outcome(self, result, result.status, result.message, result.where,
+                 (result.problem_block() or result.solution))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, BlockProblem):
+            r = excinfo.value.result
+            lines = [f"{excinfo.value.deck_path}: {r.status}", ""]
+            lines += [("E   " if i == 0 else "    ") + text
+                      for i, text in enumerate(str(excinfo.value).split("\n"))]
+            traceback = (r.error or {}).get("traceback")
+            if traceback and (self.config.get_verbosity() > 0 or self.config.getoption(
+                    "tbstyle", "auto") == "long"):
+                lines += ["", *traceback.rstrip().split("\n")]
+            return inert("\n".join(lines))
+        if isinstance(excinfo.value, RunnerFailed):
+            return Errors.SP160.format(problem=excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, self.exercise.line - 1, \
+            f"{self.exercise.chapter}::exercise {self.exercise.id}"
+
+
+class GeneralItem(pytest.Item):
+    """A test of a language's general tests (exercises/LANG/test_general.py)."""
+
+    def __init__(self, *, run, index, **kwargs):
+        super().__init__(**kwargs)
+        self.run, self.index = run, index
+
+    def runtest(self) -> None:
+        runner: Runner = self.config.stash[_RUNNER]
+        result = runner.result_of(self, self.run, self.run.path).blocks[self.index]
+        _outcome(self, result, result.status, result.message,
+                 f"{self.run.path}:{result.where}", result)
+
+    repr_failure = ExerciseItem.repr_failure
+
+    def reportinfo(self):
+        return Path(self.run.file), self.run.python_blocks[self.index].line - 1, self.name
+
+
+def _outcome(item: pytest.Item, result, status, message: str, where: str, block) -> None:
+    """Pass, fail, skip or warn, as the policy says of ``status``."""
+    runner: Runner = item.config.stash[_RUNNER]
+    if block.shown_output:
+        item.add_report_section("call", "output", inert(block.shown_output))
+    if status.kind is Kind.OK:
+        return
+    if runner.policy.fails(status):
+        raise BlockProblem(block, where) from None
+    if status in (Status.SKIPPED, Status.UNVERIFIED):
+        _skip(inert(f"{status}: {message}"))
+    path, _, line = where.rpartition(":")
+    warnings.warn_explicit(DeckWarning(inert(f"{status}: {message}")), DeckWarning, path,
+                           int(line) if line.isdigit() else 1)
 
 
 class BlockItem(pytest.Item):
@@ -161,9 +297,19 @@ class BlockItem(pytest.Item):
         self.block = block
         self.result = None
 
+    @property
+    def deck_file(self) -> DeckFile:
+        return cast(DeckFile, self.parent)
+
+    @property
+    def deck(self) -> Deck:
+        deck = self.deck_file.deck
+        assert deck is not None  # its items exist only once it was read
+        return deck
+
     def runtest(self) -> None:
         runner: Runner = self.config.stash[_RUNNER]
-        deck_result = runner.result(self.parent)
+        deck_result = runner.result(self)
         result = next(r for r in deck_result.blocks if r.block.line == self.block.line)
         self.result = result
         if result.shown_output:
@@ -182,7 +328,7 @@ class BlockItem(pytest.Item):
         # deprecated or output-differs that the policy lets pass: a warning at the deck line
         text = result.message + (f"\n{result.diff}" if result.diff else "")
         line = next((w.get("line") for w in result.warnings if w.get("line") and
-                     w.get("filename") == self.parent.deck.file), None) \
+                     w.get("filename") == self.deck.file), None) \
             or self.block.line
         warnings.warn_explicit(DeckWarning(inert(f"{status}: {text}")), DeckWarning,
                                str(self.path), line)
@@ -191,14 +337,13 @@ class BlockItem(pytest.Item):
         if isinstance(excinfo.value, BlockProblem):
             verbose = self.config.get_verbosity() > 0 or self.config.getoption(
                 "tbstyle", "auto") == "long"
-            return BlockRepr(excinfo.value.result, self.nodeid, self.parent.deck.path, verbose)
+            return BlockRepr(excinfo.value.result, self.nodeid, self.deck.path, verbose)
         if isinstance(excinfo.value, RunnerFailed):
-            return coded("SP160", problem=excinfo.value)
+            return Errors.SP160.format(problem=excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        deck = self.parent.deck
-        where = deck.path if deck is not None else self.parent.name
+        where = self.deck.path
         # Not a suffix of the node id: pytest would turn the '.' of 'deck.md' into '::'.
         return self.path, self.block.line - 1, f"{where}::L{self.block.line} (python block)"
 
@@ -239,7 +384,7 @@ class BlockRepr:
                 out.append((f"  {number:>{width}} {text}", {}))
         out.append((f"  {block.line + len(code_lines) + 1:>{width}} {block.fence}", {}))
         if marked and not block.line < marked <= block.line + len(code_lines):
-            out.append((coded("SP161", line=marked), {}))
+            out.append((Errors.SP161.format(line=marked), {}))
         out.append(("", {}))
         for i, text in enumerate((r.message or r.status).split("\n")):
             out.append((("E   " if i == 0 else "    ") + text, {"red": True, "bold": i == 0}))
@@ -289,7 +434,7 @@ class Runner:
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.verifier = None
+        self.verifier: Verifier | None = None
         self.results: dict[str, object] = {}
         self.options, self.policy, self.cache = self._options()
 
@@ -324,43 +469,60 @@ class Runner:
         if choice.warning and not hasattr(self.config, "workerinput"):
             self.config.issue_config_time_warning(DeckWarning(choice.warning), stacklevel=2)
 
-    def result(self, deck_file: DeckFile):
-        path = deck_file.deck.path
-        if path not in self.results:
-            self._verify(self._batch(deck_file))
-        result = self.results[path]
+    def result(self, item: BlockItem):
+        """The result of the deck of ``item``, a block of it."""
+        return self.result_of(item, item.deck, item.deck.path)
+
+    def result_of(self, node: pytest.Item, unit: Deck | Exercise, key: str):
+        """The result of ``unit`` (a deck, an exercise, a general test file), known by
+        ``key``: verified with every other collected one not verified yet, outside xdist."""
+        if key not in self.results:
+            self._verify(self._batch(node, unit, key))
+        result = self.results[key]
         if isinstance(result, BaseException):
             raise RunnerFailed(f"{type(result).__name__}: {result}")
         return result
 
-    def _batch(self, deck_file: DeckFile) -> list:
-        """The decks to verify now: this one, and outside xdist every other collected one."""
-        decks = {deck_file.deck.path: deck_file.deck}
+    def _batch(self, node: pytest.Item, unit: Deck | Exercise, key: str
+               ) -> dict[str, Deck | Exercise]:
+        """What to verify now (key → unit): this one, and outside xdist every other
+        collected one."""
+        units = {key: unit}
         if not hasattr(self.config, "workerinput"):
-            session = deck_file.session
-            for item in getattr(session, "items", None) or []:
-                parent = item.parent
-                if isinstance(item, BlockItem) and isinstance(parent, DeckFile) and \
-                        parent.deck is not None and parent.deck.path not in self.results:
-                    decks.setdefault(parent.deck.path, parent.deck)
-        return list(decks.values())
+            for item in getattr(node.session, "items", None) or []:
+                found = _unit(item)
+                if found is not None and found[0] not in self.results:
+                    units.setdefault(*found)
+        return units
 
-    def _verify(self, decks: list) -> None:
+    def _verify(self, units: dict[str, Deck | Exercise]) -> None:
         from .verify import Verifier
 
         if self.verifier is None:
             self.verifier = Verifier(self.options, self.cache)
         try:
-            for result in self.verifier.verify(decks):
-                self.results[result.deck.path] = result
-        except Exception as err:  # the runner itself failed: every item of these decks says so
-            for deck in decks:
-                self.results.setdefault(deck.path, err)
+            for key, result in zip(units, self.verifier.verify(list(units.values()))):
+                self.results[key] = result
+        except Exception as err:  # the runner itself failed: every item of these says so
+            for key in units:
+                self.results.setdefault(key, err)
 
     def close(self) -> None:
         if self.verifier is not None:
             self.verifier.close()
             self.verifier = None
+
+
+def _unit(item: pytest.Item) -> tuple[str, Deck | Exercise] | None:
+    """(key, unit) of what an item reports on."""
+    if isinstance(item, BlockItem) and isinstance(item.parent, DeckFile) and \
+            item.parent.deck is not None:
+        return item.parent.deck.path, item.parent.deck
+    if isinstance(item, ExerciseItem):
+        return item.exercise.path, item.exercise
+    if isinstance(item, GeneralItem):
+        return item.run.path, item.run
+    return None
 
 
 _RUNNER = pytest.StashKey[Runner]()

@@ -100,7 +100,7 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _code(lang: str, code: str, title: str | None = None,
+def fenced(lang: str, code: str, title: str | None = None,
           block: Block | None = None) -> str:
     """A fence for superfences. ``block`` passes on what its author asked for on display
     (``title``, ``hl_lines``, ``linenums``, ids, classes, other attributes)."""
@@ -129,8 +129,9 @@ def slide_text(part: Text, shift: int, static_url: Callable[[str], str],
     nothing rewrites), ``static_source`` for Markdown images if the engine resolves them
     from the page's source file, as MkDocs does (default: ``static_url``)."""
     text = part.text
-    if shift:
-        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])", lambda m: m.group(1) + "#" * shift, text)
+    if shift:  # (never past h6)
+        text = re.sub(r"(?m)^(#{1,5})(?=[ \t])",
+                      lambda m: "#" * min(6, len(m.group(1)) + shift), text)
     text = _STATIC_SRC.sub(lambda m: m["pre"] + static_url(m["path"]), text)
     markdown_url = static_source or static_url
     return _STATIC_MD.sub(lambda m: m["pre"] + markdown_url(m["path"]), text)
@@ -175,9 +176,12 @@ class Renderer:
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
                  static_url: Callable[[str], str] | None = None,
-                 static_source: Callable[[str], str] | None = None,
+                 static_source: Callable[[str], str] | None = None, embedded: str = "",
                  running: bool = False):
         self.deck = deck
+        # Embedded in another page (a chapter's): its slides' ids start with this, and
+        # every slide's title is a heading below that page's sections (h4).
+        self.embedded = embedded
         self.by_line = {r.block.line: r for r in results or []}
         self.running = running and results is None
         self.mode = mode if results is not None or self.running else "plain"
@@ -198,41 +202,33 @@ class Renderer:
             return ""  # rendered with its python block
         if not block.runs:
             if block.lang == "out":
-                return _code("text", block.code, title=self.s["output"])
-            return _code(block.lang, block.code, block=block)
+                return fenced("text", block.code, title=self.s["output"])
+            return fenced(block.lang, block.code, block=block)
         if not block.shown and self.mode != "serve":
             return ""
         result = self.by_line.get(block.line)
         status = result.status if result else "plain"
         pieces = []
         if self.mode == "build" and result is not None and not self.policy.shows(status):
-            if status is Status.UNVERIFIED:  # the environment lacks a model, not the example
-                title, notice = not_run_words(result, self.s)
-            else:
-                title, notice = self.s["withheld_title"], withheld_words(
-                    result, self.s, self.spacy_version)
-            notice = notice.replace("\n", "\n    ")
-            return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
-                    f'data-status="{status}" markdown="1">\n\n'
-                    f'!!! info "{title}"\n    {notice}\n\n</div>')
-        pieces.append(_code("python", block.code, block=block))
+            return self.withheld(block, result)
+        pieces.append(fenced("python", block.code, block=block))
         if result is None and self.running:  # no output, expected or not, until it ran
             status = "running"
             pieces.append(f'!!! note "{self.s["running"]}"\n    {self.s["running_note"]}')
         elif result is None:
             if block.expected is not None:
-                pieces.append(_code("text", block.expected.code, title=self.s["output"]))
+                pieces.append(fenced("text", block.expected.code, title=self.s["output"]))
         elif status in (Status.SKIPPED, Status.UNVERIFIED):
             pieces.append(self.not_run(result))
         elif status is Status.EXPECTED_ERROR and result.error:
             error = f"{result.error['type']}: {result.error['message']}"
-            pieces.append(_code("text", (result.output + error).strip(), title=
+            pieces.append(fenced("text", (result.output + error).strip(), title=
                                 self.s["expected_error"].format(error=result.error["type"])))
         elif self.policy.publishes(status) and (result.shown_output or
                                                 block.expected is not None):
             title = f"{self.s['output']} · {self.s['verified'].format(v=self.spacy_version)}"
             pieces.append(f'<div class="sp-output" markdown="1">\n\n'
-                          f'{_code("text", result.shown_output or " ", title=title)}\n\n</div>')
+                          f'{fenced("text", result.shown_output or " ", title=title)}\n\n</div>')
         if self.mode == "serve" and result is not None and \
                 status not in (Status.PASSED, Status.SKIPPED):
             pieces.append(self.status_box(result))
@@ -240,6 +236,18 @@ class Renderer:
         body = "\n\n".join(pieces)
         return (f'<div class="sp-block{hidden}" data-line="{block.line}" data-status="{status}" '
                 f'markdown="1">\n\n{body}\n\n</div>')
+
+    def withheld(self, block: Block, result: BlockResult) -> str:
+        """A block the site does not publish, in its place: why."""
+        if result.status is Status.UNVERIFIED:  # the environment lacks a model, not the example
+            title, notice = not_run_words(result, self.s)
+        else:
+            title, notice = self.s["withheld_title"], withheld_words(
+                result, self.s, self.spacy_version)
+        notice = notice.replace("\n", "\n    ")
+        return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
+                f'data-status="{result.status}" markdown="1">\n\n'
+                f'!!! info "{title}"\n    {notice}\n\n</div>')
 
     def not_run(self, result: BlockResult) -> str:
         """A block shown although it did not run (skipped, or unverified here): the label
@@ -251,7 +259,7 @@ class Renderer:
             kind, (title, body) = "question", not_run_words(result, self.s)
         expected = result.block.expected
         if expected is not None:
-            body += ("\n\n" if body else "") + _code("text", expected.code,
+            body += ("\n\n" if body else "") + fenced("text", expected.code,
                                                       title=self.s["expected_output"])
         indented = body.replace("\n", "\n    ")
         return f'!!! {kind} "{title}"' + (f"\n    {indented}" if body else "")
@@ -261,11 +269,11 @@ class Renderer:
         title = literal(f"{result.status} — {self.deck.path}:{line}")
         body = [literal(result.message)]
         if result.diff:
-            body.append(_code("diff", result.diff))
+            body.append(fenced("diff", result.diff))
         elif result.output.strip() and result.status is not Status.EXPECTED_ERROR:
-            body.append(_code("text", result.shown_output, title=self.s["output"]))
+            body.append(fenced("text", result.shown_output, title=self.s["output"]))
         if result.error and result.error.get("traceback") and result.status is Status.FAILED:
-            body.append(_code("pytb", result.error["traceback"].strip()))
+            body.append(fenced("pytb", result.error["traceback"].strip()))
         if result.fix:
             # A rewrite that was run before being offered (see fix.py): shown as a diff; a
             # partial one (the block then stops only on its context) says what it still needs.
@@ -277,7 +285,7 @@ class Renderer:
             else:
                 body.append(f"Verified fix ({result.fix['outcome']}, {rules}): "
                             f"`slideproof fix {self.deck.path}`")
-            body.append(_code("diff", result.fix["diff"]))
+            body.append(fenced("diff", result.fix["diff"]))
         indented = "\n\n".join(body).replace("\n", "\n    ")
         kind = STATUS_ADMONITION.get(result.status) or KIND_ADMONITION[result.status.kind]
         return f'!!! {kind} "{title}"\n    {indented}'
@@ -292,9 +300,9 @@ class Renderer:
 
     def slide(self, slide: Slide, first: bool) -> str:
         # Slide titles below the first become section headings of the page.
-        shift = 0 if first else 1
+        shift = 3 if self.embedded else 0 if first else 1
         extra = ' data-incremental="true"' if self.incremental(slide) else ""
-        out = [f'<section class="sp-slide" id="slide-{slide.number}" '
+        out = [f'<section class="sp-slide" id="{self.embedded}slide-{slide.number}" '
                f'data-slide="{slide.number}" data-line="{slide.line}"{extra} markdown="1">', ""]
         for part in slide.parts:
             out.append(self.text(part, shift) if isinstance(part, Text) else self.block(part))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from . import judge
 from .atomic import write_atomic
-from .errors import coded
+from .errors import Errors
+from .exercise import ExerciseResult, GeneralRun
 from .judge import BlockResult, DeckResult, Policy, Status, hint, problem_code
 
 
@@ -38,9 +39,53 @@ def block_json(r: BlockResult) -> dict:
 
 
 def deck_json(d: DeckResult) -> dict:
-    return {"path": d.deck.path, "title": d.deck.title, "cached": d.cached,
-            "seconds": d.seconds, "error": d.error,
-            "blocks": [block_json(r) for r in d.blocks]}
+    if isinstance(d, ExerciseResult):
+        return exercise_json(d)
+    blocks = [block_json(r) for r in d.blocks]
+    if isinstance(d.deck, GeneralRun):  # the course's general tests: a test per block
+        for data, r in zip(blocks, d.blocks):
+            data["name"] = r.block.info or None
+    return {"kind": "tests" if isinstance(d.deck, GeneralRun) else "deck",
+            "path": d.deck.path, "title": d.deck.title, "lang": d.deck.language,
+            "cached": d.cached, "seconds": d.seconds, "error": d.error, "blocks": blocks}
+
+
+def exercise_json(e: ExerciseResult) -> dict:
+    """An exercise as one item: its status, where it went wrong (the solution's or the
+    test's file and line), its files, its chapter, and the blocks it ran (its solution's,
+    then its test's, each with its own file)."""
+    ex = e.exercise
+    blocks = []
+    for r in e.blocks:
+        path, line = place(e, r)
+        blocks.append({**block_json(r), "path": path, "line": line})
+    return {"kind": "exercise", "id": ex.id, "lang": ex.lang, "path": ex.path,
+            "title": ex.title, "status": e.status, "message": e.message, "where": e.where,
+            "chapter": {"path": ex.chapter, "line": ex.line, "section": ex.section},
+            "files": {"skeleton": ex.skeleton.shown, "solution": ex.solution.shown,
+                      "test": ex.test.shown},
+            "cached": e.cached, "seconds": e.seconds, "error": e.error,
+            "warnings": e.warnings, "blocks": blocks}
+
+
+def shown_json(d: DeckResult) -> dict:
+    """What a page shows of a result: its JSON without the timing and where it came from
+    (a run or the cache), which no page shows."""
+    def strip(data):
+        if isinstance(data, dict):
+            return {k: strip(v) for k, v in data.items() if k not in ("seconds", "cached")}
+        if isinstance(data, list):
+            return [strip(v) for v in data]
+        return data
+    return strip(deck_json(d))
+
+
+def place(d: DeckResult, r: BlockResult) -> tuple[str, int]:
+    """(file, line) a block's problem is shown at: its deck's, or for an exercise's block
+    the solution's or the test's own file and line."""
+    if isinstance(d, ExerciseResult):
+        return d.place(r)
+    return d.deck.path, r.where
 
 
 def sandbox_summary(env: dict) -> str:
@@ -116,8 +161,14 @@ def failure_rows(verification):
     """(file:line, status, message, spaCy code) for every problem worth a person's time:
     failing, or a warning the policy lets pass."""
     for e in verification.errors:
-        yield f"{e.path}:{e.line}", "invalid deck", e.message, ""
+        yield f"{e.path}:{e.line}", "invalid file", e.message, ""
     for d in verification.decks:
+        if isinstance(d, ExerciseResult):  # one row: the exercise's status, where it failed
+            if d.status.problem:
+                problem = d.problem_block()
+                code = problem_code(problem.error, problem.warnings) if problem else ""
+                yield d.where, d.status, d.message, code
+            continue
         if d.error:
             yield f"{d.deck.path}", Status.FAILED, d.error, ""
         for r in d.blocks:
@@ -126,9 +177,9 @@ def failure_rows(verification):
                 code = problem_code(r.error, r.warnings)
                 message = r.message + (f"\n{r.diff}" if r.diff else "")
                 if r.fix:
-                    message += "\n" + (coded("SP304", needs=r.fix["needs"], path=d.deck.path)
+                    message += "\n" + (Errors.SP304.format(needs=r.fix["needs"], path=d.deck.path)
                                        if r.fix.get("needs") else
-                                       coded("SP303", path=d.deck.path))
+                                       Errors.SP303.format(path=d.deck.path))
                 yield f"{d.deck.path}:{line}", r.status, message, code
 
 
@@ -190,8 +241,10 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
     found: dict[tuple, Cause] = {}
     for d in decks:
         own: dict[int, tuple] = {}
-        for r in d.blocks:
-            if not r.status.problem:
+        # an exercise counts once, for its first problem (its test stands on its solution)
+        blocks = [d.problem_block()] if isinstance(d, ExerciseResult) else d.blocks
+        for r in blocks:
+            if r is None or not r.status.problem:
                 continue
             if r.blocked_by in own:
                 key = own[r.blocked_by]
@@ -199,14 +252,14 @@ def causes(decks: list[DeckResult]) -> list[Cause]:
                 key, title, hint = _cause_key(r, d.error)
                 found.setdefault(key, Cause(title, hint))
             own[r.block.line] = key
-            found[key].blocks.append((d.deck.path, r.where))
+            found[key].blocks.append(place(d, r))
             found[key].langs.add(d.deck.language)
     for key, cause in found.items():
         if key[0] in ("NameError", "UnboundLocalError"):
             langs = sorted(lang for lang in cause.langs if lang)
-            cause.hint = coded("SP220", langs=" and ".join(f"`{lang}`" for lang in langs),
+            cause.hint = Errors.SP220.format(langs=" and ".join(f"`{lang}`" for lang in langs),
                                keys=", ".join(f"prelude.{lang}" for lang in langs)) \
-                if langs else coded("SP221")
+                if langs else Errors.SP221
     return sorted(found.values(),
                   key=lambda c: (-len(c.blocks), -c.decks, c.title))
 
@@ -241,8 +294,7 @@ def not_run_here(decks: list[DeckResult]) -> list[NotRunHere]:
             lacks = r.lacks
             key = (("model", lacks.get("model")) if lacks.get("model") else
                    ("package", lacks.get("package"))) if lacks else ("other", r.message)
-            found.setdefault(key, NotRunHere(lacks, r.message)).blocks.append(
-                (d.deck.path, r.where))
+            found.setdefault(key, NotRunHere(lacks, r.message)).blocks.append(place(d, r))
     return sorted(found.values(), key=lambda g: -len(g.blocks))
 
 
@@ -300,9 +352,6 @@ def outcome(decks: list[DeckResult]) -> Outcome:
 
 
 # -- merging shard reports -----------------------------------------------------------------
-TIMING = ("seconds",)
-
-
 class MergeError(ValueError):
     pass
 
@@ -315,90 +364,106 @@ def merge_reports(parts: list[dict], policy: Policy | None = None) -> dict:
     ``summary`` and ``ok`` are recomputed; the result is ``incomplete`` if any part is, or
     if a shard of the matrix is missing.
     """
+    _check_reports(parts)
+    order, missing = _shard_matrix(parts)
+    incomplete = bool(missing) or any(bool(p.get("incomplete")) for p in parts)
+    decks = [d for p in parts for d in p["decks"]]
+    _check_each_deck_once(decks)
+    decks = _in_order(decks, order)
+    errors = _in_order([e for p in parts for e in p.get("errors") or []], order)
+    environment = parts[0].get("environment") or {}
+    warnings = _merged_warnings(missing, _environment_differences(environment, parts[1:]),
+                                parts)
+    merged = {
+        "environment": environment,
+        "incomplete": incomplete,
+        "seconds": max(float(p.get("seconds") or 0.0) for p in parts),
+        "summary": judge.summary(b["status"] for d in decks for b in d["blocks"]),
+        "ok": all(p.get("ok") for p in parts) and verdict(
+            incomplete, errors, ((d.get("error"), [b["status"] for b in d["blocks"]])
+                                 for d in decks), policy or Policy()),
+        "errors": errors,
+        "warnings": warnings,
+        "decks": decks,
+    }
+    # Keep any key a newer report has that this merge does not know, from the first part.
+    merged.update((key, value) for key, value in parts[0].items()
+                  if key not in merged and key != "shard")
+    return merged
+
+
+def _check_reports(parts: list[dict]) -> None:
+    """Raise MergeError unless there is something to merge and each part is a report."""
     if not parts:
         raise MergeError("nothing to merge")
     for i, part in enumerate(parts):
         if not isinstance(part, dict) or not isinstance(part.get("decks"), list):
             raise MergeError(f"report {i + 1} is not a slideproof JSON report")
-    policy = policy or Policy()
-    warnings: list[str] = []
-    incomplete = any(bool(p.get("incomplete")) for p in parts)
-    order: dict[str, int] = {}
-    shards = [p.get("shard") for p in parts]
-    if all(isinstance(s, dict) for s in shards):
-        counts = {s.get("count") for s in shards}
-        lists = {tuple(s.get("paths") or ()) for s in shards}
-        if len(counts) != 1 or len(lists) != 1:
-            raise MergeError("the reports come from different shard matrices "
-                             "(a different --shard N or a different set of decks)")
-        count = counts.pop()
-        seen: dict[int, int] = {}
-        for i, s in enumerate(shards):
-            if s.get("index") in seen:
-                raise MergeError(f"shard {s.get('index')}/{count} is given twice "
-                                 f"(reports {seen[s.get('index')] + 1} and {i + 1})")
-            seen[s.get("index")] = i
-        missing = [k for k in range(1, count + 1) if k not in seen]
-        if missing:
-            incomplete = True
-            warnings.append("missing shard report(s): "
-                            + ", ".join(f"{k}/{count}" for k in missing))
-        order = {path: i for i, path in enumerate(lists.pop())}
-    elif any(isinstance(s, dict) for s in shards):
+
+
+def _shard_matrix(parts: list[dict]) -> tuple[dict[str, int], list[str]]:
+    """Each deck's place in a single run's list and the shards not given ("K/N"), when the
+    parts are shard reports of one matrix; ({}, []) when none is a shard report. Raises
+    MergeError for a mix, reports of different matrices, or a shard given twice."""
+    shards = [s for p in parts if isinstance(s := p.get("shard"), dict)]
+    if not shards:
+        return {}, []
+    if len(shards) != len(parts):
         raise MergeError("some reports are shard reports (--shard) and some are not")
+    counts = {s.get("count") for s in shards}
+    lists = {tuple(s.get("paths") or ()) for s in shards}
+    if len(counts) != 1 or len(lists) != 1:
+        raise MergeError("the reports come from different shard matrices "
+                         "(a different --shard N or a different set of decks)")
+    count = counts.pop()
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise MergeError(f"the shard reports give no number of shards ({count!r})")
+    seen: dict[object, int] = {}  # shard index → its report
+    for i, s in enumerate(shards):
+        if s.get("index") in seen:
+            raise MergeError(f"shard {s.get('index')}/{count} is given twice "
+                             f"(reports {seen[s.get('index')] + 1} and {i + 1})")
+        seen[s.get("index")] = i
+    missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in seen]
+    return {path: i for i, path in enumerate(lists.pop())}, missing
 
-    def position(path: str, fallback: int) -> tuple:
-        return (order.get(path, len(order)), fallback)
 
-    decks, errors = [], []
-    for p in parts:
-        decks.extend(p["decks"])
-        errors.extend(p.get("errors") or [])
-    seen_paths: set[str] = set()
+def _check_each_deck_once(decks: list[dict]) -> None:
+    seen: set[str] = set()
     for d in decks:
-        if d["path"] in seen_paths:
+        if d["path"] in seen:
             raise MergeError(f"the deck {d['path']} is in more than one report")
-        seen_paths.add(d["path"])
-    decks = [d for _, d in sorted(((position(d["path"], i), d) for i, d in enumerate(decks)),
-                                  key=lambda t: t[0])]
-    errors = [e for _, e in sorted(((position(e["path"], i), e) for i, e in enumerate(errors)),
-                                   key=lambda t: t[0])]
-    environment = parts[0].get("environment") or {}
-    for p in parts[1:]:
+        seen.add(d["path"])
+
+
+def _in_order(items: list[dict], order: dict[str, int]) -> list[dict]:
+    """``items`` (decks or invalid decks) by their path's place in ``order``; those it does
+    not list after, each group in the order given."""
+    return [item for _, item in sorted(enumerate(items), key=lambda t: (
+        order.get(t[1]["path"], len(order)), t[0]))]
+
+
+def _merged_warnings(missing: list[str], differences: list[str],
+                     parts: list[dict]) -> list[str]:
+    """The merge's own warnings (shards not given, other environments), then each part's
+    warnings, each once."""
+    warnings = ["missing shard report(s): " + ", ".join(missing)] if missing else []
+    warnings += differences
+    for warning in (w for part in parts for w in part.get("warnings") or []):
+        if warning not in warnings:
+            warnings.append(warning)
+    return warnings
+
+
+def _environment_differences(environment: dict, others: list[dict]) -> list[str]:
+    """A warning for each report made in another environment than ``environment`` (the
+    first report's), naming the first difference."""
+    warnings = []
+    for p in others:
         env = p.get("environment") or {}
         for key in ("python", "spacy", "thinc", "models"):
             if env.get(key) != environment.get(key):
                 warnings.append(f"the reports were made in different environments "
                                 f"({key}: {environment.get(key)} and {env.get(key)})")
                 break
-    for p in parts:
-        for w in p.get("warnings") or []:
-            if w not in warnings:
-                warnings.append(w)
-    ok = all(p.get("ok") for p in parts) and verdict(
-        incomplete, errors, ((d.get("error"), [b["status"] for b in d["blocks"]]) for d in decks),
-        policy)
-    merged = {
-        "environment": environment,
-        "incomplete": incomplete,
-        "seconds": max((float(p.get("seconds") or 0.0) for p in parts), default=0.0),
-        "summary": judge.summary(b["status"] for d in decks for b in d["blocks"]),
-        "ok": ok,
-        "errors": errors,
-        "warnings": warnings,
-        "decks": decks,
-    }
-    # Keep any key a newer report has that this merge does not know, from the first part.
-    for key, value in parts[0].items():
-        if key not in merged and key != "shard":
-            merged[key] = value
-    return merged
-
-
-def without_timing(data: dict) -> dict:
-    """A report with its timing fields and ``cached`` flags dropped, for comparisons."""
-    out = {k: v for k, v in data.items() if k not in TIMING and k != "shard"}
-    out["decks"] = [{**{k: v for k, v in d.items() if k not in TIMING and k != "cached"},
-                     "blocks": [{k: v for k, v in b.items() if k not in TIMING}
-                                for b in d["blocks"]]} for d in data["decks"]]
-    return out
+    return warnings

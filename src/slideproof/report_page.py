@@ -10,9 +10,11 @@ The page needs only the ``tables`` and ``md_in_html``-free Markdown every engine
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from .chapter_page import anchor
 from .errors import DeckError
+from .exercise import ExerciseResult
 from .i18n import words
 from .judge import DeckResult, Policy, Status
 from .render import literal, strings
@@ -29,7 +31,8 @@ def _cell(text: object) -> str:
     return " ".join(literal(text).split())
 
 
-def _code(text: object) -> str:
+def _inline_code(text: object) -> str:
+    """``text`` as inline code in a table cell."""
     return f"<code>{_cell(text)}</code>"
 
 
@@ -70,20 +73,24 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
     could not be read), then each deck with all its blocks."""
     s = page_strings(lang)
     page = _Page(s, policy or Policy(), link or (lambda path: None), lang)
-    results = list(results)
+    everything = list(results)
+    results = [r for r in everything if not isinstance(r, ExerciseResult)]
+    exercises = [r for r in everything if isinstance(r, ExerciseResult)]
     errors = list(errors)
-    out = [f"# {s['title']}", "", f"{page.lead(outcome(results))} {s['intro']}", ""]
+    out = [f"# {s['title']}", "", f"{page.lead(outcome(results))} "
+           f"{page.lead_exercises(exercises)}{s['intro']}", ""]
     if running:
         out += [f'!!! note ""\n    {s["running"].format(n=running)}', ""]
     if json_url:
         out += [f'<a href="{html.escape(json_url)}" download>{s["json"]}</a>', ""]
     out += page.environment(environment)
-    problems = page.problems(results, errors)  # assigns the status anchors the summary uses
+    problems = page.problems(results, errors, exercises)  # assigns the summary's anchors
     decks = page.decks(results)
-    out += page.summary(results)
-    out += page.causes(results)
+    out += page.summary(everything)
+    out += page.causes(everything)
     out += problems
     out += decks
+    out += page.exercises(exercises)
     return "\n".join(out) + "\n"
 
 
@@ -119,11 +126,11 @@ class _Page:
                 if not lacks:
                     causes.append(f"{_cell(_summary(group.reason, 120))} ({len(group.blocks)})")
                     continue
-                what = deck["lacks_model"].format(model=_code(lacks["model"])) \
+                what = deck["lacks_model"].format(model=_inline_code(lacks["model"])) \
                     if lacks.get("model") else \
-                    deck["lacks_package"].format(package=_code(lacks["package"]))
+                    deck["lacks_package"].format(package=_inline_code(lacks["package"]))
                 causes.append(s["lead_cause"].format(what=what, n=len(group.blocks),
-                                                     install=_code(lacks["install"])))
+                                                     install=_inline_code(lacks["install"])))
             parts.append(s["lead_not_run_here"].format(n=missing, causes="; ".join(causes)))
         for key, n in (("lead_skipped", found.skipped), ("lead_unfinished", found.unfinished),
                        ("lead_blocked", found.blocked)):
@@ -137,16 +144,16 @@ class _Page:
                "|---|---|"]
         for key in ("python", "spacy", "thinc", "slideproof"):
             if environment.get(key):
-                out.append(f"| {s[key]} | {_code(environment[key])} |")
+                out.append(f"| {s[key]} | {_inline_code(environment[key])} |")
         if environment.get("sandbox"):
             out.append(f"| {s['sandbox']} | {_cell(sandbox_summary(environment))} |")
         models = environment.get("models") or {}
         if models:
             listed = ", ".join(
-                f"{_code(name)} → {_code(info.get('target', name))} "
+                f"{_inline_code(name)} → {_inline_code(info.get('target', name))} "
                 f"{_cell(info.get('version') or '?')}" if isinstance(info, dict) and
                 info.get("target", name) != name else
-                f"{_code(name)} {_cell((info or {}).get('version') or '?')}"
+                f"{_inline_code(name)} {_cell((info or {}).get('version') or '?')}"
                 for name, info in sorted(models.items()))
             out.append(f"| {s['models']} | {listed} |")
         else:
@@ -173,7 +180,8 @@ class _Page:
             return []
         return [f"## {self.s['causes']}", "", *(f"- {_cell(c.line())}" for c in found), ""]
 
-    def problems(self, results: list[DeckResult], errors: list[DeckError]) -> list[str]:
+    def problems(self, results: list[DeckResult], errors: list[DeckError],
+                 exercises: Sequence[ExerciseResult] = ()) -> list[str]:
         s = self.s
         rows = []
         for status in PROBLEMS:
@@ -183,12 +191,17 @@ class _Page:
                     if r.status == status:
                         rows.append((self.status(status), self.note(r), self.deck(d, url),
                                      self.slide(r.block.slide, url)))
+            for e in exercises:
+                if e.status == status:
+                    rows.append((self.status(status), self.exercise_note(e),
+                                 self.exercise(e), "—"))
         for d in results:
             if d.error:
                 rows.append((s["deck_error"], _cell(_summary(d.error)),
                              self.deck(d, self.link(d.deck.path)), "—"))
-        for e in errors:
-            rows.append((s["unreadable"], _cell(e.message), f"{_code(e.path)}:{e.line}", "—"))
+        for invalid in errors:
+            rows.append((s["unreadable"], _cell(invalid.message),
+                         f"{_inline_code(invalid.path)}:{invalid.line}", "—"))
         out = [f"## {s['problems']}", ""]
         if not rows:
             return [*out, s["no_problems"], ""]
@@ -213,7 +226,44 @@ class _Page:
 
     @staticmethod
     def slide(slide: int, url: str | None) -> str:
+        if not slide:  # a block of a file that is no deck (a general test)
+            return "—"
         return f"[{slide}]({url}#slide-{slide})" if url else str(slide)
+
+    def lead_exercises(self, exercises: list[ExerciseResult]) -> str:
+        if not exercises:
+            return ""
+        passed = sum(1 for e in exercises if e.status is Status.PASSED)
+        return self.s["lead_exercises"].format(passed=passed, total=len(exercises)) + " "
+
+    def exercise(self, e: ExerciseResult) -> str:
+        """The exercise, linked to its section of its chapter page (when on this site)."""
+        ex = e.exercise
+        title = _cell(f"{ex.id} · {ex.title}" if ex.title else ex.id)
+        url = self.link(ex.chapter)
+        return f"[{title}]({url}#{anchor(ex.section)})" if url else title
+
+    def exercise_note(self, e: ExerciseResult) -> str:
+        note = self.note(e.solution) if e.status is e.solution.status else _cell(
+            _summary(e.message))
+        if not self.policy.shows(e.status) and self.s["withheld"] not in note:
+            note = f"{note} ({self.s['withheld']})" if note else self.s["withheld"]
+        return " — ".join([note, *(_cell(_summary(w)) for w in e.warnings)]) if note \
+            else " — ".join(_cell(_summary(w)) for w in e.warnings)
+
+    def exercises(self, exercises: list[ExerciseResult]) -> list[str]:
+        """Every coding exercise: its status, where it went wrong, its time."""
+        if not exercises:
+            return []
+        s = self.s
+        out = [f"## {s['exercises']}", "",
+               f"| {s['exercise']} | {s['status']} | {s['where']} | {s['time']} | "
+               f"{s['message']} |", "|---|---|---|--:|---|"]
+        for e in exercises:
+            where = _inline_code(e.where) if e.status.problem or e.status is Status.SKIPPED else "—"
+            out.append(f"| {self.exercise(e)} | {self.status(e.status)} | {where} | "
+                       f"{_seconds(e.seconds)} | {self.exercise_note(e)} |")
+        return [*out, ""]
 
     def decks(self, results: list[DeckResult]) -> list[str]:
         s = self.s
@@ -223,7 +273,7 @@ class _Page:
         for d in results:
             url = self.link(d.deck.path)
             out += [f"### {self.deck(d, url)}", ""]
-            facts = [_code(d.deck.path), _seconds(d.seconds)]
+            facts = [_inline_code(d.deck.path), _seconds(d.seconds)]
             if d.cached:
                 facts.append(s["cached"])
             out += [" · ".join(facts), ""]

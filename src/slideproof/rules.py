@@ -1,22 +1,24 @@
 """Rewrite rules for examples broken (or warned about) by spaCy API changes.
 
-One entry per API change: what it matches on the concrete syntax tree, the rewrite, the
-spaCy error or warning codes (or messages) it answers, and whether it is a repair (the old
-call fails) or a modernisation (the old call still runs). libcst keeps the comments, blank
-lines and formatting of everything a rule does not touch. A rule only proposes: ``fix.py``
-offers a rewrite after the deck has run with it.
+One rule per API change: its name and the libcst transformer that rewrites the change on
+the concrete syntax tree (what each matches, what it writes and the spaCy codes it answers
+are listed in docs/project/authoring.md). libcst keeps the comments, blank lines and
+formatting of everything a rule does not touch, and its ``AddImportsVisitor`` adds the
+imports a rewrite needs. A rule only proposes: ``fix.py`` offers a rewrite after the deck
+has run with it, and imports this module (and libcst) only when a rewrite must be computed.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import libcst as cst
 import libcst.matchers as m
-
-REPAIR, MODERNISATION = "repair", "modernisation"
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
 
 
 @dataclass
@@ -26,20 +28,24 @@ class Context:
     functions: set[str] = field(default_factory=set)  # names defined with ``def`` in the deck
     phrase_matchers: set[str] = field(default_factory=set)  # names bound to PhraseMatcher(...)
     matchers: set[str] = field(default_factory=set)  # bound to any matcher (Matcher(...), …)
-    imports: set[str] = field(default_factory=set)  # what this block needs imported (filled)
+    # (module, name) of each import the rewrite needs, filled by the transformers
+    imports: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    matches: str
-    rewrite: str
-    answers: tuple[str, ...]  # spaCy codes, or the message of the error it answers
-    kind: str
+    # Text the code must hold for the rule to change anything (the API it rewrites): code
+    # without any is never parsed, which keeps a check of a large course quick.
+    needles: tuple[str, ...]
     transformer: Callable[[Context], cst.CSTTransformer]
 
+    def may_apply(self, code: str) -> bool:
+        return any(needle in code for needle in self.needles)
 
-def _code(node: cst.CSTNode) -> str:
+
+def _source(node: cst.CSTNode) -> str:
+    """The Python source of ``node``, as written."""
     return cst.Module(body=[]).code_for_node(node)
 
 
@@ -53,6 +59,11 @@ def _positional(call: cst.Call) -> list[cst.Arg]:
 
 def _keywords(call: cst.Call) -> list[cst.Arg]:
     return [a for a in call.args if a.keyword is not None]
+
+
+def _keyword(arg: cst.Arg) -> str:
+    """The name of a keyword argument ('' for a positional one)."""
+    return arg.keyword.value if arg.keyword else ""
 
 
 def _method(call: cst.Call, name: str) -> bool:
@@ -92,7 +103,7 @@ class _CreatePipe(cst.CSTTransformer):
         pos = _positional(create)
         args = [pos[0]]
         config = pos[1].value if len(pos) > 1 else next(
-            (a.value for a in _keywords(create) if a.keyword.value == "config"), None)
+            (a.value for a in _keywords(create) if _keyword(a) == "config"), None)
         if config is not None:
             args.append(_kw("config", config))
         rest = _positional(add)[1:]
@@ -119,8 +130,8 @@ class _CreatePipe(cst.CSTTransformer):
                     m.DoNotCare(), "var")))],
                 value=m.SaveMatchedNode(m.Call(func=m.Attribute(attr=m.Name("create_pipe"))),
                                         "call"))]))
-            if create and _positional(create["call"]):
-                var = create["var"]
+            if create and _positional(cast(cst.Call, create["call"])):
+                var = cast(str, create["var"])
                 for j in range(i + 1, len(body)):
                     add = m.extract(body[j], m.SimpleStatementLine(body=[m.Expr(
                         value=m.SaveMatchedNode(m.Call(
@@ -128,7 +139,8 @@ class _CreatePipe(cst.CSTTransformer):
                             args=[m.Arg(value=m.Name(var), keyword=None), m.ZeroOrMore()]),
                             "call"))]))
                     if add:
-                        new = self._add_pipe_from(create["call"], add["call"])
+                        new = self._add_pipe_from(cast(cst.Call, create["call"]),
+                                                  cast(cst.Call, add["call"]))
                         assign = stmt.body[0].with_changes(value=new)
                         stmt = stmt.with_changes(body=[assign])
                         if body[j].trailing_whitespace.comment and \
@@ -170,14 +182,15 @@ class _FunctionComponent(cst.CSTTransformer):
         name = self._component(updated)
         if name is None:
             return updated
-        self.ctx.imports.add("from spacy.language import Language")
+        self.ctx.imports.add(("spacy.language", "Language"))
         args = [cst.Arg(cst.SimpleString(f'"{name}"')), *list(updated.args[1:])]
         if name in self.local:
             self.decorate.add(name)
         return updated.with_changes(args=_clean(args))
 
     def leave_SimpleStatementLine(self, original, updated):
-        calls = m.findall(original, m.Call(func=m.Attribute(attr=m.Name("add_pipe"))))
+        calls = cast(list[cst.Call], m.findall(
+            original, m.Call(func=m.Attribute(attr=m.Name("add_pipe")))))
         names = [n for n in (self._component(c) for c in calls)
                  if n is not None and n not in self.local]
         if not names:
@@ -236,22 +249,22 @@ class _Update(cst.CSTTransformer):
         pos = _positional(updated)
         if not _method(updated, "update") or len(pos) < 2 or any(a.star for a in updated.args):
             return updated
-        nlp = _code(updated.func.value)
+        nlp = _source(updated.func.value)
         texts, annotations = pos[0].value, pos[1].value
         if isinstance(texts, cst.List) and isinstance(annotations, cst.List) and \
                 len(texts.elements) == len(annotations.elements) and not any(
                     isinstance(e, cst.StarredElement)
                     for e in (*texts.elements, *annotations.elements)):
-            pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_code(t.value)}), "
-                              f"{_code(a.value)})"
+            pairs = ", ".join(f"Example.from_dict({nlp}.make_doc({_source(t.value)}), "
+                              f"{_source(a.value)})"
                               for t, a in zip(texts.elements, annotations.elements))
             examples = _expr(f"[{pairs}]")
         else:
             examples = _expr(f"[Example.from_dict({nlp}.make_doc(t), a) for t, a in "
-                             f"zip({_code(texts)}, {_code(annotations)})]")
+                             f"zip({_source(texts)}, {_source(annotations)})]")
         # spaCy 2's update(docs, golds, drop, sgd, losses) positionally.
         rest = [_kw(name, a.value) for name, a in zip(("drop", "sgd", "losses"), pos[2:])]
-        self.ctx.imports.add("from spacy.training import Example")
+        self.ctx.imports.add(("spacy.training", "Example"))
         return updated.with_changes(args=_clean([cst.Arg(examples), *rest,
                                                  *_keywords(updated)]))
 
@@ -279,7 +292,7 @@ class _MatcherAdd(cst.CSTTransformer):
     def leave_Call(self, original, updated):
         if not _method(updated, "add") or _keywords(updated) or len(updated.args) < 3:
             return updated
-        receiver = _code(updated.func.value)
+        receiver = _source(updated.func.value)
         if (receiver in self.ctx.phrase_matchers) != self.phrase:
             return updated
         key, callback, *patterns = updated.args
@@ -317,20 +330,20 @@ class _MatcherPipe(cst.CSTTransformer):
         """(matcher, docs, return_matches, as_tuples) of a matcher's pipe call."""
         if not isinstance(call, cst.Call) or not _method(call, "pipe"):
             return None
-        receiver = _code(call.func.value)
+        receiver = _source(cast(cst.Attribute, call.func).value)  # a method: checked above
         pos = _positional(call)
         if receiver not in self.ctx.matchers or len(pos) != 1 or any(a.star for a in call.args):
             return None
         flags = {}
         for arg in _keywords(call):
-            name = arg.keyword.value
+            name = _keyword(arg)
             if name in ("batch_size", "n_threads"):
                 continue  # how to batch, not what comes out
             if name not in ("return_matches", "as_tuples") or not isinstance(
                     arg.value, cst.Name) or arg.value.value not in ("True", "False"):
                 return None
             flags[name] = arg.value.value == "True"
-        return (receiver, _code(pos[0].value), flags.get("return_matches", False),
+        return (receiver, _source(pos[0].value), flags.get("return_matches", False),
                 flags.get("as_tuples", False))
 
     def leave_For(self, original, updated):
@@ -339,14 +352,14 @@ class _MatcherPipe(cst.CSTTransformer):
             return updated
         matcher, docs, matches, tuples = found
         target = updated.target
-        names = [_code(e.value) for e in target.elements] if isinstance(
-            target, (cst.Tuple, cst.List)) else [_code(target)]
+        names = [_source(e.value) for e in target.elements] if isinstance(
+            target, (cst.Tuple, cst.List)) else [_source(target)]
         if tuples:  # for (doc, matches), context / for doc, context
             if len(names) != 2:
                 return updated
             first, context = target.elements[0].value, names[1]
-            inner = [_code(e.value) for e in first.elements] if isinstance(
-                first, (cst.Tuple, cst.List)) else [_code(first)]
+            inner = [_source(e.value) for e in first.elements] if isinstance(
+                first, (cst.Tuple, cst.List)) else [_source(first)]
             loop = f"{inner[0]}, {context}"
         else:
             inner, loop = names, names[0]
@@ -359,7 +372,9 @@ class _MatcherPipe(cst.CSTTransformer):
         if isinstance(body, cst.IndentedBlock):
             body = body.with_changes(body=[statement, *body.body])
         else:
-            body = body.with_changes(body=[statement.body[0], *body.body])
+            # a one-line loop: the new line joins its simple statements
+            body = body.with_changes(body=[cast(cst.SimpleStatementLine, statement).body[0],
+                                           *body.body])
         plain = not tuples and not matches
         return updated.with_changes(target=target if plain else _expr(loop), iter=_expr(docs),
                                     body=body)
@@ -388,16 +403,16 @@ class _Merge(cst.CSTTransformer):
             m.Call(func=m.Attribute(attr=m.Name("merge"))), "call"))]))
         if not found:
             return updated
-        call = found["call"]
+        call = cast(cst.Call, found["call"])
         pos, kws = _positional(call), _keywords(call)
         if any(a.star for a in call.args) or len(pos) not in (0, 2) or \
-                any(a.keyword.value not in self.ATTRS for a in kws):
+                any(_keyword(a) not in self.ATTRS for a in kws):
             return updated
-        receiver = _code(call.func.value)
-        attrs = ", ".join(f'"{self.ATTRS[a.keyword.value]}": {_code(a.value)}' for a in kws)
+        receiver = _source(cast(cst.Attribute, call.func).value)
+        attrs = ", ".join(f'"{self.ATTRS[_keyword(a)]}": {_source(a.value)}' for a in kws)
         attrs = f", attrs={{{attrs}}}" if attrs else ""
         if pos:  # doc.merge(start_char, end_char, ...)
-            target = f"{receiver}.char_span({_code(pos[0].value)}, {_code(pos[1].value)})"
+            target = f"{receiver}.char_span({_source(pos[0].value)}, {_source(pos[1].value)})"
             doc = receiver
         else:  # span.merge(...)
             target, doc = receiver, f"{receiver}.doc"
@@ -416,7 +431,7 @@ class _Gold(cst.CSTTransformer):
         self.renamed: set[str] = set()
 
     def leave_ImportFrom(self, original, updated):
-        if original.module is None or _code(original.module) != "spacy.gold" or \
+        if original.module is None or _source(original.module) != "spacy.gold" or \
                 isinstance(updated.names, cst.ImportStar):
             return updated
         names = []
@@ -430,7 +445,7 @@ class _Gold(cst.CSTTransformer):
         return updated.with_changes(module=_expr("spacy.training"), names=names)
 
     def leave_Attribute(self, original, updated):
-        if _code(updated) == "spacy.gold":
+        if _source(updated) == "spacy.gold":
             return _expr("spacy.training")
         return updated
 
@@ -471,48 +486,19 @@ class _HasAnnotation(cst.CSTTransformer):
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("create-pipe", "x = nlp.create_pipe(name[, config]) followed by nlp.add_pipe(x, …), "
-         "or nlp.add_pipe(nlp.create_pipe(name))",
-         "x = nlp.add_pipe(name, config=…, …), keeping before/after/first/last/name",
-         ("E966",), REPAIR, _CreatePipe),
-    Rule("function-component", "nlp.add_pipe(func, …) where func is a function of the deck",
-         "register it (@Language.component on its definition in the same block, else "
-         "Language.component(\"func\", func=func)) and nlp.add_pipe(\"func\", …)",
-         ("E966",), REPAIR, _FunctionComponent),
-    Rule("begin-training", "nlp.begin_training(…)", "nlp.initialize(…)", ("W089",),
-         MODERNISATION, _BeginTraining),
-    Rule("disable-pipes", "nlp.disable_pipes(a, b) / (*names) / (names)",
-         "nlp.select_pipes(disable=[a, b]) / (disable=names)", ("W096",), MODERNISATION,
-         _DisablePipes),
-    Rule("update-examples", "nlp.update(texts, annotations[, drop, sgd, losses], …)",
-         "nlp.update([Example.from_dict(nlp.make_doc(t), a) for t, a in zip(texts, "
-         "annotations)], …) and 'from spacy.training import Example'",
-         ("E989", "E978"), REPAIR, _Update),
-    Rule("minibatch-size", "minibatch(items) without a size",
-         "minibatch(items, size=8), spaCy 2's default",
-         ("minibatch() missing 1 required positional argument: 'size'",), REPAIR, _Minibatch),
-    Rule("matcher-add", "matcher.add(key, None|callback, *patterns)",
-         "matcher.add(key, [patterns…], on_match=callback)",
-         ("add() takes exactly 2 positional arguments",), REPAIR,
-         lambda ctx: _MatcherAdd(ctx, phrase=False)),
-    Rule("phrasematcher-add", "phrase_matcher.add(key, None|callback, *docs) on a "
-         "PhraseMatcher", "phrase_matcher.add(key, [docs…], on_match=callback)", (),
-         MODERNISATION, lambda ctx: _MatcherAdd(ctx, phrase=True)),
-    Rule("matcher-pipe", "for doc in matcher.pipe(docs[, return_matches=True][, as_tuples="
-         "True]) on a Matcher or PhraseMatcher; matcher.pipe(docs, return_matches=True)",
-         "for doc in docs: matches = matcher(doc); ((doc, matcher(doc)) for doc in docs)",
-         ("W105",), MODERNISATION, _MatcherPipe),
-    Rule("merge-retokenize", "doc.merge(start, end, …) / span.merge(…) as a statement",
-         "with doc.retokenize() as retokenizer: retokenizer.merge(span, attrs={…})",
-         ("has no attribute 'merge'",), REPAIR, _Merge),
-    Rule("gold-training", "spacy.gold imports and names",
-         "spacy.training, with the renamed BILUO helpers",
-         ("No module named 'spacy.gold'",), REPAIR, _Gold),
-    Rule("has-annotation", "doc.is_tagged / is_parsed / is_nered / is_sentenced",
-         'doc.has_annotation("TAG" / "DEP" / "ENT_IOB" / "SENT_START")', ("W107",),
-         MODERNISATION, _HasAnnotation),
+    Rule("create-pipe", ("create_pipe",), _CreatePipe),
+    Rule("function-component", ("add_pipe",), _FunctionComponent),
+    Rule("begin-training", ("begin_training",), _BeginTraining),
+    Rule("disable-pipes", ("disable_pipes",), _DisablePipes),
+    Rule("update-examples", (".update(",), _Update),
+    Rule("minibatch-size", ("minibatch",), _Minibatch),
+    Rule("matcher-add", (".add(",), lambda ctx: _MatcherAdd(ctx, phrase=False)),
+    Rule("phrasematcher-add", (".add(",), lambda ctx: _MatcherAdd(ctx, phrase=True)),
+    Rule("matcher-pipe", (".pipe(",), _MatcherPipe),
+    Rule("merge-retokenize", (".merge(",), _Merge),
+    Rule("gold-training", ("spacy.gold",), _Gold),
+    Rule("has-annotation", tuple(_HasAnnotation.PROPS), _HasAnnotation),
 )
-BY_NAME = {r.name: r for r in RULES}
 
 
 def deck_context(codes: list[str]) -> Context:
@@ -521,57 +507,68 @@ def deck_context(codes: list[str]) -> Context:
     ctx = Context()
     bound: dict[str, str] = {}
     for code in codes:
-        try:
-            module = cst.parse_module(code)
-        except cst.ParserSyntaxError:
+        module = _parsed(code)
+        if module is None:
             continue
-        ctx.functions |= {f.name.value for f in m.findall(module, m.FunctionDef())}
-        for assign in m.findall(module, m.Assign(value=m.Call())):  # in source order
-            func = assign.value.func
+        ctx.functions |= {cast(cst.FunctionDef, f).name.value
+                          for f in m.findall(module, m.FunctionDef())}
+        for found in m.findall(module, m.Assign(value=m.Call())):  # in source order
+            assign = cast(cst.Assign, found)
+            func = cast(cst.Call, assign.value).func
             name = func.value if isinstance(func, cst.Name) else (
                 func.attr.value if isinstance(func, cst.Attribute) else "")
-            bound.update((_code(t.target), name) for t in assign.targets)
+            bound.update((_source(t.target), name) for t in assign.targets)
     ctx.phrase_matchers = {n for n, kind in bound.items() if kind == "PhraseMatcher"}
     ctx.matchers = {n for n, kind in bound.items() if kind in MATCHERS}
     return ctx
 
 
-def _has_import(module: cst.Module, statement: str) -> bool:
-    wanted = cst.parse_statement(statement).body[0]
-    name = wanted.names[0].name.value
-    return any(isinstance(a.name, cst.Name) and (a.asname is None and a.name.value == name)
-               for node in m.findall(module, m.ImportFrom())
-               if not isinstance(node.names, cst.ImportStar) for a in node.names)
-
-
-def _add_imports(module: cst.Module, statements: set[str]) -> cst.Module:
-    missing = [s for s in sorted(statements) if not _has_import(module, s)]
-    if not missing:
+def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Module:
+    """``module`` with the imports it lacks added after those it starts with (by libcst's
+    AddImportsVisitor, which also extends an import from the same module)."""
+    if not imports:
         return module
-    new = [cst.parse_statement(s + "\n") for s in missing]
-    body = list(module.body)
-    at = 0  # after the imports the block starts with
-    while at < len(body) and m.matches(body[at], m.SimpleStatementLine(
+    if module.header and module.body and not m.matches(module.body[0], m.SimpleStatementLine(
             body=[m.OneOf(m.Import(), m.ImportFrom())])):
-        at += 1
-    if at == 0 and body:
-        # The block's opening comment describes its first statement: keep them together.
-        body[0] = body[0].with_changes(leading_lines=[*module.header, *body[0].leading_lines])
-        module = module.with_changes(header=[])
-    return module.with_changes(body=body[:at] + new + body[at:])
+        # The block's opening comment describes its first statement: keep them together,
+        # below the imports added before that statement.
+        first = module.body[0]
+        module = module.with_changes(header=[], body=[
+            first.with_changes(leading_lines=[*module.header, *first.leading_lines]),
+            *module.body[1:]])
+    context = CodemodContext()
+    for source, name in sorted(imports):
+        AddImportsVisitor.add_needed_import(context, source, name)
+    return AddImportsVisitor(context).transform_module(module)
+
+
+def may_apply(code: str, rules: tuple[Rule, ...] = RULES) -> bool:
+    """Whether any rule could change ``code`` (without parsing it)."""
+    return any(rule.may_apply(code) for rule in rules)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(code: str) -> cst.Module | None:
+    """``code`` parsed (libcst's trees are immutable: a deck's blocks are parsed once for the
+    context of every block after them); None if it is not Python 3 libcst can read."""
+    try:
+        return cst.parse_module(code)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
 
 
 def rewrite(code: str, ctx: Context, rules: tuple[Rule, ...] = RULES) -> tuple[str, list[Rule]]:
     """Apply every rule that matches ``code``; return the new code and the rules used.
     Code libcst cannot parse (not Python 3) is returned unchanged."""
-    try:
-        module = cst.parse_module(code)
-    except (cst.ParserSyntaxError, RecursionError):
+    rules = tuple(rule for rule in rules if rule.may_apply(code))
+    module = _parsed(code) if rules else None
+    if module is None:
         return code, []
-    used = []
-    ctx.imports = set()
+    used: list[Rule] = []
+    imports: set[tuple[str, str]] = set()
     for rule in rules:
         before = module.code
+        ctx.imports = set()
         try:
             changed = module.visit(rule.transformer(ctx))
         except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError,
@@ -579,6 +576,5 @@ def rewrite(code: str, ctx: Context, rules: tuple[Rule, ...] = RULES) -> tuple[s
             continue  # a rule that cannot handle this code proposes nothing
         if changed.code != before:
             module, used = changed, [*used, rule]
-    if used:
-        module = _add_imports(module, ctx.imports)
-    return module.code, used
+            imports |= ctx.imports  # only a rule that changed the code needs its imports
+    return _add_imports(module, imports).code, used

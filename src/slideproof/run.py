@@ -21,25 +21,29 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, cast
 
 from . import sandbox
-from .channel import DeckChannel, worker_done
 from .deck import Deck
-from .errors import DeckError, coded, shorten
+from .errors import DeckError, Errors, shorten
 from .options import Options
 from .protocol import (
     HARD_KILL_GRACE,
     BlockPlan,
     DeckDone,
+    DeckRun,
     Plan,
     SetupSource,
     WorkerConfig,
 )
+
+if TYPE_CHECKING:  # pydantic, which checks the events, loads only when decks run
+    from .channel import DeckChannel
 
 
 def _front_matter_line(deck: Deck, key: str) -> int:
@@ -71,8 +75,8 @@ def deck_model_aliases(deck: Deck, options: Options) -> dict[str, str]:
             continue
         path = (folder / target).resolve()
         if not any(path == root or root in path.parents for root in roots):
-            raise DeckError(deck.path, _front_matter_line(deck, "models"), coded(
-                "SP013", name=shorten(name, 60), target=shorten(target, 120),
+            raise DeckError(deck.path, _front_matter_line(deck, "models"), Errors.SP013.format(
+                name=shorten(name, 60), target=shorten(target, 120),
                 roots=", ".join(str(r) for r in roots[:3])))
         checked[str(name)] = str(path)
     return checked
@@ -100,8 +104,9 @@ def plan_for(deck: Deck, options: Options) -> Plan:
             "code": block.code,
             "skip": (skip if isinstance(skip, str) else "") if skip else None,
             "isolated": bool(block.attrs.get("isolated")),
-            "timeout": block.attrs.get("timeout") or deck.meta.get("timeout"),
-            "requires": deck_requires + list(block.attrs.get("requires") or []),
+            # (both checked when the deck was read: seconds, and a list of names)
+            "timeout": cast(float | None, block.attrs.get("timeout") or deck.meta.get("timeout")),
+            "requires": deck_requires + cast(list[str], block.attrs.get("requires") or []),
             "setup": bool(block.attrs.get("setup")),
         })
     # Examples are compiled with their deck's file, by its absolute path, as the sandbox
@@ -200,7 +205,7 @@ class Runner:
         self.info: dict = {}
         self.tmp_root = ""
         self.view: sandbox.View | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
         self._buffer = b""
         self._lock = threading.Lock()
         self.stopped = False  # closed for good: no worker starts again
@@ -267,6 +272,7 @@ class Runner:
         if self.stopped:
             raise WorkerDied("the run was stopped")
         folders = [os.path.dirname(os.path.abspath(p["path"])) for p in plans.values()]
+        folders += [p["cwd"] for p in plans.values() if p.get("cwd")]
         if self.alive and not self.soiled and self.view is not None and self.view.covers(
                 folders):
             if self.info:
@@ -276,7 +282,7 @@ class Runner:
         assert self.view is not None
         inner = sandbox.inner_tmp(self.choice.kind, self.tmp_root)
         config: WorkerConfig = {
-            **self.options.worker_config(plans), "tmp_root": inner,
+            "tmp_root": inner,
             "preimport": modules_used(plans), "blank": blank_languages(plans),
             "tmp_quota": self.options.tmp_limit if self.choice.kind == "bwrap" else 0,
             "wipe": list(sandbox.WRITABLE) if self.choice.kind == "bwrap" else [],
@@ -287,11 +293,11 @@ class Runner:
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
         if not isinstance(ready, Message) or ready.body.get("event") != "ready":
             self.close()
-            raise WorkerDied(coded("SP070", log=self._log_tail()))
+            raise WorkerDied(Errors.SP070.format(log=self._log_tail()))
         self.info = {**ready.body, "sandbox": self.choice.kind}
         return self.info
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: Mapping[str, object]) -> None:
         assert self.proc and self.proc.stdin
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -335,17 +341,17 @@ class Runner:
         try:
             message = json.loads(line)
         except ValueError:
-            raise WorkerDied(coded("SP071")) from None
+            raise WorkerDied(Errors.SP071) from None
         if not isinstance(message, dict):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         if message.get("event") != "deck-line":
             return Message(message)
         size = message.get("bytes")
         if not isinstance(size, int) or size < 0 or not isinstance(message.get("id"), str):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         # The deck's bytes follow; the worker already ended any deck that sent too many.
         if not self._fill(size + 1, time.monotonic() + STARTUP_TIMEOUT):
-            raise WorkerDied(coded("SP072"))
+            raise WorkerDied(Errors.SP072)
         data, self._buffer = self._buffer[:size], self._buffer[size + 1:]
         return DeckLine(message["id"], data)
 
@@ -357,22 +363,26 @@ class Runner:
 
     def run(self, plans: dict[str, Plan],
             on_event: Callable[[str, dict], None] | None = None,
-            among: dict[str, Plan] | None = None) -> dict[str, dict]:
+            among: dict[str, Plan] | None = None) -> dict[str, DeckRun]:
         """Run every plan (id → plan); return id → {"events": [...], "done": {...}}.
         ``among``: every deck of the check, for what a (re)started worker shows and loads."""
         with self._lock:
-            results: dict[str, dict] = {deck_id: {"events": [], "done": None}
+            # (a deck the worker never got to ends with nothing said of it)
+            results: dict[str, DeckRun] = {deck_id: {"events": [], "done": {"event": "deck-done"}}
                                         for deck_id in plans}
             waiting = dict(plans)
             restarts = 0
             while waiting:
                 started: dict[str, float] = {}  # deck → its deadline, once it was forked
                 running: dict[str, int | None] = {}
+                from .channel import DeckChannel
+
                 channels = {deck_id: DeckChannel(plan) for deck_id, plan in waiting.items()}
                 try:
                     self.start({**(among or {}), **waiting})
                     for deck_id, plan in waiting.items():
-                        self._send({"op": "run", "id": deck_id, "plan": plan})
+                        self._send({"op": "run", "id": deck_id, "plan": plan,
+                                    "loads": self.options.preloads(plan)})
                     while waiting:
                         soonest = min(started.values(), default=time.monotonic() + 3600)
                         received = self._receive(soonest)
@@ -408,7 +418,8 @@ class Runner:
             return results
 
     def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,
-              channels: dict[str, DeckChannel], results: dict, on_event) -> None:
+              channels: dict[str, DeckChannel], results: dict[str, DeckRun],
+              on_event) -> None:
         """One message of the worker: a deck's line is checked by its channel before it
         counts; a deck that broke its channel is reported as such when it ends."""
         if isinstance(received, DeckLine):
@@ -425,15 +436,17 @@ class Runner:
                 on_event(deck_id, event)
             return
         body = received.body
-        deck_id = body.get("id")
-        if not isinstance(deck_id, str) or deck_id not in waiting:
+        if not isinstance(body.get("id"), str) or body["id"] not in waiting:
             return
+        deck_id = str(body["id"])
         kind = body.get("event")
         if kind == "deck-start":
             started[deck_id] = time.monotonic() + deck_deadline(waiting[deck_id], self.options)
         elif kind == "protocol":
             channels[deck_id].problem = channels[deck_id].problem or str(body.get("problem"))
         elif kind == "deck-done":
+            from .channel import worker_done
+
             done = worker_done(body)
             self.soiled = self.soiled or bool(done.get("left_files"))
             problem = channels[deck_id].problem
@@ -447,7 +460,7 @@ class Runner:
                 on_event(deck_id, done)
 
     def _overran(self, started: dict[str, float], running: dict[str, int | None],
-                 results: dict, waiting: dict, on_event=None) -> None:
+                 results: dict[str, DeckRun], waiting: dict, on_event=None) -> None:
         """A deck is past its deadline and the runner did not end it (stopped, frozen, or
         busy beyond reason): kill the runner's process group, report the deck(s) past their
         deadline; the decks still queued or running run again in a fresh runner."""
@@ -458,11 +471,11 @@ class Runner:
                 seconds = deck_deadline(waiting[deck_id], self.options)
                 self._finish(deck_id, {
                     "event": "deck-done", "running": running.get(deck_id),
-                    "watchdog": coded("SP073", seconds=seconds)},
+                    "watchdog": Errors.SP073.format(seconds=seconds)},
                     results, waiting, on_event)
 
     @staticmethod
-    def _finish(deck_id: str, done: DeckDone, results: dict, waiting: dict,
+    def _finish(deck_id: str, done: DeckDone, results: dict[str, DeckRun], waiting: dict,
                 on_event) -> None:
         results[deck_id]["done"] = done
         del waiting[deck_id]
@@ -488,7 +501,8 @@ class Runner:
             proc.wait()
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream:
+                    stream.close()
             except OSError:
                 pass
         if self._log:
@@ -535,10 +549,10 @@ class Pool:
             thread.submit(runner.launch, course)
 
     def run(self, plans: dict[str, Plan],
-            on_event: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
-        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}."""
+            on_event: Callable[[str, dict], None] | None = None) -> dict[str, DeckRun]:
+        """Run every plan (id → plan); return id → its events and how it ended."""
         stopped = self._stopped  # close() sets it; the next run gets a fresh one
-        results: dict[str, dict] = {}
+        results: dict[str, DeckRun] = {}
 
         def forward(deck_id: str, event: dict) -> None:
             with self._events:
@@ -566,12 +580,12 @@ class Pool:
         return future.result()
 
     def _one_deck_per_runner(self, plans: dict[str, Plan], forward,
-                             stopped: threading.Event) -> dict[str, dict]:
+                             stopped: threading.Event) -> dict[str, DeckRun]:
         """Where decks cannot get namespaces of their own: a runner per job, one deck at a
         time in each, so that no deck ever shares a sandbox with another deck running."""
         queue = list(plans)
         taking = threading.Lock()
-        results: dict[str, dict] = {}
+        results: dict[str, DeckRun] = {}
 
         def serve(runner: Runner) -> None:
             while not stopped.is_set():

@@ -23,9 +23,10 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import SandboxError, coded
+from .errors import Errors, SandboxError
 
 KINDS = ("bwrap", "unshare", "none")
 
@@ -155,10 +156,10 @@ def choose(wanted: str = "auto", ci: bool | None = None) -> Choice:
             return Choice(kind, find_bwrap())
         why = WHY_WEAKER[kind]
         if ci:
-            raise SandboxError(coded("SP017", kind=kind, why=why))
-        return Choice(kind, warning=coded("SP016", kind=kind, why=why))
+            raise SandboxError(Errors.SP017.format(kind=kind, why=why))
+        return Choice(kind, warning=Errors.SP016.format(kind=kind, why=why))
     if wanted not in kinds:
-        raise SandboxError(coded("SP015", wanted=wanted, available=", ".join(kinds)))
+        raise SandboxError(Errors.SP015.format(wanted=wanted, available=", ".join(kinds)))
     return Choice(wanted, find_bwrap() if wanted == "bwrap" else None)
 
 
@@ -168,8 +169,8 @@ class View:
     no ``.git`` anywhere in them and not the cache folder; a fresh, size-limited temp folder
     as the only writable place. The same lists are each deck's Landlock rules."""
 
-    def __init__(self, code: list[str] = (), course: list[str] = (), tmp_size: int = 0,
-                 hidden: list[str] = ()):
+    def __init__(self, code: Sequence[str] = (), course: Sequence[str] = (), tmp_size: int = 0,
+                 hidden: Sequence[str] = ()):
         # Never the temp folder itself nor a folder above it (an import path entry "/tmp"):
         # shown read-only, it would cover the fresh one decks write to.
         self.code = [p for p in _existing(code) if not _inside(TMP_INSIDE, p)]

@@ -30,9 +30,13 @@ from pathlib import Path
 
 # MkDocs' own steps for one page (read, render, then write it with its template), as its
 # build runs them for every page.
+from jinja2 import Environment
 from mkdocs.commands.build import _build_page, _populate_page
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 from mkdocs.structure.files import File, Files, InclusionLevel, set_exclusions
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
@@ -90,10 +94,10 @@ class LanguageBuild:
     """One language's part of the last full build: what rebuilding one of its pages needs."""
 
     language: str | None  # mkdocs-static-i18n's current language, or None without it
-    config: object  # MkDocsConfig as this language's pages were written with it
+    config: MkDocsConfig  # as this language's pages were written with it
     files: Files
-    nav: object
-    env: object
+    nav: Navigation
+    env: Environment
     state: dict  # the slideproof plugin's own per-language state
     pages: list[File] = field(default_factory=list)  # the pages the build wrote
 
@@ -114,25 +118,33 @@ class LanguageBuild:
         """Read, render and write ``files`` again with this language's nav and templates.
         None, before anything is written, if a page's title or front matter changed (the
         nav and other pages show them); else the search entries the pages now have."""
-        before = {f.src_uri: _shown_elsewhere(f.page) for f in files}
-        for file in files:
-            _populate_page(file.page, self.config, self.files)
-        if any(_shown_elsewhere(f.page) != before[f.src_uri] for f in files):
+        pages = {f.src_uri: _page(f) for f in files}
+        before = {uri: _shown_elsewhere(page) for uri, page in pages.items()}
+        for page in pages.values():
+            _populate_page(page, self.config, self.files)
+        if any(_shown_elsewhere(page) != before[uri] for uri, page in pages.items()):
             return None
         index = getattr(search, "search_index", None)
         entries = getattr(index, "entries", None)
         start = len(entries) if entries is not None else 0
         for file in files:
-            _build_page(file.page, self.config, self.pages, self.nav, self.env,
+            _build_page(pages[file.src_uri], self.config, self.pages, self.nav, self.env,
                         excluded=file.inclusion.is_excluded())
         level = self.config.validation.links.anchors
         for file in self.pages:
-            file.page.validate_anchor_links(files=self.files, log_level=level)
+            _page(file).validate_anchor_links(files=self.files, log_level=level)
         if entries is None:
             return []
         added = entries[start:]
         del entries[start:]  # that index object belongs to the last full build
         return added
+
+
+def _page(file: File) -> Page:
+    """The page of a documentation file of the last full build (MkDocs gave it one)."""
+    if file.page is None:
+        raise ValueError(f"{file.src_uri} has no page")
+    return file.page
 
 
 def _shown_elsewhere(page) -> tuple:
@@ -161,7 +173,7 @@ class Rebuilds:
         self.sources: Sources | None = None
         self.scanned: Sources | None = None  # the state the build now running started from
         self.server = None
-        self.builder: Callable | None = None
+        self.builder: Callable[..., None] = lambda config=None: None  # the server's
         self.blocker = ""  # why every rebuild is a full one, if it is
         self.requested = threading.Event()  # decks finished: their pages are to be rebuilt
 
@@ -247,7 +259,7 @@ class Rebuilds:
         attributed = self.requested.is_set()
         self.requested.clear()
         for path in changed | added | removed:
-            if self._excluded(path):
+            if self._excluded(path, self.builds[0].config):
                 attributed = True
             elif path in changed and any(b.file_at(path) for b in self.builds):
                 pages.add(path)
@@ -274,13 +286,12 @@ class Rebuilds:
             raise Abort(f"Aborted with {found} in strict mode!")
         return done
 
-    def _excluded(self, path: Path) -> bool:
+    def _excluded(self, path: Path, config: MkDocsConfig) -> bool:
         """A file in the docs folder MkDocs does not read (dot files, exclude_docs)."""
         try:
             uri = path.relative_to(self.docs_dir).as_posix()
         except ValueError:
             return False
-        config = self.builds[0].config
         file = File(uri, str(self.docs_dir), config.site_dir, config.use_directory_urls)
         set_exclusions([file], config)
         return file.inclusion is InclusionLevel.EXCLUDED

@@ -1,13 +1,13 @@
-"""What the MkDocs plugin and ``slideproof export`` both need to know about a course site.
-
-No MkDocs import: ``export`` must work where the plugin cannot be loaded. The plugin's
-options are resolved here by the core's option table (over ``[tool.slideproof]``), so both
-adapters run the same decks with the same options, cache and policy.
+"""What the MkDocs plugin and ``slideproof export`` both need to know about a course site:
+the packaged theme, the report page's names, the Markdown extensions the deck pages need,
+what a deck page's template reads, and the plugin's options, resolved by the core's option
+table (over ``[tool.slideproof]``) so that both adapters run the same decks with the same
+options, cache and policy. URLs are MkDocs' own: both adapters call
+``mkdocs.utils.get_relative_url`` and MkDocs' ``File.url``.
 """
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 
 from .deck import duration_minutes, navigation_modes
@@ -60,33 +60,6 @@ def prelude_code(options: Options, deck) -> str:
     notebook."""
     prelude = options.prelude_for(deck.language)
     return prelude[1] if prelude else ""
-
-
-def relative_url(url: str, other: str) -> str:
-    """``url`` (relative to the site root) as seen from the page at ``other`` (also
-    site-root relative), the way MkDocs' ``url`` filter resolves it."""
-    dirname, _, basename = other.rpartition("/")
-    if "." in basename:
-        other = dirname
-    other_parts = [p for p in posixpath.normpath("/" + other).split("/") if p]
-    dest_parts = [p for p in posixpath.normpath("/" + url).split("/") if p]
-    common = 0
-    for a, b in zip(other_parts, dest_parts):
-        if a != b:
-            break
-        common += 1
-    rel = "/".join([".."] * (len(other_parts) - common) + dest_parts[common:]) or "."
-    return rel + "/" if url.endswith("/") else rel
-
-
-def page_url(uri: str, use_directory_urls: bool = True) -> str:
-    """The site-root relative URL MkDocs gives the page built from ``uri`` (a .md path)."""
-    stem, _ = posixpath.splitext(uri)
-    folder, _, name = stem.rpartition("/")
-    prefix = f"{folder}/" if folder else ""
-    if name in ("index", "README"):
-        return prefix
-    return f"{prefix}{name}/" if use_directory_urls else f"{prefix}{name}.html"
 
 
 def report_front_matter(markdown: str) -> str:

@@ -4,11 +4,13 @@ An example's error message, a deck's path or a block's attribute may hold escape
 (erase the line, move the cursor, set the window title, write the clipboard with OSC 52,
 OSC 8 links), bidirectional overrides, or square brackets that rich would read as markup.
 Everything the command line and the CI formats print goes through ``inert`` (and ``say``,
-which also keeps rich from reading markup), so it is shown, never acted on.
+which also keeps rich from reading markup), so it is shown, never acted on. A deck's path
+is shown relative to the current folder (``display_path``), as editors and CI logs find it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from rich.console import Console
@@ -45,3 +47,11 @@ def say(console: Console, *parts: object, style: str = "") -> None:
 def cell(text: object, style: str = "") -> Text:
     """A table cell of inert text."""
     return Text(inert(text), style=style)
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the current folder, if it can be (else as given)."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path

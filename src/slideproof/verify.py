@@ -9,24 +9,33 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from . import cache as cache_mod
 from . import sandbox
 from .deck import Deck
-from .errors import DeckError, SandboxError, coded
+from .errors import DeckError, Errors, SandboxError
+from .exercise import Exercise, ExerciseRun, GeneralRun, judge_exercise
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
+from .protocol import DeckDone, DeckEvent, DeckRun, Plan
 from .run import Pool, plan_for
 
 
 class Lookup(NamedTuple):
-    """What the cache knows of a deck: its plan and key (None: it cannot run as written),
-    and its result (None: it has to run)."""
+    """What the cache knows of a deck: its plan and key (None and "": it cannot run as
+    written), and its result (None: it has to run)."""
     deck: Deck
-    plan: dict | None
-    key: str | None
+    plan: Plan | None
+    key: str
     result: DeckResult | None
+
+    @property
+    def runnable(self) -> Plan:
+        """The plan of a deck that runs (the only kind a run is given)."""
+        if self.plan is None:
+            raise ValueError(f"{self.deck.path} cannot run as written")
+        return self.plan
 
 
 @dataclass
@@ -78,39 +87,48 @@ class Verifier:
             return
         self._pool().launch(course)
 
-    def verify(self, decks: list[Deck],
+    def verify(self, items: list[Deck | Exercise],
                on_deck: Callable[[DeckResult], None] | None = None,
                on_event: Callable[[str, dict], None] | None = None) -> list[DeckResult]:
+        """The judged result of every deck and exercise (an ``ExerciseResult``), in order:
+        an exercise runs as its runs (``Exercise.runs``), side by side with the decks;
+        ``on_deck`` hears of each run as it ends."""
+        decks = runs_of(items)
+        results = self._verify(decks, on_deck, on_event)
+        return [judge_exercise(item, *(results[run.path] for run in item.runs()))
+                if isinstance(item, Exercise) else results[item.path] for item in items]
+
+    def _verify(self, decks: list[Deck], on_deck, on_event) -> dict[str, DeckResult]:
         self.finished = []
+        results: dict[str, DeckResult] = {}
 
         def done(result: DeckResult) -> None:
+            results[result.deck.path] = result
             self.finished.append(result)
             if on_deck:
                 on_deck(result)
 
-        results: dict[str, DeckResult] = {}
         to_run: dict[str, Lookup] = {}
         env = cache_mod.environment()
         for deck in decks:
             found = self.look_up(deck, env)
             if found.result is not None:
-                results[deck.path] = found.result
                 done(found.result)
             else:
                 to_run[deck.path] = found
         self.ran = list(to_run)
-        for path, (result, _) in self.run(to_run, on_deck=done, on_event=on_event).items():
-            results[path] = result
-        return [results[d.path] for d in decks]
+        self.run(to_run, on_deck=done, on_event=on_event)
+        return results
 
     def look_up(self, deck: Deck, env: dict | None = None) -> Lookup:
         """The deck's run plan and cache key, and its result when the cache has it (or when
         the deck cannot run as written). Reads only: safe beside a run on another thread.
         ``env``: cache.environment(), when the caller looks up many decks."""
         try:
-            plan = plan_for(deck, self.options)
+            plan = deck.run_plan(self.options) if isinstance(
+                deck, ExerciseRun | GeneralRun) else plan_for(deck, self.options)
         except DeckError as err:  # the deck asks for what only the site may give
-            return Lookup(deck, None, None, not_run(deck, err))
+            return Lookup(deck, None, "", not_run(deck, err))
         key = cache_mod.deck_key(plan, env or cache_mod.environment())
         raw = self.cache.get(key, plan)
         if raw is None:
@@ -122,20 +140,20 @@ class Verifier:
     def run(self, lookups: dict[str, Lookup],
             on_deck: Callable[[DeckResult], None] | None = None,
             on_event: Callable[[str, dict], None] | None = None
-            ) -> dict[str, tuple[DeckResult, dict]]:
+            ) -> dict[str, tuple[DeckResult, DeckRun]]:
         """Run the looked-up decks (path → lookup) in the warm pool and cache what they
         did; path → (judged result, the raw events it was judged from)."""
         if not lookups:
             return {}
-        plans = {path: found.plan for path, found in lookups.items()}
-        events: dict[str, list] = {path: [] for path in lookups}
-        results: dict[str, tuple[DeckResult, dict]] = {}
+        plans = {path: found.runnable for path, found in lookups.items()}
+        events: dict[str, list[DeckEvent]] = {path: [] for path in lookups}
+        results: dict[str, tuple[DeckResult, DeckRun]] = {}
 
-        def finish(path: str, raw: dict) -> None:
+        def finish(path: str, raw: DeckRun) -> None:
             found = lookups[path]
-            result = judge_deck(found.deck, found.plan, raw)
+            result = judge_deck(found.deck, found.runnable, raw)
             results[path] = (result, raw)
-            self.cache.put(found.key, found.plan, raw)
+            self.cache.put(found.key, found.runnable, raw)
             if on_deck:
                 on_deck(result)
 
@@ -144,9 +162,9 @@ class Verifier:
                 events[path] = []
                 return
             if event.get("event") == "deck-done":
-                finish(path, {"events": events.pop(path), "done": event})
+                finish(path, {"events": events.pop(path), "done": cast(DeckDone, event)})
             else:
-                events[path].append(event)
+                events[path].append(cast(DeckEvent, event))
             if on_event:
                 on_event(path, event)
 
@@ -184,16 +202,28 @@ class Background:
         self.on_done = on_done
         self.lock = threading.Lock()
         self._state = threading.Condition()  # guards what follows
-        self._ran: dict[str, dict] = {}  # cache key → raw events of a run not handed over
+        self._ran: dict[str, DeckRun] = {}  # cache key → raw events of a run not handed over
         self._running: set[str] = set()  # cache keys of the decks being run
         self._awaited: set[str] = set()  # keys a caller waits for (it shows them itself)
         self._threads: list[threading.Thread] = []
         self._error: Exception | None = None
         self.ran = 0  # decks the last results() took from a run
 
-    def results(self, decks: list[Deck], wait: float = 0.0) -> list[DeckResult | None]:
-        """Each deck's result, or None for a deck still running after ``wait`` seconds (its
-        run is started if it is not running yet)."""
+    def results(self, items: list[Deck | Exercise], wait: float = 0.0
+                ) -> list[DeckResult | None]:
+        """Each deck's and exercise's result (as ``Verifier.verify`` gives them), or None for
+        one still running after ``wait`` seconds (its runs are started if they are not
+        running yet)."""
+        done = self._results(runs_of(items), wait)
+
+        def result(item: Deck | Exercise) -> DeckResult | None:
+            if not isinstance(item, Exercise):
+                return done.get(item.path)
+            runs = [done[run.path] for run in item.runs() if run.path in done]
+            return judge_exercise(item, *runs) if len(runs) == len(item.runs()) else None
+        return [result(item) for item in items]
+
+    def _results(self, decks: list[Deck], wait: float) -> dict[str, DeckResult]:
         if self._error is not None:  # a run failed, as a run the caller waited for would
             error, self._error = self._error, None
             raise error
@@ -222,7 +252,7 @@ class Background:
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error
-        return [results.get(d.path) for d in decks]
+        return results
 
     def _hand_over(self, found: dict[str, Lookup]) -> dict[str, DeckResult]:
         """The results of the decks: those a run of this object made (the cache has them
@@ -233,7 +263,7 @@ class Background:
             for path, f in found.items():
                 raw = self._ran.get(f.key) if f.key else None
                 if raw is not None:
-                    results[path] = judge_deck(f.deck, f.plan, raw)
+                    results[path] = judge_deck(f.deck, f.runnable, raw)
                     self.ran += 1
                 elif f.result is not None:
                     results[path] = f.result
@@ -242,7 +272,7 @@ class Background:
         return results
 
     def _run(self, batch: dict[str, Lookup]) -> None:
-        ran: dict[str, tuple[DeckResult, dict]] = {}
+        ran: dict[str, tuple[DeckResult, DeckRun]] = {}
         try:
             with self.lock:
                 ran = self.verifier.run(batch)
@@ -279,8 +309,14 @@ class Background:
             thread.join(timeout)
 
 
+def runs_of(items: list[Deck | Exercise]) -> list[Deck]:
+    """What runs for ``items``: each deck, and each exercise's runs."""
+    return [run for item in items for run in (
+        item.runs() if isinstance(item, Exercise) else [item])]
+
+
 def not_run(deck: Deck, err: DeckError) -> DeckResult:
     """A deck that cannot run as written: every block fails with the deck's error."""
     where = f"{err.path}:{err.line}: {err.message}"
-    return DeckResult(deck, [BlockResult(block, FAILED, coded("SP019", why=err.message))
+    return DeckResult(deck, [BlockResult(block, FAILED, Errors.SP019.format(why=err.message))
                              for block in deck.python_blocks], error=where)

@@ -25,7 +25,7 @@ from slideproof import i18n
 
 from conftest import ARTIFACTS, REPO, mkdocs_build, once_per_run, shot, static_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 DEMO_YML = """\
@@ -857,11 +857,12 @@ def test_edge_swipes_belong_to_the_presentation(browser, demo_url):
 
 # -- 9. accessibility ---------------------------------------------------------------------
 # Every kind of page of the bundled course, with what must be on screen before axe runs on
-# the whole document (Material's header, search and footer included). The course has no
-# chapter index pages.
+# the whole document (Material's header, search and footer included).
 AXE_PAGES = {
     "home": ("", ".md-content"),
     "deck": ("chapter1/01-basics/", ".md-content"),
+    "chapter": ("chapter2/", ".sp-choice"),
+    "chapter notebook": ("chapter2/notebook/", ".jupyter-wrapper"),
     "presentation": ("chapter3/01-training-loop/#present-2", ".sp-present"),
     "overview": ("chapter1/03-matcher/#present-3", ".sp-present"),
     "key help": ("chapter1/04-phrase-matcher/#present-2", ".sp-present .sp-help"),

@@ -22,7 +22,7 @@ from slideproof.render import strings
 
 from conftest import mkdocs_build, once_per_run, shot, static_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 MKDOCS_YML = """\

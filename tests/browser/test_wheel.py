@@ -24,7 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from .test_site import presented
 from conftest import REPO, shot, static_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DECK = """\
 ---
@@ -77,8 +77,14 @@ def stranger_site(chromium, tmp_path_factory) -> Path:
           "-w", str(root / "dist"), str(source)], root)
     [wheel] = (root / "dist").glob("slideproof-*.whl")
     venv = root / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], root)
+    _run([sys.executable, "-m", "venv", str(venv)], root)
     python = venv / "bin" / "python"
+    # The dependencies come from the environment these tests run in (a virtualenv or not;
+    # there is no network): its site-packages, after the new one's, as plain path entries —
+    # so that its editable slideproof is not installed there, and the wheel's is the one.
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    [new_site] = (venv / "lib").glob("python3*/site-packages")
+    (new_site / "dependencies-of-the-tests.pth").write_text("\n".join(ours) + "\n", "utf-8")
     _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
          root)
     site = root / "site"

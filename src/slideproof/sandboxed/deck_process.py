@@ -21,6 +21,7 @@ import struct
 import sys
 import tempfile
 import traceback
+from typing import cast
 
 from ..protocol import Limits, RunRequest, Walls
 from . import walls
@@ -80,7 +81,7 @@ def _init(request: RunRequest, result_fd: int, status_fd: int, home: str,
     """PID 1 of the deck's namespace: fork the deck, reap every process, and when the deck's
     own process ends write its wait status for the relay. Leaving kills what is left."""
     walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
-    walls.cap_processes(int(request["plan"]["limits"].get("processes") or 0))
+    walls.cap_processes(request["plan"]["limits"]["processes"])
     deck = os.fork()
     if deck == 0:
         os.close(status_fd)
@@ -147,7 +148,7 @@ def apply_limits(limits: Limits, process_base: int = 0) -> None:
         "open_files": resource.RLIMIT_NOFILE,
     }
     for name, which in pairs.items():
-        value = limits.get(name)
+        value = cast(int, limits.get(name))  # (a Limits key, looked up by name)
         if not value:
             continue
         _soft, hard = resource.getrlimit(which)
@@ -207,5 +208,7 @@ def enter_deck(request: RunRequest, tmp: str, result_fd: int, deck_walls: Walls 
     if seccomp:
         walls.forbid_unaccounted_memory()
     plan["limits"] = {**plan["limits"], "tmp": tmp_quota}
+    if plan.get("cwd"):  # an exercise runs in its course folder (read-only, inside the view)
+        os.chdir(plan["cwd"])
     install_handouts(plan["models"], handouts)
     run_session(plan, send_json(result_fd), log)

@@ -23,8 +23,9 @@ import traceback
 import warnings
 import weakref
 from collections.abc import Callable
+from typing import cast
 
-from ..errors import coded, shorten
+from ..errors import Errors, shorten
 from ..protocol import (
     TRACEBACK_LIMIT,
     WARNINGS_LIMIT,
@@ -32,7 +33,11 @@ from ..protocol import (
     DeckEvent,
     ErrorRecord,
     Limits,
+    MissingModel,
+    MissingPackage,
     Plan,
+    Ran,
+    SetupFailed,
     WarningRecord,
 )
 
@@ -82,9 +87,7 @@ class CappedWriter(io.TextIOBase):
             raise OutputLimit(self.cap)
         return len(text)
 
-    @property
-    def encoding(self) -> str:  # some libraries ask
-        return "utf-8"
+    encoding = "utf-8"  # some libraries ask
 
     def isatty(self) -> bool:
         return False
@@ -113,8 +116,10 @@ def _compile(code: str, path: str, first_line: int):
     tree = ast.parse(code, filename=path, mode="exec")
     ast.increment_lineno(tree, first_line - 1)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    tail = tree.body[-1] if tree.body else None
+    if isinstance(tail, ast.Expr):
+        tree.body.pop()
+        last = ast.Expression(tail.value)
     body = compile(tree, path, "exec")
     return body, (compile(last, path, "eval") if last is not None else None)
 
@@ -148,7 +153,7 @@ _PIP_INSTALL = re.compile(r"pip install [^`'\n]+?(?=[`'\n]|$| or )")
 _NO_MODEL = re.compile(r"Can't find model '([^']+)'")
 
 
-def _missing(err: BaseException, message: str) -> dict | None:
+def _missing(err: BaseException, message: str) -> MissingPackage | MissingModel | None:
     """What is not installed here, if that is why ``err`` was raised: a package (an
     ImportError caused by a ModuleNotFoundError for a package that cannot be found, such
     as spaCy's own 'Japanese support requires SudachiPy') or a model (spaCy's E050). A
@@ -195,22 +200,22 @@ def _text(err: BaseException) -> str:
 
 def _error_record(err: BaseException, path: str, block_line: int,
                   limits: Limits | None = None) -> ErrorRecord:
-    limits = limits or {}
+    limits = limits or cast(Limits, {})
     message = _text(err)[:int(limits.get("output") or 1 << 20)]
     if isinstance(err, SystemExit):
-        message = coded("SP060", code=shorten(repr(err.code)))
+        message = Errors.SP060.format(code=shorten(repr(err.code)))
     elif isinstance(err, KeyboardInterrupt):
-        message = coded("SP061")
+        message = Errors.SP061
     elif isinstance(err, RecursionError):
-        message = f"{message} ({coded('SP062')})"
+        message = f"{message} ({Errors.SP062})"
     elif isinstance(err, MemoryError):
         limit = limits.get("memory")
-        message = (coded("SP064", limit=human_size(int(limit))) if limit else coded("SP063")) \
+        message = (Errors.SP064.format(limit=human_size(int(limit))) if limit else Errors.SP063) \
             + (f": {message}" if message else "")
     elif isinstance(err, OSError) and err.errno == errno.EFBIG and limits.get("file_size"):
-        message = f"{message} ({coded('SP065', limit=human_size(int(limits['file_size'])))})"
+        message = f"{message} ({Errors.SP065.format(limit=human_size(int(limits['file_size'])))})"
     elif isinstance(err, OSError) and err.errno == errno.ENOSPC and limits.get("tmp"):
-        message = f"{message} ({coded('SP066', limit=human_size(int(limits['tmp'])))})"
+        message = f"{message} ({Errors.SP066.format(limit=human_size(int(limits['tmp'])))})"
     line = _deck_line(err.__traceback__, path)
     if isinstance(err, SyntaxError) and err.filename == path:
         line = err.lineno
@@ -304,16 +309,18 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         return text
 
     def run_code(code: str, first_line: int, ns: dict, timeout: float,
-                 block_line: int) -> BlockEvent:
+                 block_line: int, path: str = path) -> Ran:
         fd_output()  # drop what a late thread wrote between blocks: it is no block's output
         out = CappedWriter(cap, log_fd)
         threads_before = set(threading.enumerate())
         started = time.perf_counter()
-        result: BlockEvent = {"output": "", "display": None, "warnings": [], "error": None}
+        result: Ran = {"output": "", "display": None, "warnings": [], "error": None,
+                       "seconds": 0.0}
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
-        timed_out = {"type": "Timeout", "message": coded("SP067", timeout=timeout),
-                     "code": None, "line": block_line, "timed_out": True}
+        timed_out: ErrorRecord = {"type": "Timeout", "code": None, "line": block_line,
+                                  "message": Errors.SP067.format(timeout=timeout),
+                                  "timed_out": True}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _alarm.update(armed=True, fired=False)
@@ -330,7 +337,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
                     result["error"] = timed_out
                 except OutputLimit:
                     result["error"] = {"type": "OutputLimit",
-                                       "message": coded("SP068", cap=cap),
+                                       "message": Errors.SP068.format(cap=cap),
                                        "code": None, "line": block_line, "output_limit": True}
                 except BaseException as err:  # the example's own failure, whatever it is
                     result["error"] = _error_record(err, path, block_line, limits)
@@ -348,7 +355,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         _restore_stdio(log_fd)
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         try:
-            sys.stdout.flush()
+            if sys.stdout:
+                sys.stdout.flush()
         except (OSError, ValueError):
             pass
         result["output"] = fd_output()
@@ -361,7 +369,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
             result["warnings"].append({
                 "category": "RuntimeWarning", "code": None, "deprecation": False,
                 "line": block_line, "filename": path,
-                "message": coded("SP069", name=left[0].name)})
+                "message": Errors.SP069.format(name=left[0].name)})
         result["seconds"] = round(time.perf_counter() - started, 4)
         return result
 
@@ -370,7 +378,8 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         result = run_code(source["code"], source["first_line"], namespace, plan["timeout"],
                           source["first_line"])
         if result["error"]:
-            send({"event": "setup-failed", "source": source["name"], **result})
+            send(cast(SetupFailed, {"event": "setup-failed", "source": source["name"],
+                                    **result}))
             return
     fresh = dict(namespace)  # what an {isolated} block starts from: setup and prelude only
     for block in plan["blocks"]:
@@ -385,8 +394,9 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
         timeout = block.get("timeout") or plan["timeout"]
         send({"event": "start", "index": index, "timeout": timeout})
         ns = dict(fresh) if block.get("isolated") else namespace
-        result = run_code(block["code"], block["first_line"], ns, timeout, block["line"])
-        send({"event": "block", "index": index, **result})
+        result = run_code(block["code"], block["first_line"], ns, timeout, block["line"],
+                          block.get("file") or path)
+        send(cast(BlockEvent, {"event": "block", "index": index, **result}))
     fd_log.close()
 
 

@@ -3,7 +3,8 @@
 Started by ``run.Runner`` as ``python -m slideproof.sandboxed.worker`` inside the runner's
 sandbox. It imports spaCy at once, before it reads anything, so that the import overlaps
 the parent's own work (reading and planning the decks); then it reads its ``WorkerConfig``
-line, preloads the models and blank pipelines the decks use, and says ``ready``.
+line, builds the blank pipelines the decks use and says ``ready``; the models the decks load
+are loaded once, while the first decks that need none run (``schedule``).
 
 It speaks JSON lines (``protocol``): requests on stdin, events on its original stdout. A
 deck's events are passed on as the bytes the deck wrote, each announced by a ``deck-line``
@@ -30,10 +31,11 @@ import tempfile
 import time
 from typing import BinaryIO
 
-from ..errors import coded
+from ..errors import Errors
 from ..protocol import (
     DECK_EVENTS,
     HARD_KILL_GRACE,
+    DeckDone,
     RunRequest,
     WorkerConfig,
     WorkerEvent,
@@ -76,6 +78,7 @@ class Worker:
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
         self.handouts: dict[str, dict] = {"models": {}, "blank": {}}
+        self.tried_models: set[str] = set()  # preload targets loaded (or that failed to)
         self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
         self.stdin_open = True
         self.inbuf = b""
@@ -113,15 +116,6 @@ class Worker:
                 pass  # the deck that needs it will say why
         self.abi = walls.landlock_abi()
         self.seccomp = walls.seccomp_available()
-        models = {}
-        for target in self.config.get("preload") or []:
-            try:
-                nlp = spacy.load(target)
-                self.handouts["models"][target] = nlp
-                models[target] = {"name": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}",
-                                  "version": nlp.meta.get("version"), "loaded": True}
-            except Exception as err:  # reported, not fatal: decks needing it are unverified
-                models[target] = {"loaded": False, "error": f"{type(err).__name__}: {err}"}
         for lang in self.config.get("blank") or []:
             try:  # the tokenizer's special cases cost every deck a third of a second
                 self.handouts["blank"][lang] = spacy.blank(lang)
@@ -139,7 +133,7 @@ class Worker:
         gc.collect()
         gc.freeze()
         self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
-                   "spacy": spacy.__version__, "thinc": thinc.__version__, "models": models,
+                   "spacy": spacy.__version__, "thinc": thinc.__version__,
                    "walls": "deck" if self.own_namespaces else "runner",
                    "why": "" if self.own_namespaces else why,
                    "landlock": self.abi, "seccomp": self.seccomp})
@@ -149,8 +143,7 @@ class Worker:
         self.selector.register(0, selectors.EVENT_READ, "stdin")
         self.take_requests()
         while self.stdin_open or self.queue or self.children:
-            while self.queue and len(self.children) < self.parallel:
-                self.start(self.queue.pop(0))
+            self.schedule()
             timeout = self.next_timeout()
             for key, _ in self.selector.select(timeout):
                 if key.data == "stdin":
@@ -160,6 +153,42 @@ class Worker:
             self.check_deadlines()
             self.check_processes()
             self.reap()
+
+    def schedule(self) -> None:
+        """Start the queued decks there is room for, those whose models are loaded first;
+        load the models the others need while the decks started run (a model's load, half a
+        second, then hides behind decks that need none), or at once if nothing runs."""
+        while self.queue and len(self.children) < self.parallel:
+            ready = next((r for r in self.queue if self.has_models(r)), None)
+            if ready is None:
+                if self.children:
+                    break
+                self.load_models(self.queue[0])
+                continue
+            self.queue.remove(ready)
+            self.start(ready)
+        waiting = next((r for r in self.queue if not self.has_models(r)), None)
+        if waiting is not None and self.children:
+            self.load_models(waiting)
+
+    def has_models(self, request: RunRequest) -> bool:
+        return all(t in self.tried_models for t in request.get("loads") or [])
+
+    def load_models(self, request: RunRequest) -> None:
+        """Load the models ``request`` hands out (each once; one that fails to load is not
+        handed out, and the deck that loads it says why)."""
+        import spacy
+
+        for target in request.get("loads") or []:
+            if target in self.tried_models:
+                continue
+            self.tried_models.add(target)
+            try:
+                self.handouts["models"][target] = spacy.load(target)
+            except Exception:
+                continue
+            gc.collect()
+            gc.freeze()  # as what warm_up made: shared with every deck forked later
 
     def next_timeout(self) -> float:
         now = time.monotonic()
@@ -311,11 +340,11 @@ class Worker:
                 extra = 0
             processes, memory = child.limits.get("processes"), child.limits.get("memory")
             if processes and len(pids) - extra > processes:
-                child.flooded = coded("SP058", limit=processes)
+                child.flooded = Errors.SP058.format(limit=processes)
             elif memory and len(pids) - extra > 1 and sum(
                     max(0, _anonymous_memory(pid) - child.inherited) for pid in pids
             ) > MEMORY_TOGETHER * memory:
-                child.flooded = coded("SP059", limit=human_size(MEMORY_TOGETHER * memory))
+                child.flooded = Errors.SP059.format(limit=human_size(MEMORY_TOGETHER * memory))
             if child.flooded:
                 if self.own_namespaces:
                     kill_group(child.pid)  # the relay; its init and the namespace go with it
@@ -349,7 +378,7 @@ class Worker:
             if child.tmp:
                 shutil.rmtree(child.tmp, ignore_errors=True)
             del self.children[pid]
-            exit_info = {"event": "deck-done", "id": child.deck_id,
+            exit_info: DeckDone = {"event": "deck-done", "id": child.deck_id,
                          "seconds": round(time.perf_counter() - child.started, 4),
                          "running": child.running, "hard_timeout": child.hard_timeout}
             if not clean:

@@ -1,0 +1,12 @@
+import spacy
+from spacy.matcher import Matcher
+
+nlp = spacy.blank("pt")
+matcher = Matcher(nlp.vocab)
+doc = nlp("O iPhone 15 é melhor do que o iphone 14?")
+
+# "iphone" com qualquer capitalização, depois um número
+padrao = [{"LOWER": "iphone"}, {"IS_DIGIT": True}]
+matcher.add("IPHONE", [padrao])
+achados = [doc[inicio:fim].text for match_id, inicio, fim in matcher(doc)]
+print(achados)
