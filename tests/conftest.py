@@ -465,3 +465,13 @@ def chapter_site(tmp_path_factory) -> Path:
         mkdocs_build(root, root / "site")
 
     return once_per_run(tmp_path_factory, "chapter-course", make)
+
+
+def without_timing(data: dict) -> dict:
+    """A report without what differs from run to run (its seconds, ``cached`` flags and
+    shard), for comparing the reports of two runs."""
+    out = {k: v for k, v in data.items() if k not in ("seconds", "shard")}
+    out["decks"] = [{**{k: v for k, v in d.items() if k not in ("seconds", "cached")},
+                     "blocks": [{k: v for k, v in b.items() if k != "seconds"}
+                                for b in d["blocks"]]} for d in data["decks"]]
+    return out

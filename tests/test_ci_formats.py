@@ -14,7 +14,7 @@ from slideproof.judge import Policy
 from slideproof.report import MergeError, merge_reports
 from slideproof.shard import parse_shard, select_shard
 
-from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, write_deck
+from conftest import SEED_SHIFT, line_of, run_cli, seed_copy, without_timing, write_deck
 
 
 # -- the seed deck, in every format --------------------------------------------------------
@@ -57,16 +57,6 @@ def test_github_escaping():
     assert ci_formats.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
     line = ci_formats.command("error", "d/x, y.md", 7, "slideproof: failed", "bad: 50%\nok")
     assert line == "::error file=d/x%2C y.md,line=7,title=slideproof%3A failed::bad: 50%25%0Aok"
-
-
-def without_timing(data: dict) -> dict:
-    """A report without what differs from run to run (its seconds, ``cached`` flags and
-    shard), for comparing the reports of two runs."""
-    out = {k: v for k, v in data.items() if k not in ("seconds", "shard")}
-    out["decks"] = [{**{k: v for k, v in d.items() if k not in ("seconds", "cached")},
-                     "blocks": [{k: v for k, v in b.items() if k != "seconds"}
-                                for b in d["blocks"]]} for d in data["decks"]]
-    return out
 
 
 def report(decks, errors=(), **extra) -> dict:

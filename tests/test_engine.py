@@ -242,3 +242,38 @@ def test_an_example_finds_its_own_source_when_the_deck_is_named_relatively(tmp_p
     assert block["status"] == "passed" and block["output"] == "def shout(text):\n"
     assert json.loads((tmp_path / "r.json").read_text())["decks"][0]["path"] == \
         "decks/source.md"  # reported as it was named
+
+
+def test_background_runs_a_deck_once_and_hands_its_result_over_once(tmp_path):
+    """What mkdocs serve's first build does: a deck the cache cannot answer for runs on a
+    thread (asked for again meanwhile, it is not started twice); the caller is told when it
+    is done and then gets its result, judged against the deck as it is then; a caller that
+    waits gets it directly and is not told."""
+    import threading
+
+    from slideproof.cache import Cache
+    from slideproof.deck import read_deck
+    from slideproof.options import Options
+    from slideproof.verify import Background, Verifier
+
+    deck = write_deck(tmp_path, "deck.md", "```python\nprint(41 + 1)\n```\n")
+    told = []
+    done = threading.Event()
+    verifier = Verifier(Options(jobs=1), Cache(tmp_path / "cache", enabled=False))
+    background = Background(verifier, lambda: (told.append(1), done.set()))
+    try:
+        assert background.results([read_deck(deck)]) == [None]
+        assert background.results([read_deck(deck)]) == [None]
+        assert done.wait(300)
+        # notes above the block move it: the result follows the deck as it is now
+        deck.write_text(deck.read_text().replace("```python", "Some notes.\n\n```python"))
+        [result] = background.results([read_deck(deck)])
+        assert result.blocks[0].output == "42\n" and result.blocks[0].block.line == 7
+        assert background.ran == 1 and not result.cached
+        # handed over once: without a cache, the next call runs the deck again, and waits
+        [again] = background.results([read_deck(deck)], wait=300)
+        assert again.blocks[0].output == "42\n" and background.ran == 1
+        background.join()
+        assert told == [1]
+    finally:
+        verifier.close()

@@ -152,3 +152,56 @@ def test_display_attributes_reach_the_code_block(tmp_path):
             ] == ['print("hi")']
     shell = re.search(r'<div class="shell highlight"><span class="filename">Shell</span>', html)
     assert shell and "echo" in html[shell.end():html.index("</code>", shell.end())]
+
+
+def test_notebook_pages_are_the_ones_mkdocs_jupyter_includes(tmp_path, monkeypatch):
+    """mkdocs-jupyter reads every Markdown file with jupytext (to see whether it is a notebook)
+    before it looks at its ``include`` patterns; the plugin spares it the files those
+    patterns do not match. Every file still gets the answer mkdocs-jupyter itself gives."""
+    import jupytext
+    import nbformat
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    from slideproof.mkdocs_plugin import SlideproofPlugin
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plain.md").write_text("# A page\n")
+    (docs / "paired.md").write_text(textwrap.dedent("""\
+        ---
+        jupyter:
+          kernelspec:
+            display_name: Python 3
+            language: python
+            name: python3
+        ---
+
+        # A notebook written as Markdown
+
+        ```python
+        print(1)
+        ```
+        """))
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]),
+                   str(docs / "book.ipynb"))
+    (docs / "script.py").write_text("# %%\nprint(1)\n")
+    read = []
+    real_read = jupytext.read
+    monkeypatch.setattr(jupytext, "read", lambda path, *a, **k: (read.append(Path(path).name),
+                                                               real_read(path, *a, **k))[1])
+    for include, notebooks in ((["*.ipynb"], {"book.ipynb"}), (["*.md"], {"paired.md"}),
+                               (["*.ipynb", "*.py"], {"book.ipynb", "script.py"}),
+                               (["*"], {"book.ipynb", "paired.md", "script.py"})):
+        (tmp_path / "mkdocs.yml").write_text(
+            "site_name: T\ntheme: material\nplugins:\n  - slideproof\n"
+            f"  - mkdocs-jupyter:\n      include: {include!r}\n", "utf-8")
+        config = load_config(str(tmp_path / "mkdocs.yml"))
+        jupyter = config.plugins["mkdocs-jupyter"]
+        files = list(get_files(config))
+        as_it_says = {f.src_uri for f in files if jupyter.should_include(f)}
+        SlideproofPlugin._probe_only_included_notebooks(config)
+        read.clear()
+        assert {f.src_uri for f in files if jupyter.should_include(f)} == as_it_says == notebooks
+        # a Markdown file is read only where a pattern may make it a notebook
+        assert ("plain.md" in read) == any(p in ("*.md", "*") for p in include)

@@ -156,6 +156,18 @@ def test_the_served_view_shows_every_block_and_calls_none_unrun_verified(every_s
     assert "unverified — " in blocks[2] and "Not run here" in blocks[2]
 
 
+def test_a_running_deck_shows_each_block_running_and_no_output(every_status):
+    """mkdocs serve, while the deck runs: every block (hidden ones too, as served) says it is
+    running, in the page's language, and shows no output, verified or expected."""
+    page = render_markdown(every_status.deck, None, mode="serve", lang="pt", running=True)
+    blocks = blocks_of(page)
+    assert len(blocks) == len(every_status.deck.python_blocks)
+    for block in blocks:
+        assert 'data-status="running"' in block and "Executando…" in block
+        assert "verificada com" not in block and "Saída" not in block
+    assert "Running…" not in render_markdown(every_status.deck, None, mode="serve", lang="en")
+
+
 def test_the_notebook_keeps_what_did_not_run_without_an_output(every_status):
     nb = deck_notebook(every_status.deck, every_status, lang="en", spacy_version="3.8")
     code = [c for c in nb.cells if c.cell_type == "code"]

@@ -38,6 +38,7 @@ from .exercise import (
 from .i18n import language, words
 from .judge import DeckResult, Policy, Status
 from .options import Settings
+from .report import shown_json
 
 log = logging.getLogger("mkdocs.plugins.slideproof")
 TOC_DEPTH = 3  # a chapter page's contents: its exercises (h2) and their parts (h3)
@@ -72,6 +73,8 @@ class ChapterSite:
 
         def _publish_notebook(self, files: Files, config, nb, nb_uri: str, nb_dest: str,
                               page_file: File) -> dict[str, str]: ...
+
+        def _deck_shown(self, uri: str) -> object: ...
 
     def _reset_chapters(self) -> None:
         self.chapters, self.exercises = {}, {}
@@ -158,7 +161,9 @@ class ChapterSite:
             elif isinstance(result.deck, GeneralRun):
                 self.general_results.append(result)
         for uri, exercises in self.exercises.items():
-            mine = [self.exercise_results[(uri, ex.line)] for ex in exercises]
+            # (an exercise still running under mkdocs serve has no result yet)
+            found = [self.exercise_results.get((uri, ex.line)) for ex in exercises]
+            mine = [r for r in found if r is not None]
             self._chapter_warnings(uri, mine)
         for result in self.general_results:
             for r in result.blocks:
@@ -226,9 +231,15 @@ class ChapterSite:
             prune(toc)
 
     def _add_chapter_notebook(self, files: Files, config, uri: str, page_file: File) -> dict:
+        nb_uri, nb_dest, nb_url = self._notebook_place(config, uri, page_file)
+        nb = self._chapter_notebook(files, config, uri, page_file, nb_url)
+        return self._publish_notebook(files, config, nb, nb_uri, nb_dest, page_file)
+
+    def _chapter_notebook(self, files: Files, config, uri: str, page_file: File, nb_url: str):
+        """The notebook of the chapter page ``uri`` (its page ``page_file``), published at
+        ``nb_url``."""
         chapter = self.chapters[uri]
         rendered = "mkdocs-jupyter" in config.plugins
-        nb_uri, nb_dest, nb_url = self._notebook_place(config, uri, page_file)
         decks = {f.src_uri: f for f in files.documentation_pages()}
 
         def deck_url(ref: SlidesRef) -> str | None:
@@ -236,12 +247,22 @@ class ChapterSite:
             return get_relative_url(page.url, nb_url) if page is not None and rendered \
                 else None
 
-        nb = chapter_notebook(
+        return chapter_notebook(
             chapter, {line: r for (u, line), r in self.exercise_results.items() if u == uri},
             policy=self.policy, spacy_version=self.environment.get("spacy", ""),
             chapter_url=get_relative_url(page_file.url, nb_url) if rendered else None,
             deck_url=deck_url)
-        return self._publish_notebook(files, config, nb, nb_uri, nb_dest, page_file)
+
+    def _chapter_shown(self, uri: str) -> object:
+        """What a chapter page and its notebook show of the verification: its exercises'
+        results, and the decks it embeds (as written, and their results)."""
+        chapter = self.chapters[uri]
+        exercises = [shown_json(r) for (page, _), r in sorted(self.exercise_results.items())
+                     if page == uri]
+        embedded = {ref.file for ref in chapter.elements(SlidesRef)}
+        decks = [(self._sources.get(page), self._deck_shown(page))
+                 for page, deck in sorted(self.decks.items()) if deck.file in embedded]
+        return exercises, decks
 
     # -- a static folder outside the docs -----------------------------------------------------
     def _add_static_files(self, files: Files, config) -> None:

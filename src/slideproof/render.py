@@ -169,19 +169,22 @@ def withheld_words(result: BlockResult, s: dict[str, str], spacy_version: str) -
 
 class Renderer:
     """``mode``: ``build`` (publish what runs), ``serve`` (show everything), ``plain``
-    (no results: every block shown as written)."""
+    (no results: every block shown as written). ``running``: the deck has no results yet
+    because it is running now (the served view says so under each block)."""
 
     def __init__(self, deck: Deck, results: list[BlockResult] | None = None,
                  mode: str = "build", policy: Policy | None = None,
                  lang: str | None = None, spacy_version: str = "",
                  static_url: Callable[[str], str] | None = None,
-                 static_source: Callable[[str], str] | None = None, embedded: str = ""):
+                 static_source: Callable[[str], str] | None = None, embedded: str = "",
+                 running: bool = False):
         self.deck = deck
         # Embedded in another page (a chapter's): its slides' ids start with this, and
         # every slide's title is a heading below that page's sections (h4).
         self.embedded = embedded
         self.by_line = {r.block.line: r for r in results or []}
-        self.mode = mode if results is not None else "plain"
+        self.running = running and results is None
+        self.mode = mode if results is not None or self.running else "plain"
         self.policy = policy or Policy()
         self.lang = lang or deck.meta.get("lang") or "en"
         self.s = strings(self.lang)
@@ -207,17 +210,12 @@ class Renderer:
         status = result.status if result else "plain"
         pieces = []
         if self.mode == "build" and result is not None and not self.policy.shows(status):
-            if status is Status.UNVERIFIED:  # the environment lacks a model, not the example
-                title, notice = not_run_words(result, self.s)
-            else:
-                title, notice = self.s["withheld_title"], withheld_words(
-                    result, self.s, self.spacy_version)
-            notice = notice.replace("\n", "\n    ")
-            return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
-                    f'data-status="{status}" markdown="1">\n\n'
-                    f'!!! info "{title}"\n    {notice}\n\n</div>')
+            return self.withheld(block, result)
         pieces.append(fenced("python", block.code, block=block))
-        if result is None:
+        if result is None and self.running:  # no output, expected or not, until it ran
+            status = "running"
+            pieces.append(f'!!! note "{self.s["running"]}"\n    {self.s["running_note"]}')
+        elif result is None:
             if block.expected is not None:
                 pieces.append(fenced("text", block.expected.code, title=self.s["output"]))
         elif status in (Status.SKIPPED, Status.UNVERIFIED):
@@ -238,6 +236,18 @@ class Renderer:
         body = "\n\n".join(pieces)
         return (f'<div class="sp-block{hidden}" data-line="{block.line}" data-status="{status}" '
                 f'markdown="1">\n\n{body}\n\n</div>')
+
+    def withheld(self, block: Block, result: BlockResult) -> str:
+        """A block the site does not publish, in its place: why."""
+        if result.status is Status.UNVERIFIED:  # the environment lacks a model, not the example
+            title, notice = not_run_words(result, self.s)
+        else:
+            title, notice = self.s["withheld_title"], withheld_words(
+                result, self.s, self.spacy_version)
+        notice = notice.replace("\n", "\n    ")
+        return (f'<div class="sp-block sp-withheld" data-line="{block.line}" '
+                f'data-status="{result.status}" markdown="1">\n\n'
+                f'!!! info "{title}"\n    {notice}\n\n</div>')
 
     def not_run(self, result: BlockResult) -> str:
         """A block shown although it did not run (skipped, or unverified here): the label

@@ -68,6 +68,18 @@ def exercise_json(e: ExerciseResult) -> dict:
             "warnings": e.warnings, "blocks": blocks}
 
 
+def shown_json(d: DeckResult) -> dict:
+    """What a page shows of a result: its JSON without the timing and where it came from
+    (a run or the cache), which no page shows."""
+    def strip(data):
+        if isinstance(data, dict):
+            return {k: strip(v) for k, v in data.items() if k not in ("seconds", "cached")}
+        if isinstance(data, list):
+            return [strip(v) for v in data]
+        return data
+    return strip(deck_json(d))
+
+
 def place(d: DeckResult, r: BlockResult) -> tuple[str, int]:
     """(file, line) a block's problem is shown at: its deck's, or for an exercise's block
     the solution's or the test's own file and line."""

@@ -61,10 +61,12 @@ def _anchor(status: str) -> str:
 def report_markdown(results: Iterable[DeckResult], environment: dict, *,
                     link: Callable[[str], str | None] | None = None,
                     lang: str | None = "en", policy: Policy | None = None,
-                    errors: Iterable[DeckError] = (), json_url: str | None = None) -> str:
+                    errors: Iterable[DeckError] = (), json_url: str | None = None,
+                    running: int = 0) -> str:
     """The report page. ``link(deck_path)`` gives the URL of a deck's page relative to the
     report page (or None: the deck is not on this site); slide anchors are ``#slide-N``.
-    ``json_url``: where the same report is as JSON, relative to this page.
+    ``json_url``: where the same report is as JSON, relative to this page. ``running``:
+    decks still running (a live preview), which ``results`` does not have yet.
 
     Sections, in order: environment, summary (each count links to its first row),
     problems (every block that needs the author, and every deck that failed as a whole or
@@ -77,6 +79,8 @@ def report_markdown(results: Iterable[DeckResult], environment: dict, *,
     errors = list(errors)
     out = [f"# {s['title']}", "", f"{page.lead(outcome(results))} "
            f"{page.lead_exercises(exercises)}{s['intro']}", ""]
+    if running:
+        out += [f'!!! note ""\n    {s["running"].format(n=running)}', ""]
     if json_url:
         out += [f'<a href="{html.escape(json_url)}" download>{s["json"]}</a>', ""]
     out += page.environment(environment)

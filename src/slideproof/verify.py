@@ -6,9 +6,10 @@ same thing. A ``Verifier`` keeps its pool alive between calls (``mkdocs serve`` 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import cast
+from typing import NamedTuple, cast
 
 from . import cache as cache_mod
 from . import sandbox
@@ -17,8 +18,24 @@ from .errors import DeckError, Errors, SandboxError
 from .exercise import Exercise, ExerciseRun, GeneralRun, judge_exercise
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
-from .protocol import DeckDone, DeckEvent, DeckRun
+from .protocol import DeckDone, DeckEvent, DeckRun, Plan
 from .run import Pool, plan_for
+
+
+class Lookup(NamedTuple):
+    """What the cache knows of a deck: its plan and key (None and "": it cannot run as
+    written), and its result (None: it has to run)."""
+    deck: Deck
+    plan: Plan | None
+    key: str
+    result: DeckResult | None
+
+    @property
+    def runnable(self) -> Plan:
+        """The plan of a deck that runs (the only kind a run is given)."""
+        if self.plan is None:
+            raise ValueError(f"{self.deck.path} cannot run as written")
+        return self.plan
 
 
 @dataclass
@@ -82,9 +99,8 @@ class Verifier:
                 if isinstance(item, Exercise) else results[item.path] for item in items]
 
     def _verify(self, decks: list[Deck], on_deck, on_event) -> dict[str, DeckResult]:
-        env = cache_mod.environment()
-        plans, keys, results = {}, {}, {}
         self.finished = []
+        results: dict[str, DeckResult] = {}
 
         def done(result: DeckResult) -> None:
             results[result.deck.path] = result
@@ -92,46 +108,70 @@ class Verifier:
             if on_deck:
                 on_deck(result)
 
+        to_run: dict[str, Lookup] = {}
+        env = cache_mod.environment()
         for deck in decks:
-            try:
-                plan = deck.run_plan(self.options) if isinstance(
-                    deck, ExerciseRun | GeneralRun) else plan_for(deck, self.options)
-            except DeckError as err:  # the deck asks for what only the site may give
-                done(not_run(deck, err))
-                continue
-
-            plans[deck.path], keys[deck.path] = plan, cache_mod.deck_key(plan, env)
-            raw = self.cache.get(keys[deck.path], plan)
-            if raw is not None:
-                result = judge_deck(deck, plan, raw)
-                result.cached = True
-                done(result)
-        to_run = {path: plans[path] for path in plans if path not in results}
+            found = self.look_up(deck, env)
+            if found.result is not None:
+                done(found.result)
+            else:
+                to_run[deck.path] = found
         self.ran = list(to_run)
-        if to_run:
-            pool = self._pool()
-            by_path = {d.path: d for d in decks}
-            events: dict[str, list[DeckEvent]] = {path: [] for path in to_run}
+        self.run(to_run, on_deck=done, on_event=on_event)
+        return results
 
-            def finish(path: str, raw: DeckRun) -> None:
-                done(judge_deck(by_path[path], plans[path], raw))
-                self.cache.put(keys[path], plans[path], raw)
+    def look_up(self, deck: Deck, env: dict | None = None) -> Lookup:
+        """The deck's run plan and cache key, and its result when the cache has it (or when
+        the deck cannot run as written). Reads only: safe beside a run on another thread.
+        ``env``: cache.environment(), when the caller looks up many decks."""
+        try:
+            plan = deck.run_plan(self.options) if isinstance(
+                deck, ExerciseRun | GeneralRun) else plan_for(deck, self.options)
+        except DeckError as err:  # the deck asks for what only the site may give
+            return Lookup(deck, None, "", not_run(deck, err))
+        key = cache_mod.deck_key(plan, env or cache_mod.environment())
+        raw = self.cache.get(key, plan)
+        if raw is None:
+            return Lookup(deck, plan, key, None)
+        result = judge_deck(deck, plan, raw)
+        result.cached = True
+        return Lookup(deck, plan, key, result)
 
-            def forward(path: str, event: dict) -> None:
-                if event.get("event") == "restart":  # it runs again in a fresh runner
-                    events[path] = []
-                    return
-                if event.get("event") == "deck-done":
-                    finish(path, {"events": events.pop(path), "done": cast(DeckDone, event)})
-                else:
-                    events[path].append(cast(DeckEvent, event))
-                if on_event:
-                    on_event(path, event)
+    def run(self, lookups: dict[str, Lookup],
+            on_deck: Callable[[DeckResult], None] | None = None,
+            on_event: Callable[[str, dict], None] | None = None
+            ) -> dict[str, tuple[DeckResult, DeckRun]]:
+        """Run the looked-up decks (path → lookup) in the warm pool and cache what they
+        did; path → (judged result, the raw events it was judged from)."""
+        if not lookups:
+            return {}
+        plans = {path: found.runnable for path, found in lookups.items()}
+        events: dict[str, list[DeckEvent]] = {path: [] for path in lookups}
+        results: dict[str, tuple[DeckResult, DeckRun]] = {}
 
-            raws = pool.run(to_run, on_event=forward)
-            for path, raw in raws.items():
-                if path not in results:  # the worker died before this deck was done
-                    finish(path, raw)
+        def finish(path: str, raw: DeckRun) -> None:
+            found = lookups[path]
+            result = judge_deck(found.deck, found.runnable, raw)
+            results[path] = (result, raw)
+            self.cache.put(found.key, found.runnable, raw)
+            if on_deck:
+                on_deck(result)
+
+        def forward(path: str, event: dict) -> None:
+            if event.get("event") == "restart":  # it runs again in a fresh runner
+                events[path] = []
+                return
+            if event.get("event") == "deck-done":
+                finish(path, {"events": events.pop(path), "done": cast(DeckDone, event)})
+            else:
+                events[path].append(cast(DeckEvent, event))
+            if on_event:
+                on_event(path, event)
+
+        raws = self._pool().run(plans, on_event=forward)
+        for path, raw in raws.items():
+            if path not in results:  # the worker died before this deck was done
+                finish(path, raw)
         return results
 
     def _pool(self) -> Pool:
@@ -145,6 +185,128 @@ class Verifier:
         if self.pool:
             self.pool.close()
             self.pool = None
+
+
+class Background:
+    """Verification that keeps no live preview waiting (``mkdocs serve``): the cache answers
+    at once, and the decks it cannot answer for run on a thread of their own, through the
+    verifier's warm pool; ``on_done`` is called when they are done, unless the caller who
+    started them waited for them and took their results.
+
+    What a run did is kept until a later ``results`` hands it over (judged against the deck
+    as it is then), so nothing runs twice, with or without a cache. Every use of the pool
+    (a batch of decks, ``exclusive`` work such as looking for fixes) holds ``lock``."""
+
+    def __init__(self, verifier: Verifier, on_done: Callable[[], None]):
+        self.verifier = verifier
+        self.on_done = on_done
+        self.lock = threading.Lock()
+        self._state = threading.Condition()  # guards what follows
+        self._ran: dict[str, DeckRun] = {}  # cache key → raw events of a run not handed over
+        self._running: set[str] = set()  # cache keys of the decks being run
+        self._awaited: set[str] = set()  # keys a caller waits for (it shows them itself)
+        self._threads: list[threading.Thread] = []
+        self._error: Exception | None = None
+        self.ran = 0  # decks the last results() took from a run
+
+    def results(self, items: list[Deck | Exercise], wait: float = 0.0
+                ) -> list[DeckResult | None]:
+        """Each deck's and exercise's result (as ``Verifier.verify`` gives them), or None for
+        one still running after ``wait`` seconds (its runs are started if they are not
+        running yet)."""
+        done = self._results(runs_of(items), wait)
+
+        def result(item: Deck | Exercise) -> DeckResult | None:
+            if not isinstance(item, Exercise):
+                return done.get(item.path)
+            runs = [done[run.path] for run in item.runs() if run.path in done]
+            return judge_exercise(item, *runs) if len(runs) == len(item.runs()) else None
+        return [result(item) for item in items]
+
+    def _results(self, decks: list[Deck], wait: float) -> dict[str, DeckResult]:
+        if self._error is not None:  # a run failed, as a run the caller waited for would
+            error, self._error = self._error, None
+            raise error
+        env = cache_mod.environment()
+        found = {d.path: self.verifier.look_up(d, env) for d in decks}
+        self.ran = 0
+        results = self._hand_over(found)
+        missing = {path: f for path, f in found.items() if path not in results}
+        with self._state:
+            batch = {path: f for path, f in missing.items() if f.key not in self._running}
+            self._running |= {f.key for f in batch.values()}
+            keys = {f.key for f in missing.values()}
+            if wait > 0:
+                self._awaited |= keys
+        if batch:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            thread = threading.Thread(target=self._run, args=(batch,), daemon=True,
+                                      name="slideproof-background")
+            self._threads.append(thread)
+            thread.start()
+        if wait > 0 and missing:
+            with self._state:
+                self._state.wait_for(lambda: not keys & self._running, timeout=wait)
+                self._awaited -= keys
+            results.update(self._hand_over(missing))
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+        return results
+
+    def _hand_over(self, found: dict[str, Lookup]) -> dict[str, DeckResult]:
+        """The results of the decks: those a run of this object made (the cache has them
+        too, but they were not cached before this run: they ran), else the cache's.
+        Decks with the same code share one run."""
+        results: dict[str, DeckResult] = {}
+        with self._state:
+            for path, f in found.items():
+                raw = self._ran.get(f.key) if f.key else None
+                if raw is not None:
+                    results[path] = judge_deck(f.deck, f.runnable, raw)
+                    self.ran += 1
+                elif f.result is not None:
+                    results[path] = f.result
+            for f in found.values():
+                self._ran.pop(f.key, None)
+        return results
+
+    def _run(self, batch: dict[str, Lookup]) -> None:
+        ran: dict[str, tuple[DeckResult, DeckRun]] = {}
+        try:
+            with self.lock:
+                ran = self.verifier.run(batch)
+        except Exception as err:  # raised by the next results(), in the caller's thread
+            self._error = err
+        finally:
+            keys = {f.key for f in batch.values()}
+            with self._state:
+                self._running -= keys
+                self._ran.update((batch[path].key, raw) for path, (_, raw) in ran.items())
+                tell = bool(keys - self._awaited)
+                self._state.notify_all()
+        if tell:
+            self.on_done()
+
+    @property
+    def running(self) -> bool:
+        with self._state:
+            return bool(self._running)
+
+    def exclusive(self, work: Callable[[], object], wait: bool = True) -> bool:
+        """Run ``work`` (which may use the pool) when no run does; without ``wait``, only if
+        none does now. Whether it ran."""
+        if not self.lock.acquire(blocking=wait):
+            return False
+        try:
+            work()
+        finally:
+            self.lock.release()
+        return True
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in list(self._threads):
+            thread.join(timeout)
 
 
 def runs_of(items: list[Deck | Exercise]) -> list[Deck]:
