@@ -290,6 +290,9 @@ class Runner:
             "walls": {"readable": self.view.readable(), "hidden": self.view.hidden,
                       "landlock": True}}
         self._send(config)
+        from . import channel  # pydantic: imported only when decks run
+
+        channel.prepare()  # while the worker warms up: its decks' events need it first thing
         ready = self._receive(time.monotonic() + STARTUP_TIMEOUT)
         if not isinstance(ready, Message) or ready.body.get("event") != "ready":
             self.close()
