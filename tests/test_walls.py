@@ -94,7 +94,7 @@ def run_kind(work: Path, kind: str) -> dict:
     (docs / "index.md").write_text("# Home\n")
     paths = materialise(work / "decks", docs)
     prefix: list[str] = []
-    if kind == "wheel":
+    if kind == "wheel" and shutil.which("bwrap"):  # (where the system has none, it is used)
         prefix = ["unshare", "-m", "sh", "-c", HIDE_SYSTEM_BWRAP, "sh"]
     sandbox_flag = [] if kind in ("system", "wheel") else ["--sandbox", kind]
     runs = {}
@@ -115,8 +115,9 @@ def run_kind(work: Path, kind: str) -> dict:
 
 def kinds() -> list[str]:
     found = ["system"] if shutil.which("bwrap") else []
-    if "bwrap" in sandbox.available() and os.geteuid() == 0 and shutil.which("unshare"):
-        found.append("wheel")  # hiding a file needs a mount namespace: root
+    if "bwrap" in sandbox.available() and (not found or (
+            os.geteuid() == 0 and shutil.which("unshare"))):
+        found.append("wheel")  # the system's hidden (a mount namespace: root), or none there
     return found + [k for k in ("unshare", "none") if k in sandbox.available()]
 
 

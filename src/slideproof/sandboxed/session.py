@@ -93,6 +93,19 @@ class CappedWriter(io.TextIOBase):
         return False
 
 
+class _Discarded(io.TextIOBase):
+    """sys.stdout and sys.stderr between blocks: what is written there is no block's."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+BETWEEN_BLOCKS = _Discarded()
+
+
 def _deck_line(tb, path: str) -> int | None:
     """The deepest traceback frame that is deck code (compiled with the deck's path)."""
     line = None
@@ -293,6 +306,9 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     fd_log = open(fd_out, "rb")
     log_fd = os.dup(1)  # the log (opened O_APPEND by the worker), kept to restore fds 1/2
+    # Between blocks only a thread a block left running prints (the session prints
+    # nothing); into the buffered sys.__stdout__ that would reach a later block's output.
+    sys.stdout = sys.stderr = BETWEEN_BLOCKS
 
     def fd_output() -> str:
         """What the block wrote to fds 1/2 (C code, subprocesses), up to the cap; the log
@@ -352,20 +368,22 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
                 sys.stdout, sys.stderr = saved
         if _alarm["fired"] and not (result["error"] or {}).get("timed_out"):
             result["error"] = timed_out  # it caught the timeout and went on: still too long
+        # The threads it left running are late from now on, before anything else is written.
+        left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        LATE_THREADS.update(left)
         _restore_stdio(log_fd)
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        try:
-            if sys.stdout:
-                sys.stdout.flush()
-        except (OSError, ValueError):
-            pass
+        for stream in (sys.__stdout__, sys.__stderr__):  # what it wrote to them directly
+            try:
+                if stream:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        sys.stdout = sys.stderr = BETWEEN_BLOCKS  # as run_session set them (see there)
         result["output"] = fd_output()
         if out.size > cap and not result["output"].endswith(CUT):
             result["output"] += CUT
         result["warnings"] = [r for r in map(_warning_record, caught) if r][:WARNINGS_LIMIT]
-        left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
         if left:
-            LATE_THREADS.update(left)
             result["warnings"].append({
                 "category": "RuntimeWarning", "code": None, "deprecation": False,
                 "line": block_line, "filename": path,
