@@ -31,12 +31,14 @@ STUBS = {
     "partials/comments.html": "",
     ".icons/material/download.svg": "<svg class=\"download\"></svg>",
 }
-TEMPLATES = sorted(p.name for p in THEME_DIR.glob("*.html"))
+TEMPLATES = sorted(p.name for p in THEME_DIR.glob("*.html"))  # the page templates
+PARTIALS = sorted(p.relative_to(THEME_DIR).as_posix()
+                  for p in THEME_DIR.glob("partials/*.html"))  # what they include
 
 
 def sources() -> dict[str, str]:
     found = dict(STUBS)
-    for name in TEMPLATES:
+    for name in TEMPLATES + PARTIALS:
         found[name] = (THEME_DIR / name).read_text("utf-8")
     return found
 
