@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -101,3 +102,82 @@ def test_cli_model_option_and_report_environment(tmp_path, tiny_pipeline):
     assert model["target"] == str(tiny_pipeline) and "0.0.1" in model["version"]
     bad = run_cli("check", str(deck), "--model", "no-equals-sign")
     assert bad.returncode == 2 and "NAME=TARGET" in bad.stderr
+
+
+def _sleeping_deck(folder, name: str, model: str | None):
+    """A deck that takes half a second, loading ``model`` first (if any)."""
+    load = f'import spacy\nnlp = spacy.load("{model}")\n' if model else ""
+    return write_deck(folder, name, f"# {name}\n\n```python\n{load}import time\n"
+                      "time.sleep(0.5)\n```\n")
+
+
+def test_decks_that_load_no_model_run_beside_those_that_do_and_never_more_than_jobs(
+        tmp_path, tiny_pipeline):
+    """The models load in a process of their own, beside the worker that forks the decks
+    needing none; --jobs bounds the decks running in both together."""
+    from slideproof.cache import Cache
+    from slideproof.deck import read_deck
+    from slideproof.options import Options
+    from slideproof.verify import Verifier
+
+    with_model = [str(_sleeping_deck(tmp_path, f"m{i}.md", "en_core_web_sm")) for i in range(3)]
+    without = [str(_sleeping_deck(tmp_path, f"p{i}.md", None)) for i in range(3)]
+    running: set[str] = set()  # deck paths
+    together: list[set[str]] = []
+
+    def on_event(path: str, event: dict) -> None:  # a deck runs from its first event on
+        if event.get("event") == "deck-done":
+            running.discard(path)
+        elif path not in running:
+            running.add(path)
+            together.append(set(running))
+
+    verifier = Verifier(Options(jobs=2, models={"en_core_web_sm": str(tiny_pipeline)}),
+                        Cache(tmp_path / "cache", enabled=False))
+    try:
+        results = verifier.verify([read_deck(p) for p in with_model + without],
+                                  on_event=on_event)
+    finally:
+        verifier.close()
+    assert [[b.status for b in r.blocks] for r in results] == [["passed"]] * 6
+    assert together and max(len(s) for s in together) <= 2
+    assert any(s & set(with_model) and s & set(without) for s in together)
+
+
+@pytest.fixture
+def crashing_model(tmp_path, monkeypatch):
+    """An installed model package whose load kills the process loading it."""
+    site = tmp_path / "site"
+    package = site / "crashing_model"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import os, signal\n\n\ndef load(**overrides):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    info = site / "crashing_model-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crashing_model\n"
+                                   "Version: 0.0.1\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(site), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.syspath_prepend(str(site))
+    return "crashing_model"
+
+
+def test_a_model_whose_load_crashes_ends_only_the_decks_that_load_it(
+        tmp_path, tiny_pipeline, crashing_model, verify):
+    crash = write_deck(tmp_path, "crash.md", '''
+        # Loads the model that crashes
+
+        ```python
+        import spacy
+        nlp = spacy.load("en_core_web_lg")
+        ```
+        ''')
+    tiny = _sleeping_deck(tmp_path, "tiny.md", "en_core_web_sm")
+    plain = [_sleeping_deck(tmp_path, f"p{i}.md", None) for i in range(3)]
+    results = verify(crash, tiny, *plain, models={"en_core_web_lg": crashing_model,
+                                                  "en_core_web_sm": str(tiny_pipeline)})
+    [crashed] = results[0].blocks
+    assert crashed.status == "crashed"
+    assert "the process that loads the decks' models ended (signal SIGKILL)" in crashed.message
+    assert [[b.status for b in r.blocks] for r in results[1:]] == [["passed"]] * 4

@@ -6,7 +6,8 @@ fields.
 - a deck → worker, on the deck's own result pipe: ``DeckEvent`` lines (``DECK_EVENTS``);
 - worker → pool, on the worker's stdout: ``Ready``, ``DeckStart``, ``DeckLine`` (a deck's
   line, passed on as the bytes the deck wrote and tagged with the deck of its pipe, never
-  with an id the deck wrote), ``ProtocolBreach`` and ``DeckDone``.
+  with an id the deck wrote), ``ProtocolBreach`` and ``DeckDone``; the model holder speaks
+  the same to the worker, and ``HolderReady`` to the worker alone.
 
 A deck's events are untrusted: the pool validates each one against these types (``channel``
 derives its validator from them) and against the plan before anything reads it. Nothing here
@@ -91,8 +92,8 @@ class Walls(TypedDict):
 
 
 class WorkerConfig(TypedDict, total=False):
-    blank: list[str]  # languages whose blank pipeline is built once, likewise
     preimport: list[str]
+    handouts: list[str]  # what the decks are handed (``model:TARGET``, ``blank:LANG``)
     tmp_root: str
     tmp_quota: int
     parallel: int  # decks at once: >1 only where each deck gets namespaces of its own
@@ -105,6 +106,7 @@ class RunRequest(TypedDict):
     id: str
     plan: Plan
     loads: list[str]  # models the worker loads once and hands to the deck's first load
+    blanks: list[str]  # languages whose blank pipeline it builds once, likewise
 
 
 # -- a deck → worker (and on, tagged with ``id``, to the pool) ----------------------------
@@ -235,7 +237,20 @@ class DeckDone(TypedDict, total=False):
     flooded: str  # why the worker killed all the deck's processes (too many, too big)
 
 
-WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone
+class HolderReady(TypedDict):
+    """The model holder → the worker (never passed on): it has built ``built``."""
+
+    event: Literal["holder-ready"]
+    built: list[str]
+
+
+WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone | HolderReady
+
+
+def handout_keys(loads: list[str], blanks: list[str]) -> list[str]:
+    """What a deck is handed, built once by the process that forks it: ``model:TARGET`` for
+    each model it loads, ``blank:LANG`` for each blank pipeline it makes."""
+    return [f"model:{t}" for t in loads] + [f"blank:{lang}" for lang in blanks]
 
 
 class DeckRun(TypedDict):

@@ -40,6 +40,7 @@ from .protocol import (
     Plan,
     SetupSource,
     WorkerConfig,
+    handout_keys,
 )
 
 if TYPE_CHECKING:  # pydantic, which checks the events, loads only when decks run
@@ -121,13 +122,12 @@ _LANG_USE = re.compile(r"""spacy\.blank\(\s*['"]([a-z]{2,3})['"]|spacy\.lang\.([
 _SPACY_IMPORT = re.compile(r"^\s*(?:from|import)\s+(spacy(?:\.[a-z_]+)+)", re.MULTILINE)
 
 
-def blank_languages(plans: dict[str, Plan]) -> list[str]:
-    """Languages whose blank pipeline the decks build (``spacy.blank("en")``): the warm
+def blank_languages(plan: Plan) -> list[str]:
+    """Languages whose blank pipeline the deck builds (``spacy.blank("en")``): the warm
     worker builds each once and hands it to the first deck that asks."""
     found: set[str] = set()
-    for plan in plans.values():
-        for source in plan["setup"] + plan["blocks"]:
-            found.update(m for m, _ in _LANG_USE.findall(source["code"]) if m)
+    for source in plan["setup"] + plan["blocks"]:
+        found.update(m for m, _ in _LANG_USE.findall(source["code"]) if m)
     return sorted(found)
 
 
@@ -283,7 +283,7 @@ class Runner:
         inner = sandbox.inner_tmp(self.choice.kind, self.tmp_root)
         config: WorkerConfig = {
             "tmp_root": inner,
-            "preimport": modules_used(plans), "blank": blank_languages(plans),
+            "preimport": modules_used(plans), "handouts": self.handouts(plans),
             "tmp_quota": self.options.tmp_limit if self.choice.kind == "bwrap" else 0,
             "wipe": list(sandbox.WRITABLE) if self.choice.kind == "bwrap" else [],
             "parallel": self.parallel,
@@ -300,10 +300,21 @@ class Runner:
         self.info = {**ready.body, "sandbox": self.choice.kind}
         return self.info
 
+    def handouts(self, plans: dict[str, Plan]) -> list[str]:
+        """What the worker builds once and hands to the decks of ``plans`` (it builds them
+        while the decks that need none run)."""
+        return sorted({key for p in plans.values()
+                       for key in handout_keys(self.options.preloads(p), blank_languages(p))})
+
     def _send(self, message: Mapping[str, object]) -> None:
+        self._send_all([message])
+
+    def _send_all(self, messages: list[Mapping[str, object]]) -> None:
+        """One write for every message: each write gives the GIL away, and a busy thread of
+        the parent (the search for fixes) may keep it for milliseconds each time."""
         assert self.proc and self.proc.stdin
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, ValueError) as err:  # the worker is gone
             raise WorkerDied(self._log_tail()) from err
@@ -383,9 +394,10 @@ class Runner:
                 channels = {deck_id: DeckChannel(plan) for deck_id, plan in waiting.items()}
                 try:
                     self.start({**(among or {}), **waiting})
-                    for deck_id, plan in waiting.items():
-                        self._send({"op": "run", "id": deck_id, "plan": plan,
-                                    "loads": self.options.preloads(plan)})
+                    self._send_all([{"op": "run", "id": deck_id, "plan": plan,
+                                     "loads": self.options.preloads(plan),
+                                     "blanks": blank_languages(plan)}
+                                    for deck_id, plan in waiting.items()])
                     while waiting:
                         soonest = min(started.values(), default=time.monotonic() + 3600)
                         received = self._receive(soonest)

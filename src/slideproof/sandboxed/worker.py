@@ -3,8 +3,9 @@
 Started by ``run.Runner`` as ``python -m slideproof.sandboxed.worker`` inside the runner's
 sandbox. It imports spaCy at once, before it reads anything, so that the import overlaps
 the parent's own work (reading and planning the decks); then it reads its ``WorkerConfig``
-line, builds the blank pipelines the decks use and says ``ready``; the models the decks load
-are loaded once, while the first decks that need none run (``schedule``).
+line and says ``ready``. What decks are handed, built once (the models they load, the blank
+pipelines they make), is built while the decks that need none run: in the model holder
+(``holder``) where decks run side by side, else between two decks (``schedule_here``).
 
 It speaks JSON lines (``protocol``): requests on stdin, events on its original stdout. A
 deck's events are passed on as the bytes the deck wrote, each announced by a ``deck-line``
@@ -31,6 +32,7 @@ import tempfile
 import time
 from typing import BinaryIO
 
+from .. import protocol
 from ..errors import Errors
 from ..protocol import (
     DECK_EVENTS,
@@ -43,6 +45,7 @@ from ..protocol import (
 )
 from . import walls
 from .deck_process import fork_deck
+from .holder import Holder
 from .session import human_size
 
 
@@ -78,7 +81,7 @@ class Worker:
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
         self.handouts: dict[str, dict] = {"models": {}, "blank": {}}
-        self.tried_models: set[str] = set()  # preload targets loaded (or that failed to)
+        self.tried: set[str] = set()  # handouts built (or that failed to): handout_keys
         self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
         self.stdin_open = True
         self.inbuf = b""
@@ -86,6 +89,8 @@ class Worker:
         self.parallel = 1
         self.abi = 0
         self.seccomp = False
+        self.holder: Holder | None = None  # the models' process, once a deck needs one
+        self.is_holder = False
         self.mounts = _mount_points()
         self.above_mounts = {os.path.dirname(m) for m in self.mounts}
         for path in list(self.above_mounts):
@@ -95,6 +100,10 @@ class Worker:
 
     def emit(self, message: WorkerEvent) -> None:
         self.out.write(json.dumps(message).encode() + b"\n")
+        self.out.flush()
+
+    def emit_raw(self, frame: bytes) -> None:
+        self.out.write(frame)
         self.out.flush()
 
     def emit_line(self, child: Child, line: bytes) -> None:
@@ -116,11 +125,6 @@ class Worker:
                 pass  # the deck that needs it will say why
         self.abi = walls.landlock_abi()
         self.seccomp = walls.seccomp_available()
-        for lang in self.config.get("blank") or []:
-            try:  # the tokenizer's special cases cost every deck a third of a second
-                self.handouts["blank"][lang] = spacy.blank(lang)
-            except Exception:
-                pass  # the deck that builds it will say why
         self.own_namespaces, why = walls.namespaces_possible()
         if self.own_namespaces:
             self.parallel = max(1, int(self.config.get("parallel") or 1))
@@ -132,6 +136,8 @@ class Worker:
         # forked deck leaves it alone, so its pages stay shared instead of being copied.
         gc.collect()
         gc.freeze()
+        if self.delegates and self.config.get("handouts"):
+            self.start_holder(list(self.config.get("handouts") or []))
         self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
                    "spacy": spacy.__version__, "thinc": thinc.__version__,
                    "walls": "deck" if self.own_namespaces else "runner",
@@ -142,51 +148,151 @@ class Worker:
     def serve(self) -> None:
         self.selector.register(0, selectors.EVENT_READ, "stdin")
         self.take_requests()
-        while self.stdin_open or self.queue or self.children:
+        while self.stdin_open or self.queue or self.children or (
+                self.holder and self.holder.handed):
             self.schedule()
             timeout = self.next_timeout()
             for key, _ in self.selector.select(timeout):
                 if key.data == "stdin":
                     self.read_requests(key.fd)
+                elif key.data == "holder":
+                    self.read_holder()
                 else:
                     self.read_child(key.data)
             self.check_deadlines()
             self.check_processes()
             self.reap()
+        if self.holder:
+            self.holder.end()
+
+    @property
+    def delegates(self) -> bool:
+        """Decks that load models go to the holder: where decks run side by side (a deck
+        alone in the runner's sandbox would share it with the holder's decks)."""
+        return self.own_namespaces and not self.is_holder
 
     def schedule(self) -> None:
-        """Start the queued decks there is room for, those whose models are loaded first;
-        load the models the others need while the decks started run (a model's load, half a
+        if self.delegates:
+            self.schedule_with_holder()
+        else:
+            self.schedule_here()
+
+    def schedule_with_holder(self) -> None:
+        """Fill the free slots: the decks that are handed models or blank pipelines first
+        (the longest), handed to the holder, but one at a time while it builds them; the
+        others forked here."""
+        while self.queue:
+            busy = len(self.children) + (len(self.holder.handed) if self.holder else 0)
+            if busy >= self.parallel:
+                return
+            loading = self.holder is not None and self.holder.building
+            request = None if loading else next(
+                (r for r in self.queue if handout_keys(r)), None)
+            request = request or next((r for r in self.queue if not handout_keys(r)), None)
+            if request is None:
+                return
+            self.queue.remove(request)
+            if handout_keys(request):
+                self.hand_over(request)
+            else:
+                self.start(request)
+
+    def hand_over(self, request: RunRequest) -> None:
+        if self.holder is None:  # none yet, or the last one crashed: builds on demand
+            self.start_holder([])
+        assert self.holder is not None
+        self.holder.hand(request, handout_keys(request))
+
+    def start_holder(self, keys: list[str]) -> None:
+        """Fork the holder: this worker as it is (spaCy and the decks' modules imported), with
+        none of its decks, reading requests on a pipe and writing messages on another. It
+        builds ``keys`` first, then says so (``holder-ready``, for the worker alone)."""
+        requests_read, requests_write = os.pipe()
+        messages_read, messages_write = os.pipe()
+        pid = os.fork()
+        if pid:
+            os.close(requests_read)
+            os.close(messages_write)
+            self.holder = Holder(pid, requests_write, messages_read)
+            self.selector.register(messages_read, selectors.EVENT_READ, "holder")
+            return
+        try:
+            os.close(requests_write)
+            os.close(messages_read)
+            self.become_holder(requests_read, messages_write)
+            self.build_handouts(keys)
+            self.emit({"event": "holder-ready", "built": sorted(keys)})
+            self.serve()
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+
+    def become_holder(self, requests: int, messages: int) -> None:
+        walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        self.out.close()  # the pool's channel is the worker's alone
+        self.out = os.fdopen(messages, "wb")
+        os.dup2(requests, 0)
+        os.close(requests)
+        for child in self.children.values():
+            if not child.eof:
+                os.close(child.fd)
+        self.selector.close()
+        self.selector = selectors.DefaultSelector()
+        self.children, self.queue, self.inbuf = {}, [], b""
+        self.stdin_open, self.is_holder = True, True
+
+    def read_holder(self) -> None:
+        holder = self.holder
+        assert holder is not None
+        if holder.read(self.emit_raw):
+            return
+        # The holder ends only when told to: a model's load crashed it. The decks it held are
+        # reported; the next deck that loads a model gets a fresh holder.
+        self.selector.unregister(holder.messages)
+        why = holder.gone()
+        self.holder = None
+        for deck_id in holder.handed:
+            self.emit({"event": "deck-done", "id": deck_id, "worker_died": why})
+
+    def schedule_here(self) -> None:
+        """Start the queued decks there is room for, those whose handouts are built first;
+        build what the others need while the decks started run (a model's load, half a
         second, then hides behind decks that need none), or at once if nothing runs."""
         while self.queue and len(self.children) < self.parallel:
-            ready = next((r for r in self.queue if self.has_models(r)), None)
+            ready = next((r for r in self.queue if self.has_handouts(r)), None)
             if ready is None:
                 if self.children:
                     break
-                self.load_models(self.queue[0])
+                self.build_handouts(handout_keys(self.queue[0]))
                 continue
             self.queue.remove(ready)
             self.start(ready)
-        waiting = next((r for r in self.queue if not self.has_models(r)), None)
+        waiting = next((r for r in self.queue if not self.has_handouts(r)), None)
         if waiting is not None and self.children:
-            self.load_models(waiting)
+            self.build_handouts(handout_keys(waiting))
 
-    def has_models(self, request: RunRequest) -> bool:
-        return all(t in self.tried_models for t in request.get("loads") or [])
+    def has_handouts(self, request: RunRequest) -> bool:
+        return all(key in self.tried for key in handout_keys(request))
 
-    def load_models(self, request: RunRequest) -> None:
-        """Load the models ``request`` hands out (each once; one that fails to load is not
-        handed out, and the deck that loads it says why)."""
+    def build_handouts(self, keys: list[str]) -> None:
+        """Load the models and build the blank pipelines of ``keys`` (``handout_keys``; each
+        once; one that fails is not handed out, and the deck that makes it says why)."""
         import spacy
 
-        for target in request.get("loads") or []:
-            if target in self.tried_models:
+        for key in keys:
+            if key in self.tried:
                 continue
-            self.tried_models.add(target)
-            try:
-                self.handouts["models"][target] = spacy.load(target)
+            self.tried.add(key)
+            kind, _, name = key.partition(":")
+            try:  # a blank pipeline's tokenizer exceptions cost a deck a third of a second
+                made = spacy.load(name) if kind == "model" else spacy.blank(name)
             except Exception:
                 continue
+            self.handouts["models" if kind == "model" else "blank"][name] = made
             gc.collect()
             gc.freeze()  # as what warm_up made: shared with every deck forked later
 
@@ -439,11 +545,17 @@ class Worker:
         return clean
 
     def shutdown(self, *_args) -> None:
+        if self.holder:
+            kill_group(self.holder.pid)
         for pid in list(self.children):
             kill_group(pid)
         self.kill_orphans()
         shutil.rmtree(self.tmp_root, ignore_errors=True)
         os._exit(0)
+
+
+def handout_keys(request: RunRequest) -> list[str]:
+    return protocol.handout_keys(request.get("loads") or [], request.get("blanks") or [])
 
 
 def _all_pids() -> list[int]:
