@@ -67,6 +67,12 @@ class CappedWriter(io.TextIOBase):
         self.cap = cap
         self.fd = fd
         self.size = 0
+        # Held from the check of who writes until the bytes are in the log, and by the block's
+        # end: a thread the block leaves running may have been checked before the block ended
+        # and be descheduled before its write (the GIL is let go around it); its bytes must not
+        # land in a later block's output. Re-entrant: a signal handler may print mid-write.
+        self.lock = threading.RLock()
+        self.ended = False
 
     def writable(self) -> bool:
         return True
@@ -76,13 +82,14 @@ class CappedWriter(io.TextIOBase):
             raise ValueError("I/O operation on closed file.")
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if threading.current_thread() in LATE_THREADS:
-            return len(text)  # a thread of an earlier block: not this block's output
-        room = self.cap - self.size
-        data = text[:max(room, 0)].encode("utf-8", "replace")
-        while data:
-            data = data[os.write(self.fd, data):]
-        self.size += len(text)
+        with self.lock:
+            if self.ended or threading.current_thread() in LATE_THREADS:
+                return len(text)  # a thread of an earlier block: not this block's output
+            room = self.cap - self.size
+            data = text[:max(room, 0)].encode("utf-8", "replace")
+            while data:
+                data = data[os.write(self.fd, data):]
+            self.size += len(text)
         if self.size > self.cap:
             raise OutputLimit(self.cap)
         return len(text)
@@ -370,7 +377,9 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
             result["error"] = timed_out  # it caught the timeout and went on: still too long
         # The threads it left running are late from now on, before anything else is written.
         left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-        LATE_THREADS.update(left)
+        with out.lock:  # after any write under way: nothing more goes through this writer
+            out.ended = True
+            LATE_THREADS.update(left)
         _restore_stdio(log_fd)
         for stream in (sys.__stdout__, sys.__stderr__):  # what it wrote to them directly
             try:
