@@ -159,21 +159,25 @@ class Suite:
     def add(self, name: str, note: str, run: Callable[[], Measure] | None,
             compared: bool = True) -> None:
         self.contenders.append(Contender(name, note, run, compared=compared))
-    def slideproof(self, jobs: int, cache: Path) -> list[str]:
+    def slideproof(self, jobs: int, cache: Path, *extra: str) -> list[str]:
         models = [f"--model={name}={target}" for name, target in self.aliases.items()]
         return [sys.executable, "-m", "slideproof.cli", "check", str(self.folder), "-q",
-                "--jobs", str(jobs), "--cache-dir", str(cache), *models]
+                "--jobs", str(jobs), "--cache-dir", str(cache), *models, *extra]
 
     def add_slideproof(self) -> None:
-        def cold(jobs: int) -> Measure:
+        def cold(jobs: int, *extra: str) -> Measure:
             with tempfile.TemporaryDirectory(dir=self.work, ignore_cleanup_errors=True) as cache:
-                return self.run(self.slideproof(jobs, Path(cache)), f"cold-j{jobs}",
+                return self.run(self.slideproof(jobs, Path(cache), *extra), f"cold-j{jobs}",
                                 ok_codes=(0, 1))
 
         warm = self.work / "warm-cache"
         for jobs in self.args.jobs:
             self.add(f"slideproof-cold-j{jobs}", f"--jobs {jobs}, empty cache",
                      lambda jobs=jobs: cold(jobs))
+        # The decks alone, the work the baselines do: no search for fixes.
+        jobs = max(self.args.jobs)
+        self.add(f"slideproof-cold-no-fix-j{jobs}", f"--jobs {jobs}, empty cache, --no-fix",
+                 lambda: cold(jobs, "--no-fix"))
         for jobs in self.args.jobs:
             self.add(f"slideproof-warm-j{jobs}", f"--jobs {jobs}, cache filled",
                      lambda jobs=jobs: self.run(self.slideproof(jobs, warm), f"warm-j{jobs}",
