@@ -316,6 +316,10 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
     # Between blocks only a thread a block left running prints (the session prints
     # nothing); into the buffered sys.__stdout__ that would reach a later block's output.
     sys.stdout = sys.stderr = BETWEEN_BLOCKS
+    # Every block's writer lives as long as the session: Python's print holds sys.stdout by a
+    # borrowed reference while it writes, so a thread still printing into a block's writer
+    # when the block ends would otherwise write through a freed object (a crash).
+    writers: list[CappedWriter] = []
 
     def fd_output() -> str:
         """What the block wrote to fds 1/2 (C code, subprocesses), up to the cap; the log
@@ -335,6 +339,7 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
                  block_line: int, path: str = path) -> Ran:
         fd_output()  # drop what a late thread wrote between blocks: it is no block's output
         out = CappedWriter(cap, log_fd)
+        writers.append(out)
         threads_before = set(threading.enumerate())
         started = time.perf_counter()
         result: Ran = {"output": "", "display": None, "warnings": [], "error": None,
