@@ -180,10 +180,14 @@ class Worker:
     def schedule_with_holder(self) -> None:
         """Fill the free slots: the decks that are handed models or blank pipelines first
         (the longest), handed to the holder, but one at a time while it builds them; the
-        others forked here."""
+        others forked here. While the holder makes what the check's decks are handed, it
+        takes a slot of its own (never the last): the decks that wait for it are the
+        longest, so that build is on the check's critical path and must not share a core
+        with decks that can wait. (A build for one deck holds that deck's slot.)"""
         while self.queue:
+            first_build = self.holder is not None and not self.holder.ready
             busy = len(self.children) + (len(self.holder.handed) if self.holder else 0)
-            if busy >= self.parallel:
+            if busy >= max(1, self.parallel - first_build):
                 return
             loading = self.holder is not None and self.holder.building
             request = None if loading else next(
