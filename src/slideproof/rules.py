@@ -533,30 +533,16 @@ def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Modul
     took most of the time of a course's rewrites."""
     if not imports:
         return module
-    if module.header and module.body and not m.matches(module.body[0], _IMPORT_LINE):
-        # The block's opening comment describes its first statement: keep them together,
-        # below the imports added before that statement.
-        first = module.body[0]
-        module = module.with_changes(header=[], body=[
-            first.with_changes(leading_lines=[*module.header, *first.leading_lines]),
-            *module.body[1:]])
+    module = _comment_with_its_statement(module)
     body = list(module.body)
     start = 1 if body and m.matches(body[0], _DOCSTRING) else 0
     end = start
     while end < len(body) and m.matches(body[end], _IMPORT_LINE):
         end += 1
-    wanted: dict[str, set[str]] = {}
-    for source, name in imports:
-        wanted.setdefault(source, set()).add(name)
     leading = [(i, found) for i in range(start, end)
                if isinstance(found := cast(cst.SimpleStatementLine, body[i]).body[0],
                              cst.ImportFrom) and _from_module(found) is not None]
-    for _, found in leading:  # what the block imports already
-        have = wanted.get(_from_module(found) or "")
-        if have is not None:
-            have -= (set(have) if isinstance(found.names, cst.ImportStar)
-                     else {_source(a.name) for a in found.names if a.asname is None})
-    wanted = {source: names for source, names in wanted.items() if names}
+    wanted = _missing(imports, [found for _, found in leading])
     for i, found in leading:  # joined to the first import from the same module
         names = wanted.pop(_from_module(found) or "", None)
         if names and not isinstance(found.names, cst.ImportStar):
@@ -565,14 +551,45 @@ def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Modul
             body[i] = cast(cst.SimpleStatementLine, body[i]).with_changes(body=[joined])
     if not wanted:
         return module.with_changes(body=body)
-    after = body[end:]
-    if after and (not after[0].leading_lines or after[0].leading_lines[0].comment is not None):
-        after[0] = after[0].with_changes(leading_lines=[cst.EmptyLine(),
-                                                        *after[0].leading_lines])
     statements = [cst.parse_statement(f"from {source} import {', '.join(sorted(names))}",
                                       config=module.config_for_parsing)
                   for source, names in sorted(wanted.items())]
-    return module.with_changes(body=[*body[:end], *statements, *after])
+    return module.with_changes(body=[*body[:end], *statements, *_after_a_gap(body[end:])])
+
+
+def _comment_with_its_statement(module: cst.Module) -> cst.Module:
+    """The block's opening comment describes its first statement: it moves with it, below
+    the imports added before that statement."""
+    if not module.header or not module.body or m.matches(module.body[0], _IMPORT_LINE):
+        return module
+    first = module.body[0]
+    return module.with_changes(header=[], body=[
+        first.with_changes(leading_lines=[*module.header, *first.leading_lines]),
+        *module.body[1:]])
+
+
+def _missing(imports: set[tuple[str, str]], present: list[cst.ImportFrom]
+             ) -> dict[str, set[str]]:
+    """Module → the names of ``imports`` that ``present`` does not import already (as
+    themselves, or with ``*``)."""
+    wanted: dict[str, set[str]] = {}
+    for source, name in imports:
+        wanted.setdefault(source, set()).add(name)
+    for found in present:
+        have = wanted.get(_from_module(found) or "")
+        if have is not None:
+            have -= (set(have) if isinstance(found.names, cst.ImportStar)
+                     else {_source(a.name) for a in found.names if a.asname is None})
+    return {source: names for source, names in wanted.items() if names}
+
+
+def _after_a_gap(statements: list) -> list:
+    """``statements`` starting with an empty line (unless they do already)."""
+    if statements and (not statements[0].leading_lines
+                       or statements[0].leading_lines[0].comment is not None):
+        statements = [statements[0].with_changes(
+            leading_lines=[cst.EmptyLine(), *statements[0].leading_lines]), *statements[1:]]
+    return statements
 
 
 def _from_module(statement: cst.ImportFrom) -> str | None:
