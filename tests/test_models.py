@@ -181,3 +181,25 @@ def test_a_model_whose_load_crashes_ends_only_the_decks_that_load_it(
     assert crashed.status == "crashed"
     assert "the process that loads the decks' models ended (signal SIGKILL)" in crashed.message
     assert [[b.status for b in r.blocks] for r in results[1:]] == [["passed"]] * 4
+
+
+def test_a_deck_larger_than_a_pipe_is_handed_to_the_holder_whole(tmp_path, tiny_pipeline,
+                                                                   verify):
+    """Its plan is written to the holder's pipe in parts, as the pipe has room."""
+    words = " ".join(f"word{i}" for i in range(40_000))  # a plan of about 400 KiB
+    deck = write_deck(tmp_path, "big.md", f'''
+        # A long text
+
+        ```python
+        import spacy
+        nlp = spacy.load("en_core_web_sm")
+        text = "{words}"
+        len(nlp.make_doc(text))
+        ```
+
+        ```out
+        40000
+        ```
+        ''')
+    [result] = verify(deck, models={"en_core_web_sm": str(tiny_pipeline)})
+    assert [b.status for b in result.blocks] == ["passed"]

@@ -34,6 +34,8 @@ class Holder:
 
     def __init__(self, pid: int, requests: int, messages: int):
         self.pid, self.requests, self.messages = pid, requests, messages
+        os.set_blocking(requests, False)
+        self.unsent = b""  # requests the pipe had no room for yet
         self.buffer = b""
         self.handed: dict[str, list[str]] = {}  # deck id → its handouts, until it is done
         self.ready = False  # it has built what the check's decks are handed
@@ -49,7 +51,17 @@ class Holder:
         self.handed[request["id"]] = keys
         if not set(keys) <= self.built:
             self.waiting_for.add(request["id"])
-        os.write(self.requests, json.dumps(request).encode() + b"\n")
+        self.unsent += json.dumps(request).encode() + b"\n"
+        self.send()
+
+    def send(self) -> None:
+        """Write what the pipe takes, never waiting: a plan may be larger than the pipe, and
+        the holder, writing its messages, may be waiting for the worker to read them."""
+        while self.unsent and not self.closed:
+            try:
+                self.unsent = self.unsent[os.write(self.requests, self.unsent):]
+            except BlockingIOError:
+                return
 
     def close_requests(self) -> None:
         """No more requests: the holder ends once its decks are done."""

@@ -159,6 +159,8 @@ class Worker:
                     self.read_holder()
                 else:
                     self.read_child(key.data)
+            if self.holder:
+                self.holder.send()
             self.check_deadlines()
             self.check_processes()
             self.reap()
@@ -301,6 +303,8 @@ class Worker:
             gc.freeze()  # as what warm_up made: shared with every deck forked later
 
     def next_timeout(self) -> float:
+        if self.holder and self.holder.unsent:
+            return 0.005  # a request waits for room in the holder's pipe
         now = time.monotonic()
         if any(c.eof and now - c.eof_at < 1.0 for c in self.children.values()):
             return 0.005  # its result pipe closed: the process is exiting, reap it soon
