@@ -238,10 +238,10 @@ class DeckDone(TypedDict, total=False):
 
 
 class HolderReady(TypedDict):
-    """The model holder → the worker (never passed on): it has built ``built``."""
+    """The model holder → the worker (never passed on): it has built what the worker's
+    config names (``WorkerConfig.handouts``)."""
 
     event: Literal["holder-ready"]
-    built: list[str]
 
 
 WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone | HolderReady

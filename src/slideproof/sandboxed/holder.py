@@ -32,14 +32,14 @@ class Holder:
     """The worker's side of the holder: its process, the pipe requests go down, the pipe its
     messages come up, and the requests handed over and not yet done."""
 
-    def __init__(self, pid: int, requests: int, messages: int):
+    def __init__(self, pid: int, requests: int, messages: int, building: list[str]):
         self.pid, self.requests, self.messages = pid, requests, messages
         os.set_blocking(requests, False)
         self.unsent = b""  # requests the pipe had no room for yet
         self.buffer = b""
         self.handed: dict[str, list[str]] = {}  # deck id → its handouts, until it is done
-        self.ready = False  # it has built what the check's decks are handed
-        self.built: set[str] = set()  # handouts it has, once ready or once a deck started
+        self.ready = False  # it has built ``building``, what the check's decks are handed
+        self.built: set[str] = set(building)  # handouts it has (once ready), or will have
         self.waiting_for: set[str] = set()  # decks whose handouts it is building
         self.closed = False
 
@@ -84,7 +84,7 @@ class Holder:
                 if len(self.buffer) < size:
                     break
             elif message.get("event") == "holder-ready":
-                self.ready, self.built = True, set(message.get("built") or [])
+                self.ready = True
                 self.buffer = self.buffer[size:]
                 continue  # for the worker alone
             elif message.get("event") == "deck-start":

@@ -219,7 +219,7 @@ class Worker:
         if pid:
             os.close(requests_read)
             os.close(messages_write)
-            self.holder = Holder(pid, requests_write, messages_read)
+            self.holder = Holder(pid, requests_write, messages_read, keys)
             self.selector.register(messages_read, selectors.EVENT_READ, "holder")
             return
         try:
@@ -227,7 +227,7 @@ class Worker:
             os.close(messages_read)
             self.become_holder(requests_read, messages_write)
             self.build_handouts(keys)
-            self.emit({"event": "holder-ready", "built": sorted(keys)})
+            self.emit({"event": "holder-ready"})
             self.serve()
             code = 0
         except BaseException:
