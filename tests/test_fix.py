@@ -751,3 +751,35 @@ def test_update_output_replaces_the_out_block_of_a_block_that_runs_because_of_th
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the ```out block of line" in done.stdout
     assert "```out\n[8, 2]\n```" in path.read_text("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["bwrap", "none"])
+def test_a_decks_rewrites_run_beside_the_decks_still_running(tmp_path, kind):
+    """The search for fixes does not wait for the last deck: a failing deck's trial runs as
+    soon as that deck is done, in the same run, whether decks share one runner (bwrap) or
+    each runs in a runner of its own (none); and it finds what the search after the run
+    finds."""
+    if kind not in sandbox.available():
+        pytest.skip(f"no {kind} here")
+    before, _, out, _ = CASES["matcher-add"]
+    failing = write_deck(tmp_path, "failing.md", deck_body(before, out))
+    slow = write_deck(tmp_path, "slow.md", deck_body("import time\ntime.sleep(4)", None))
+    verifier = Verifier(Options(jobs=2, sandbox=kind), Cache("unused", enabled=False))
+    ended: list[str] = []
+    try:
+        search = fix.Search(verifier)
+        results = verifier.verify(
+            [read_deck(slow), read_deck(failing)], follow_up=search.follow_up,
+            on_event=lambda deck_id, e: ended.append(deck_id) if e["event"] == "deck-done"
+            else None)
+        found = search.found()
+        after = fix.propose(verifier, results)
+    finally:
+        verifier.close()
+    trials = [d for d in ended if d != str(failing) and d.startswith(str(failing))]
+    assert trials and ended.index(trials[-1]) < ended.index(str(slow)), ended
+    assert [r.status.value for r in results[1].blocks] == ["failed"]
+    [made] = found[str(failing)].fixes
+    [again] = after[str(failing)].fixes
+    assert made.rules == again.rules == ["matcher-add"] and made.code == again.code
+    assert made.after.status.value == "passed"

@@ -15,6 +15,7 @@ The flags map onto the core's options (``options.OPTION_TABLE``) over [tool.slid
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -217,18 +218,23 @@ def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
                                  name="slideproof-rewrites")
     if fixes:
         preparing.start()
+    # Each deck's rewrites are tried as soon as the deck is done, beside the decks running.
+    search = fix_mod.Search(verifier) if fixes else None
     try:
         with progress:
             task = progress.add_task("", total=len(decks))
+            count = itertools.count(1)
 
             def advance(result: DeckResult) -> None:
-                progress.update(task, advance=1, description=Path(result.deck.path).name)
+                last = next(count) == len(decks)
+                progress.update(task, advance=1, description="looking for verified fixes"
+                                if last and search else Path(result.deck.path).name)
 
-            verification.decks = verifier.verify(items, on_deck=advance)
-            if fixes:
-                progress.update(task, description="looking for verified fixes")
-                preparing.join()
-                fix_mod.attach(verifier, fixable_results(verification.decks))
+            verification.decks = verifier.verify(
+                items, on_deck=advance, follow_up=search.follow_up if search else None)
+            if search:
+                preparing.join()  # (done long before, in practice; not cut off at exit)
+                fix_mod.record(fixable_results(verification.decks), search.found())
     except KeyboardInterrupt:
         if not verification.decks:  # else only the search for fixes was interrupted
             verification.decks = list(verifier.finished)

@@ -34,6 +34,7 @@ from . import judge
 from .atomic import write_atomic
 from .deck import Block, Deck, decode
 from .errors import Errors
+from .exercise import Exercise, ExerciseRun, GeneralRun
 from .judge import BlockResult, DeckResult, used_names
 from .verify import Verifier
 
@@ -220,6 +221,7 @@ class _Search:
     partial: dict[int, str] = field(default_factory=dict)  # index → what it still needs
     rejected: set[tuple[int, str]] = field(default_factory=set)
     tried: dict[int, tuple[list[str], BlockResult, str | None]] = field(default_factory=dict)
+    rounds: int = 0  # trials run (or running) so far
 
     @classmethod
     def of(cls, result: DeckResult) -> _Search:
@@ -280,21 +282,61 @@ class _Search:
         return DeckFix(self.base, fixes, self.current if fixes else None, tried)
 
 
+class Search:
+    """The search for fixes of many decks, each deck's round after round as the runs end:
+    given as ``follow_up`` to ``Verifier.verify``, it hears of each deck's result and names
+    the deck with the rewrites to try (a trial), then hears of that trial's result. The
+    trials then run beside the decks still running, instead of after the last of them."""
+
+    def __init__(self, verifier: Verifier):
+        self.verifier = verifier
+        self.searches: dict[str, _Search] = {}  # deck path → its search
+        # id of a trial deck → (that deck, its search, the rewrites it tries)
+        self.trials: dict[int, tuple[Deck, _Search, dict[int, tuple[str, list[str]]]]] = {}
+
+    def follow_up(self, result: DeckResult) -> list[Deck]:
+        """The next trial of the deck whose run (or trial) gave ``result``, if any."""
+        trial = self.trials.pop(id(result.deck), None)
+        if trial is not None and trial[0] is result.deck:
+            _, search, tries = trial
+            search.weigh(tries, result)
+        elif searchable(result) and result.deck.path not in self.searches:
+            search = self.searches[result.deck.path] = _Search.of(result)
+        else:
+            return []
+        if search.rounds == MAX_ROUNDS:
+            return []
+        tries = search.rewrites(self.verifier)
+        if not tries:
+            return []
+        search.rounds += 1
+        deck = search.trial(tries)
+        self.trials[id(deck)] = (deck, search, tries)
+        return [deck]
+
+    def found(self) -> dict[str, DeckFix]:
+        """What the searches found (path → DeckFix), for the decks with any."""
+        return {path: deck_fix for path, search in self.searches.items()
+                if (deck_fix := search.deck_fix()) is not None}
+
+
+def searchable(result: DeckResult) -> bool:
+    """A deck (or an exercise's solution) that ran, with a block a rule may fix."""
+    if isinstance(result.deck, GeneralRun) or (
+            isinstance(result.deck, ExerciseRun) and result.deck.role != "solution"):
+        return False
+    return not result.error and any(fixable(r) for r in result.blocks)
+
+
 def propose(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
-    """Verified fixes for every deck with a fixable block a rule matches (path → DeckFix).
-    Each round runs every deck with its rewrites to try at once."""
-    searches = {result.deck.path: _Search.of(result) for result in results
-                if not result.error and any(fixable(r) for r in result.blocks)}
-    for _ in range(MAX_ROUNDS):
-        rounds = [(search, tries) for search in searches.values()
-                  if (tries := search.rewrites(verifier))]
-        if not rounds:
-            break
-        outcomes = verifier.verify([search.trial(tries) for search, tries in rounds])
-        for (search, tries), trial in zip(rounds, outcomes):
-            search.weigh(tries, trial)
-    return {path: deck_fix for path, search in searches.items()
-            if (deck_fix := search.deck_fix()) is not None}
+    """Verified fixes for every deck of ``results`` (which have run) with a fixable block a
+    rule matches (path → DeckFix)."""
+    search = Search(verifier)
+    trials: list[Deck | Exercise] = [deck for result in results
+                                     for deck in search.follow_up(result)]
+    if trials:
+        verifier.verify(trials, follow_up=search.follow_up)
+    return search.found()
 
 
 def _unverifiable(old: BlockResult, new: BlockResult, used: list[str],
@@ -442,6 +484,12 @@ def apply(path: str, raw: bytes, lines: list[str], edits: list[Edit]) -> None:
 def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
     """Propose fixes and record each on its block (``BlockResult.fix``) for reports and pages."""
     found = propose(verifier, results)
+    record(results, found)
+    return found
+
+
+def record(results: list[DeckResult], found: dict[str, DeckFix]) -> None:
+    """Record each fix found on its block (``BlockResult.fix``) for reports and pages."""
     for result in results:
         deck_fix = found.get(result.deck.path)
         if deck_fix is None:
@@ -451,7 +499,6 @@ def attach(verifier: Verifier, results: list[DeckResult]) -> dict[str, DeckFix]:
             f = by_line.get(r.block.line)
             if f is not None:
                 r.fix = fix_json(f)
-    return found
 
 
 def fix_json(f: Fix) -> dict:

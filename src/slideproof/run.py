@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
@@ -38,6 +38,7 @@ from .protocol import (
     DeckDone,
     DeckRun,
     Plan,
+    RunRequest,
     SetupSource,
     WorkerConfig,
     handout_keys,
@@ -145,6 +146,25 @@ def modules_used(plans: dict[str, Plan]) -> list[str]:
 
 class WorkerDied(RuntimeError):
     pass
+
+
+class Intake:
+    """Plans added to a run while it runs (the search for fixes tries a deck's rewrites as
+    soon as that deck is done, beside the decks still running). They are added from the
+    callbacks a run calls, on any runner's thread; the run takes them as its decks end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[str, Plan] = {}
+
+    def add(self, deck_id: str, plan: Plan) -> None:
+        with self._lock:
+            self._plans[deck_id] = plan
+
+    def take(self) -> dict[str, Plan]:
+        with self._lock:
+            taken, self._plans = self._plans, {}
+        return taken
 
 
 def deck_deadline(plan: Plan, options: Options) -> float:
@@ -309,7 +329,7 @@ class Runner:
     def _send(self, message: Mapping[str, object]) -> None:
         self._send_all([message])
 
-    def _send_all(self, messages: list[Mapping[str, object]]) -> None:
+    def _send_all(self, messages: Sequence[Mapping[str, object]]) -> None:
         """One write for every message: each write gives the GIL away, and a busy thread of
         the parent (the search for fixes) may keep it for milliseconds each time."""
         assert self.proc and self.proc.stdin
@@ -377,14 +397,15 @@ class Runner:
 
     def run(self, plans: dict[str, Plan],
             on_event: Callable[[str, dict], None] | None = None,
-            among: dict[str, Plan] | None = None) -> dict[str, DeckRun]:
-        """Run every plan (id → plan); return id → {"events": [...], "done": {...}}.
-        ``among``: every deck of the check, for what a (re)started worker shows and loads."""
+            among: dict[str, Plan] | None = None,
+            intake: Intake | None = None) -> dict[str, DeckRun]:
+        """Run every plan (id → plan), and those added to ``intake`` meanwhile; return
+        id → {"events": [...], "done": {...}}. ``among``: every deck of the check, for what
+        a (re)started worker shows and loads."""
         with self._lock:
-            # (a deck the worker never got to ends with nothing said of it)
-            results: dict[str, DeckRun] = {deck_id: {"events": [], "done": {"event": "deck-done"}}
-                                        for deck_id in plans}
-            waiting = dict(plans)
+            results: dict[str, DeckRun] = {}
+            waiting: dict[str, Plan] = {}
+            self._admit(plans, waiting, results)
             restarts = 0
             while waiting:
                 started: dict[str, float] = {}  # deck → its deadline, once it was forked
@@ -394,10 +415,7 @@ class Runner:
                 channels = {deck_id: DeckChannel(plan) for deck_id, plan in waiting.items()}
                 try:
                     self.start({**(among or {}), **waiting})
-                    self._send_all([{"op": "run", "id": deck_id, "plan": plan,
-                                     "loads": self.options.preloads(plan),
-                                     "blanks": blank_languages(plan)}
-                                    for deck_id, plan in waiting.items()])
+                    self._send_all(self._requests(waiting))
                     while waiting:
                         soonest = min(started.values(), default=time.monotonic() + 3600)
                         received = self._receive(soonest)
@@ -409,6 +427,10 @@ class Runner:
                             raise WorkerDied(self._log_tail())
                         self._take(received, waiting, started, running, channels, results,
                                    on_event)
+                        added = self._admit(intake.take() if intake else {}, waiting, results)
+                        if added:
+                            channels.update((d, DeckChannel(p)) for d, p in added.items())
+                            self._send_all(self._requests(added))
                 except WorkerDied as err:
                     if self.stopped:
                         raise
@@ -430,7 +452,22 @@ class Runner:
                     results[deck_id]["events"] = []
                     if on_event:
                         on_event(deck_id, {"event": "restart"})
+                self._admit(intake.take() if intake else {}, waiting, results)
             return results
+
+    @staticmethod
+    def _admit(plans: dict[str, Plan], waiting: dict[str, Plan],
+               results: dict[str, DeckRun]) -> dict[str, Plan]:
+        """Count ``plans`` in: each waits, and has a result even if the worker never gets to
+        it (one that says nothing of it)."""
+        for deck_id, plan in plans.items():
+            results[deck_id] = {"events": [], "done": {"event": "deck-done"}}
+            waiting[deck_id] = plan
+        return plans
+
+    def _requests(self, plans: dict[str, Plan]) -> list[RunRequest]:
+        return [{"op": "run", "id": deck_id, "plan": plan, "loads": self.options.preloads(plan),
+                 "blanks": blank_languages(plan)} for deck_id, plan in plans.items()]
 
     def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,
               channels: dict[str, DeckChannel], results: dict[str, DeckRun],
@@ -564,8 +601,10 @@ class Pool:
             thread.submit(runner.launch, course)
 
     def run(self, plans: dict[str, Plan],
-            on_event: Callable[[str, dict], None] | None = None) -> dict[str, DeckRun]:
-        """Run every plan (id → plan); return id → its events and how it ended."""
+            on_event: Callable[[str, dict], None] | None = None,
+            intake: Intake | None = None) -> dict[str, DeckRun]:
+        """Run every plan (id → plan), and those ``on_event`` adds to ``intake`` as it
+        hears of decks; return id → its events and how it ended."""
         stopped = self._stopped  # close() sets it; the next run gets a fresh one
         results: dict[str, DeckRun] = {}
 
@@ -577,10 +616,12 @@ class Pool:
         try:
             first, thread = self._runner(0)
             info = self._wait(thread.submit(first.start, plans))
-            if info.get("walls") == "deck" or len(plans) == 1 or self.options.jobs <= 1:
-                results.update(self._wait(thread.submit(first.run, plans, forward, plans)))
+            if info.get("walls") == "deck" or self.options.jobs <= 1 or (
+                    len(plans) == 1 and intake is None):
+                results.update(self._wait(thread.submit(first.run, plans, forward, plans,
+                                                        intake)))
             else:
-                results.update(self._one_deck_per_runner(plans, forward, stopped))
+                results.update(self._one_deck_per_runner(plans, forward, stopped, intake))
         except BaseException:
             self.close()  # Ctrl-C: no deck, no grandchild survives us
             raise
@@ -594,21 +635,40 @@ class Pool:
             _, pending = futures_wait(pending, timeout=0.2)
         return future.result()
 
-    def _one_deck_per_runner(self, plans: dict[str, Plan], forward,
-                             stopped: threading.Event) -> dict[str, DeckRun]:
+    def _one_deck_per_runner(self, plans: dict[str, Plan], forward, stopped: threading.Event,
+                             intake: Intake | None) -> dict[str, DeckRun]:
         """Where decks cannot get namespaces of their own: a runner per job, one deck at a
-        time in each, so that no deck ever shares a sandbox with another deck running."""
+        time in each, so that no deck ever shares a sandbox with another deck running. A
+        runner with nothing queued waits while others run: their decks may add more."""
+        plans = dict(plans)
         queue = list(plans)
-        taking = threading.Lock()
+        taking = threading.Condition()
+        busy = 0
         results: dict[str, DeckRun] = {}
 
+        def take_added() -> None:
+            added = intake.take() if intake else {}
+            plans.update(added)
+            queue.extend(added)
+
         def serve(runner: Runner) -> None:
+            nonlocal busy
             while not stopped.is_set():
                 with taking:
+                    while not queue and busy and not stopped.is_set():
+                        taking.wait(0.2)
                     if not queue:
                         return
                     deck_id = queue.pop(0)
-                results.update(runner.run({deck_id: plans[deck_id]}, forward, plans))
+                    among = dict(plans)  # (another runner's thread may add to ``plans``)
+                    busy += 1
+                try:
+                    results.update(runner.run({deck_id: among[deck_id]}, forward, among))
+                finally:
+                    with taking:
+                        busy -= 1
+                        take_added()
+                        taking.notify_all()
 
         count = min(max(1, self.options.jobs), len(plans))
         serving = [thread.submit(serve, runner)

@@ -19,7 +19,10 @@ from .exercise import Exercise, ExerciseRun, GeneralRun, judge_exercise
 from .judge import FAILED, BlockResult, DeckResult, judge_deck
 from .options import Options
 from .protocol import DeckDone, DeckEvent, DeckRun, Plan
-from .run import Pool, plan_for
+from .run import Intake, Pool, plan_for
+
+# What the search for fixes hears of each run: the decks to run next, in the same run.
+FollowUp = Callable[[DeckResult], list[Deck]]
 
 
 class Lookup(NamedTuple):
@@ -89,35 +92,54 @@ class Verifier:
 
     def verify(self, items: list[Deck | Exercise],
                on_deck: Callable[[DeckResult], None] | None = None,
-               on_event: Callable[[str, dict], None] | None = None) -> list[DeckResult]:
+               on_event: Callable[[str, dict], None] | None = None,
+               follow_up: FollowUp | None = None) -> list[DeckResult]:
         """The judged result of every deck and exercise (an ``ExerciseResult``), in order:
         an exercise runs as its runs (``Exercise.runs``), side by side with the decks;
-        ``on_deck`` hears of each run as it ends."""
+        ``on_deck`` hears of each run as it ends. ``follow_up`` hears of each run's result
+        too, and of those of the decks it names in return, which run in the same run
+        (beside the decks still running) and are told to it alone."""
         decks = runs_of(items)
-        results = self._verify(decks, on_deck, on_event)
+        results = self._verify(decks, on_deck, on_event, follow_up)
         return [judge_exercise(item, *(results[run.path] for run in item.runs()))
                 if isinstance(item, Exercise) else results[item.path] for item in items]
 
-    def _verify(self, decks: list[Deck], on_deck, on_event) -> dict[str, DeckResult]:
+    def _verify(self, decks: list[Deck], on_deck, on_event,
+                follow_up: FollowUp | None) -> dict[str, DeckResult]:
         self.finished = []
         results: dict[str, DeckResult] = {}
-
-        def done(result: DeckResult) -> None:
-            results[result.deck.path] = result
-            self.finished.append(result)
-            if on_deck:
-                on_deck(result)
-
         to_run: dict[str, Lookup] = {}
+        followed: set[str] = set()  # the ids of the decks follow_up named
+        intake = Intake()
         env = cache_mod.environment()
+
+        def follow(result: DeckResult) -> None:
+            for deck in follow_up(result) if follow_up else []:
+                found = self.look_up(deck, env)
+                if found.result is not None:
+                    follow(found.result)
+                    continue
+                deck_id = f"{deck.path}#{len(followed)}"  # a deck's path may come again
+                followed.add(deck_id)
+                to_run[deck_id] = found
+                intake.add(deck_id, found.runnable)
+
+        def done(deck_id: str, result: DeckResult) -> None:
+            if deck_id not in followed:
+                results[result.deck.path] = result
+                self.finished.append(result)
+                if on_deck:
+                    on_deck(result)
+            follow(result)
+
         for deck in decks:
             found = self.look_up(deck, env)
             if found.result is not None:
-                done(found.result)
+                done(deck.path, found.result)
             else:
                 to_run[deck.path] = found
-        self.ran = list(to_run)
-        self.run(to_run, on_deck=done, on_event=on_event)
+        self.ran = [path for path in to_run if path not in followed]
+        self.run(to_run, on_deck=done, on_event=on_event, intake=intake)
         return results
 
     def look_up(self, deck: Deck, env: dict | None = None) -> Lookup:
@@ -138,15 +160,17 @@ class Verifier:
         return Lookup(deck, plan, key, result)
 
     def run(self, lookups: dict[str, Lookup],
-            on_deck: Callable[[DeckResult], None] | None = None,
-            on_event: Callable[[str, dict], None] | None = None
-            ) -> dict[str, tuple[DeckResult, DeckRun]]:
-        """Run the looked-up decks (path → lookup) in the warm pool and cache what they
-        did; path → (judged result, the raw events it was judged from)."""
+            on_deck: Callable[[str, DeckResult], None] | None = None,
+            on_event: Callable[[str, dict], None] | None = None,
+            intake: Intake | None = None) -> dict[str, tuple[DeckResult, DeckRun]]:
+        """Run the looked-up decks (id → lookup; a deck's id is its path, unless it runs
+        twice) in the warm pool and cache what they did; id → (judged result, the raw
+        events it was judged from). ``on_deck`` may add decks to ``lookups`` and ``intake``
+        (under the same id): they run in this run."""
         if not lookups:
             return {}
         plans = {path: found.runnable for path, found in lookups.items()}
-        events: dict[str, list[DeckEvent]] = {path: [] for path in lookups}
+        events: dict[str, list[DeckEvent]] = {}
         results: dict[str, tuple[DeckResult, DeckRun]] = {}
 
         def finish(path: str, raw: DeckRun) -> None:
@@ -155,20 +179,20 @@ class Verifier:
             results[path] = (result, raw)
             self.cache.put(found.key, found.runnable, raw)
             if on_deck:
-                on_deck(result)
+                on_deck(path, result)
 
         def forward(path: str, event: dict) -> None:
             if event.get("event") == "restart":  # it runs again in a fresh runner
                 events[path] = []
                 return
             if event.get("event") == "deck-done":
-                finish(path, {"events": events.pop(path), "done": cast(DeckDone, event)})
+                finish(path, {"events": events.pop(path, []), "done": cast(DeckDone, event)})
             else:
-                events[path].append(cast(DeckEvent, event))
+                events.setdefault(path, []).append(cast(DeckEvent, event))
             if on_event:
                 on_event(path, event)
 
-        raws = self._pool().run(plans, on_event=forward)
+        raws = self._pool().run(plans, on_event=forward, intake=intake)
         for path, raw in raws.items():
             if path not in results:  # the worker died before this deck was done
                 finish(path, raw)
