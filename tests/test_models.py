@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -144,23 +145,75 @@ def test_decks_that_load_no_model_run_beside_those_that_do_and_never_more_than_j
     assert any(s & set(with_model) and s & set(without) for s in together)
 
 
-@pytest.fixture
-def crashing_model(tmp_path, monkeypatch):
-    """An installed model package whose load kills the process loading it."""
-    site = tmp_path / "site"
-    package = site / "crashing_model"
+def _model_package(site: Path, monkeypatch, name: str, init: str) -> str:
+    """An installed model package ``name`` whose ``__init__.py`` is ``init``."""
+    package = site / name
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text(
-        "import os, signal\n\n\ndef load(**overrides):\n"
-        "    os.kill(os.getpid(), signal.SIGKILL)\n")
-    info = site / "crashing_model-0.0.1.dist-info"
+    (package / "__init__.py").write_text(init)
+    info = site / f"{name}-0.0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crashing_model\n"
-                                   "Version: 0.0.1\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.0.1\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (str(site), os.environ.get("PYTHONPATH")) if p))
     monkeypatch.syspath_prepend(str(site))
-    return "crashing_model"
+    return name
+
+
+@pytest.fixture
+def crashing_model(tmp_path, monkeypatch):
+    """An installed model package whose load kills the process loading it."""
+    return _model_package(tmp_path / "site", monkeypatch, "crashing_model",
+                          "import os, signal\n\n\ndef load(**overrides):\n"
+                          "    os.kill(os.getpid(), signal.SIGKILL)\n")
+
+
+@pytest.fixture
+def recording_model(tmp_path, monkeypatch):
+    """An installed model package whose pipelines say which process loaded them."""
+    return _model_package(tmp_path / "site", monkeypatch, "recording_model",
+                          "import os\nimport spacy\n\n\ndef load(**overrides):\n"
+                          "    nlp = spacy.blank('en')\n    nlp.meta['loaded_by'] = os.getpid()\n"
+                          "    return nlp\n")
+
+
+def test_each_load_of_a_model_gets_a_pipeline_of_its_own_loaded_before_the_deck(
+        tmp_path, recording_model, verify):
+    """A deck that loads a model twice is handed two copies, loaded before it was forked;
+    a third load, more than the copies made, loads it in the deck."""
+    deck = write_deck(tmp_path, "twice.md", '''
+        # Three loads
+
+        ```python
+        import os
+        import spacy
+        first = spacy.load("en_core_web_sm")
+        second = spacy.load("en_core_web_sm")
+        first.add_pipe("sentencizer")
+        third = spacy.load("en_core_web_sm")
+        [nlp.meta["loaded_by"] == os.getpid() for nlp in (first, second, third)], \\
+            second.pipe_names, first is not second
+        ```
+
+        ```out
+        ([False, False, True], [], True)
+        ```
+        ''')
+    once = write_deck(tmp_path, "once.md", '''
+        # One load
+
+        ```python
+        import os
+        import spacy
+        spacy.load("en_core_web_sm").meta["loaded_by"] == os.getpid()
+        ```
+
+        ```out
+        False
+        ```
+        ''')
+    results = verify(deck, once, models={"en_core_web_sm": recording_model})
+    assert [[(b.status, b.message) for b in r.blocks] for r in results] == [
+        [("passed", "")], [("passed", "")]]
 
 
 def test_a_model_whose_load_crashes_ends_only_the_decks_that_load_it(

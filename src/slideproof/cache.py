@@ -68,6 +68,12 @@ def models_loaded(plan: Plan) -> set[str]:
     return names
 
 
+def load_calls(plan: Plan) -> list[str]:
+    """The model names of the deck's ``spacy.load("…")`` calls, as often as they are written."""
+    return [name for source in [*plan["setup"], *plan["blocks"]]
+            for name in _LOAD.findall(source["code"])]
+
+
 def models_used(plan: Plan) -> list[str]:
     """Every model whose version belongs in the deck's key: those it loads, and its aliases."""
     return sorted(set(plan["models"]) | models_loaded(plan))

@@ -17,13 +17,14 @@ import math
 import os
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from . import sandbox
-from .cache import Cache, models_loaded
+from .cache import Cache, load_calls, models_loaded
 from .deck import DECK_SIZE_LIMIT, MAX_TIMEOUT
 from .errors import ConfigError, Errors
 from .judge import Policy
@@ -31,6 +32,10 @@ from .protocol import Limits, Plan
 
 PYPROJECT = "pyproject.toml"
 GiB = 1 << 30
+# Copies of a model the worker loads for a deck that loads it more than once: a second
+# ``spacy.load`` in the deck is half a second of its own; each copy is the model's memory
+# again in the process that holds them.
+HANDED_COPIES = 2
 
 
 @dataclass
@@ -69,10 +74,15 @@ class Options:
 
     def preloads(self, plan: Plan) -> list[str]:
         """The models the worker loads once and hands to this deck: by default the alias
-        targets it loads (a model no deck uses would only cost time and memory)."""
-        targets = sorted({plan["models"][name] for name in models_loaded(plan)
-                          if name in plan["models"]})
-        return targets if self.preload is None else [t for t in targets if t in self.preload]
+        targets it loads (a model no deck uses would only cost time and memory), a target
+        once for each copy: one per ``spacy.load`` of it written in the deck, up to
+        ``HANDED_COPIES`` (each load returns a pipeline of its own)."""
+        aliases = plan["models"]
+        copies = Counter(aliases[name] for name in load_calls(plan) if name in aliases)
+        targets = {aliases[name] for name in models_loaded(plan) if name in aliases}
+        return sorted(target for target in targets
+                      if self.preload is None or target in self.preload
+                      for _ in range(min(max(1, copies[target]), HANDED_COPIES)))
 
 
 @dataclass(frozen=True)

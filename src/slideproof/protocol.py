@@ -105,7 +105,7 @@ class RunRequest(TypedDict):
     op: Literal["run"]
     id: str
     plan: Plan
-    loads: list[str]  # models the worker loads once and hands to the deck's first load
+    loads: list[str]  # models the worker loads once and hands to the deck's loads (a copy each)
     blanks: list[str]  # languages whose blank pipeline it builds once, likewise
 
 
@@ -249,8 +249,13 @@ WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone | HolderR
 
 def handout_keys(loads: list[str], blanks: list[str]) -> list[str]:
     """What a deck is handed, built once by the process that forks it: ``model:TARGET`` for
-    each model it loads, ``blank:LANG`` for each blank pipeline it makes."""
-    return [f"model:{t}" for t in loads] + [f"blank:{lang}" for lang in blanks]
+    each model it loads (``model:TARGET#2``… for the further copies ``loads`` names),
+    ``blank:LANG`` for each blank pipeline it makes."""
+    keys = []
+    for index, target in enumerate(loads):
+        copy = loads[:index].count(target) + 1
+        keys.append(f"model:{target}" + (f"#{copy}" if copy > 1 else ""))
+    return keys + [f"blank:{lang}" for lang in blanks]
 
 
 class DeckRun(TypedDict):

@@ -434,9 +434,9 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
 
 def install_handouts(aliases: dict[str, str], handouts: dict) -> None:
     """Make ``spacy.load("en_core_web_sm")`` load the alias target, and hand out what the warm
-    worker built before forking: the first plain load of a preloaded model, and the first
-    ``spacy.blank(lang)`` of a prepared language, return that (forked, so private to this
-    deck) object instead of building it again."""
+    worker built before forking: the first plain loads of a preloaded model (one copy each,
+    as many as were built), and the first ``spacy.blank(lang)`` of a prepared language,
+    return those (forked, so private to this deck) objects instead of building them again."""
     import spacy
     from spacy import util
 
@@ -450,9 +450,8 @@ def install_handouts(aliases: dict[str, str], handouts: dict) -> None:
         # spacy.load passes its defaults on as keywords; only a plain load gets the warm copy
         plain = (not args and kwargs.get("vocab", True) is True
                  and not any(kwargs.get(k) for k in ("disable", "enable", "exclude", "config")))
-        if target in models and target not in handed_out and plain:
-            handed_out.add(target)
-            return models[target]
+        if models.get(target) and plain:
+            return models[target].pop(0)
         return original_load(target, *args, **kwargs)
 
     def blank(name, *args, **kwargs):

@@ -289,16 +289,20 @@ class Worker:
         once; one that fails is not handed out, and the deck that makes it says why)."""
         import spacy
 
-        for key in keys:
-            if key in self.tried:
-                continue
+        new = [key for key in keys if key not in self.tried]
+        for key in new:
             self.tried.add(key)
             kind, _, name = key.partition(":")
+            name = name.partition("#")[0]  # (a further copy of a model)
             try:  # a blank pipeline's tokenizer exceptions cost a deck a third of a second
                 made = spacy.load(name) if kind == "model" else spacy.blank(name)
             except Exception:
                 continue
-            self.handouts["models" if kind == "model" else "blank"][name] = made
+            if kind == "model":  # the copies, in the order the deck's loads get them
+                self.handouts["models"].setdefault(name, []).append(made)
+            else:
+                self.handouts["blank"][name] = made
+        if new:
             gc.collect()
             gc.freeze()  # as what warm_up made: shared with every deck forked later
 
