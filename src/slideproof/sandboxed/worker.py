@@ -113,16 +113,9 @@ class Worker:
 
     # -- start-up -----------------------------------------------------------------------
     def warm_up(self) -> None:
-        import importlib
-
         import spacy  # imported before the config was read (main); here for its names
         import thinc
 
-        for module in self.config.get("preimport") or []:
-            try:  # a language class, spacy.matcher…: shared by every deck forked later
-                importlib.import_module(module)
-            except Exception:
-                pass  # the deck that needs it will say why
         self.abi = walls.landlock_abi()
         self.seccomp = walls.seccomp_available()
         self.own_namespaces, why = walls.namespaces_possible()
@@ -132,17 +125,30 @@ class Worker:
         if deck_walls:  # what each deck's Landlock rules allow, found once
             deck_walls["readable"] = walls.readable_roots(deck_walls["readable"],
                                                           deck_walls["hidden"])
+        # The holder first: what it builds is what the longest decks wait for.
+        if self.delegates and self.config.get("handouts"):
+            self.start_holder(list(self.config.get("handouts") or []))
+        self.preimport()
         # Everything made so far lives as long as the worker: the garbage collector of a
         # forked deck leaves it alone, so its pages stay shared instead of being copied.
         gc.collect()
         gc.freeze()
-        if self.delegates and self.config.get("handouts"):
-            self.start_holder(list(self.config.get("handouts") or []))
         self.emit({"event": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
                    "spacy": spacy.__version__, "thinc": thinc.__version__,
                    "walls": "deck" if self.own_namespaces else "runner",
                    "why": "" if self.own_namespaces else why,
                    "landlock": self.abi, "seccomp": self.seccomp})
+
+    def preimport(self) -> None:
+        """Import the modules the decks import (a language class, spacy.matcher…): every
+        deck forked later shares them."""
+        import importlib
+
+        for module in self.config.get("preimport") or []:
+            try:
+                importlib.import_module(module)
+            except Exception:
+                pass  # the deck that needs it will say why
 
     # -- the loop -------------------------------------------------------------------------
     def serve(self) -> None:
@@ -226,6 +232,7 @@ class Worker:
             os.close(requests_write)
             os.close(messages_read)
             self.become_holder(requests_read, messages_write)
+            self.preimport()  # (frozen with what it builds)
             self.build_handouts(keys)
             self.emit({"event": "holder-ready"})
             self.serve()
