@@ -107,6 +107,9 @@ class RunRequest(TypedDict):
     plan: Plan
     loads: list[str]  # models the worker loads once and hands to the deck's loads (a copy each)
     blanks: list[str]  # languages whose blank pipeline it builds once, likewise
+    # Run before the decks queued without it: a deck the caller waits on to go on (a trial
+    # of the search for fixes, whose next round waits on it)
+    first: NotRequired[bool]
 
 
 # -- a deck → worker (and on, tagged with ``id``, to the pool) ----------------------------

@@ -428,9 +428,9 @@ class Runner:
                         self._take(received, waiting, started, running, channels, results,
                                    on_event)
                         added = self._admit(intake.take() if intake else {}, waiting, results)
-                        if added:
+                        if added:  # a deck waits on them (a search for fixes' next round)
                             channels.update((d, DeckChannel(p)) for d, p in added.items())
-                            self._send_all(self._requests(added))
+                            self._send_all(self._requests(added, first=True))
                 except WorkerDied as err:
                     if self.stopped:
                         raise
@@ -465,9 +465,10 @@ class Runner:
             waiting[deck_id] = plan
         return plans
 
-    def _requests(self, plans: dict[str, Plan]) -> list[RunRequest]:
+    def _requests(self, plans: dict[str, Plan], first: bool = False) -> list[RunRequest]:
         return [{"op": "run", "id": deck_id, "plan": plan, "loads": self.options.preloads(plan),
-                 "blanks": blank_languages(plan)} for deck_id, plan in plans.items()]
+                 "blanks": blank_languages(plan), "first": first}
+                for deck_id, plan in plans.items()]
 
     def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,
               channels: dict[str, DeckChannel], results: dict[str, DeckRun],
@@ -642,24 +643,25 @@ class Pool:
         runner with nothing queued waits while others run: their decks may add more."""
         plans = dict(plans)
         queue = list(plans)
+        added: list[str] = []  # run first: a deck waits on them (the search for fixes)
         taking = threading.Condition()
         busy = 0
         results: dict[str, DeckRun] = {}
 
         def take_added() -> None:
-            added = intake.take() if intake else {}
-            plans.update(added)
-            queue.extend(added)
+            more = intake.take() if intake else {}
+            plans.update(more)
+            added.extend(more)
 
         def serve(runner: Runner) -> None:
             nonlocal busy
             while not stopped.is_set():
                 with taking:
-                    while not queue and busy and not stopped.is_set():
+                    while not (added or queue) and busy and not stopped.is_set():
                         taking.wait(0.2)
-                    if not queue:
+                    if not (added or queue):
                         return
-                    deck_id = queue.pop(0)
+                    deck_id = (added or queue).pop(0)
                     among = dict(plans)  # (another runner's thread may add to ``plans``)
                     busy += 1
                 try:

@@ -186,21 +186,23 @@ class Worker:
             self.schedule_here()
 
     def schedule_with_holder(self) -> None:
-        """Fill the free slots: the decks that are handed models or blank pipelines first
-        (the longest), handed to the holder, but one at a time while it builds them; the
-        others forked here. While the holder makes what the check's decks are handed, it
-        takes a slot of its own (never the last): the decks that wait for it are the
-        longest, so that build is on the check's critical path and must not share a core
-        with decks that can wait. (A build for one deck holds that deck's slot.)"""
+        """Fill the free slots: the decks asked to run first, then those that are handed
+        models or blank pipelines (the longest), handed to the holder, but one at a time
+        while it builds them; the others forked here. While the holder makes what the
+        check's decks are handed, it takes a slot of its own (never the last): the decks
+        that wait for it are the longest, so that build is on the check's critical path and
+        must not share a core with decks that can wait. (A build for one deck holds that
+        deck's slot.)"""
         while self.queue:
             first_build = self.holder is not None and not self.holder.ready
             busy = len(self.children) + (len(self.holder.handed) if self.holder else 0)
             if busy >= max(1, self.parallel - first_build):
                 return
             loading = self.holder is not None and self.holder.building
-            request = None if loading else next(
-                (r for r in self.queue if handout_keys(r)), None)
-            request = request or next((r for r in self.queue if not handout_keys(r)), None)
+            startable = [r for r in self.queue if not (loading and handout_keys(r))]
+            request = (next((r for r in startable if r.get("first")), None)
+                       or next((r for r in startable if handout_keys(r)), None)
+                       or next(iter(startable), None))
             if request is None:
                 return
             self.queue.remove(request)
@@ -338,7 +340,10 @@ class Worker:
         while b"\n" in self.inbuf and self.stdin_open:
             line, self.inbuf = self.inbuf.split(b"\n", 1)
             request = json.loads(line)
-            if request.get("op") == "run":
+            if request.get("op") == "run" and request.get("first"):
+                behind = sum(1 for queued in self.queue if queued.get("first"))
+                self.queue.insert(behind, request)
+            elif request.get("op") == "run":
                 self.queue.append(request)
 
     def start(self, request: RunRequest) -> None:
