@@ -23,31 +23,25 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-
-from . import __version__, ci_formats, options, report
-from . import fix as fix_mod
+# Only what ``check`` needs to start its runner is imported here: rich, the search for fixes
+# and the report formats load afterwards, while the runner imports spaCy.
+from . import __version__, options, report
 from .cache import Cache
 from .course import Course, course_pages, general_tests_of, load_course
 from .deck import DECK_SIZE_LIMIT, Deck, course_root, iter_deck_files, load_deck
 from .errors import ConfigError, DeckError, Errors, SandboxError
 from .exercise import Exercise, ExerciseResult, fixable_results
-from .fix_report import FixReport
 from .judge import DeckResult, Kind, Policy, Status, summary
 from .options import Options
-from .render import render_markdown
 from .shard import parse_shard, select_shard
 from .terminal import cell, display_path, say
+from .terminal import console as make_console
 from .verify import Verification, Verifier, runs_of
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # A status's colour is its kind's; a missing model is not the example's fault, and a blocked
 # block is another block's.
@@ -143,21 +137,22 @@ def check_usage(args: argparse.Namespace) -> str | None:
 
 
 def check(args) -> int:
-    console = Console(stderr=True)
     problem = check_usage(args)
     if problem:
-        say(console, f"slideproof: {problem}", style="red")
+        say(make_console(stderr=True), f"slideproof: {problem}", style="red")
         return 2
     settings, options, policy, cache = options_from(args)
     verifier = Verifier(options, cache)
     try:  # a --sandbox that is missing, or a weaker one under CI: say so before anything
         choice = verifier.sandbox_choice()
     except SandboxError as err:
-        say(console, f"slideproof: {err}", style="red")
+        say(make_console(stderr=True), f"slideproof: {err}", style="red")
         return 2
+    # The runner first: spaCy's import overlaps all that follows (rich's too).
+    verifier.warm_up(course_folders(args.paths))
+    console = make_console(stderr=True)
     if choice.warning:
         say(console, f"warning: {choice.warning}", style="yellow")
-    verifier.warm_up(course_folders(args.paths))  # spaCy's import overlaps the reading
     limit = settings["max_deck_size"] << 20
     shard = None
     if args.shard:
@@ -209,10 +204,10 @@ def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
     look for verified fixes of their failing blocks) under a progress bar, then close the
     verifier. False if Ctrl-C cut it short: what finished by then is kept, marked
     incomplete."""
+    from . import fix as fix_mod
+
     decks = runs_of(items)
-    progress = Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=quiet)
+    progress = progress_bar("checking", console, quiet)
     # The rewrites the search for fixes tries are worked out while the runner starts.
     preparing = threading.Thread(target=fix_mod.prepare, args=(verifier, decks), daemon=True,
                                  name="slideproof-rewrites")
@@ -246,6 +241,21 @@ def verify_with_progress(verifier: Verifier, items: list[Deck | Exercise],
     return True
 
 
+def progress_bar(doing: str, console: Console, quiet: bool):
+    """A transient progress bar: what is being done, decks done of all, time, the last deck."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(TextColumn(f"[bold]{doing}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TextColumn("{task.description}"),
+                    console=console, transient=True, disable=quiet)
+
+
 def print_summary(console: Console, verification: Verification, policy: Policy) -> None:
     """The decks' table, the exercises', the causes, every problem, then one line."""
     print_decks(console, verification.decks, policy)
@@ -267,6 +277,8 @@ def print_summary(console: Console, verification: Verification, policy: Policy) 
 
 
 def print_decks(console: Console, results: list[DeckResult], policy: Policy) -> None:
+    from rich.table import Table
+
     decks = Table(title="Decks", title_justify="left")
     for column in ("deck", "blocks", "passed", "problems", "cached", "seconds"):
         decks.add_column(column, justify="right" if column not in ("deck",) else "left")
@@ -301,6 +313,8 @@ def print_exercises(console: Console, exercises: list[ExerciseResult]) -> None:
     the others, and what their skeletons say as warnings."""
     if not exercises:
         return
+    from rich.table import Table
+
     table = Table(title="Exercises", title_justify="left")
     counts = summary(e.status for e in exercises)
     # the statuses found, in the summary's order (an exercise's is ours: never one a report
@@ -337,6 +351,8 @@ def print_causes(console: Console, decks, limit: int = 10) -> None:
 
 def write_outputs(data: dict, args, policy: Policy, json_path: str | None) -> None:
     """The report in every format asked for: JSON, JUnit XML, GitHub annotations."""
+    from . import ci_formats
+
     if json_path:
         report.write_json(data, json_path)
     if args.junit:
@@ -348,7 +364,7 @@ def write_outputs(data: dict, args, policy: Policy, json_path: str | None) -> No
 
 def merge(args) -> int:
     """``slideproof report merge A.json B.json … -o OUT.json``: shard reports → one."""
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     parts = []
     for name in args.reports:
         try:
@@ -390,7 +406,9 @@ def add_ci_outputs(parser: argparse.ArgumentParser) -> None:
 
 def render(args) -> int:
     """Decks → plain Markdown files (with their verified outputs), for any other engine."""
-    console = Console(stderr=True)
+    from .render import render_markdown
+
+    console = make_console(stderr=True)
     settings, options, policy, cache = options_from(args)
     decks, errors = load_decks(args.paths, settings["max_deck_size"] << 20)
     for err in errors:
@@ -427,7 +445,7 @@ def init_course(args) -> int:
     """``slideproof init [DIR]``: mkdocs.yml for a course laid out as the spaCy course is."""
     from .init import init
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     written = init(Path(args.folder), args.name)
     say(console, f"created {display_path(str(written))}")
     say(console, f"next: cd {args.folder} && mkdocs serve")
@@ -438,7 +456,7 @@ def new_course(args) -> int:
     from .new import create, parse_langs
 
     written = create(Path(args.folder), parse_langs(args.lang), args.name)
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     for path in written:
         say(console, f"created {display_path(str(path))}")
     say(console, f"next: cd {args.folder} && mkdocs serve")
@@ -448,7 +466,10 @@ def new_course(args) -> int:
 def fix(args) -> int:
     """``slideproof fix PATH…``: rewrites of failing blocks that were run before being offered
     (and, unless --verified-only, partial ones: the block then stops only on its context)."""
-    console = Console(stderr=True)
+    from . import fix as fix_mod
+    from .fix_report import FixReport
+
+    console = make_console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         say(console, f"slideproof: {Errors.SP300.format(paths=', '.join(missing))}", style="red")
@@ -478,7 +499,7 @@ def fix(args) -> int:
         verifier.close()
     done = FixReport(write=args.write, update_output=args.update_output,
                      with_partial=not args.verified_only, left=bool(errors))
-    out = Console(highlight=False, soft_wrap=True)  # the diff, on stdout
+    out = make_console(highlight=False, soft_wrap=True)  # the diff, on stdout
     for result in results:
         done.add(result, found.get(result.deck.path), policy, out, console)
     if not args.quiet:
@@ -490,11 +511,9 @@ def export_site(args) -> int:
     """The course → a site source that MkDocs or Zensical build without slideproof."""
     from .export import export  # imports nbformat; `check` does not need it
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     config = Path(args.config_file)
-    progress = Progress(TextColumn("[bold]verifying"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=args.quiet)
+    progress = progress_bar("verifying", console, args.quiet)
     started = time.perf_counter()
     try:
         with progress:
@@ -608,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as err:
-        say(Console(stderr=True), f"slideproof: {err}", style="red")
+        say(make_console(stderr=True), f"slideproof: {err}", style="red")
         return 2
     except BrokenPipeError:
         return 1

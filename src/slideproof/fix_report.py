@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from . import fix
 from .judge import BlockResult, DeckResult, Policy
 from .terminal import display_path, say
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan", "#": "bold yellow"}
 PARTIAL_STYLE = "bold magenta"  # the note of a partial fix's hunk: not a verified one

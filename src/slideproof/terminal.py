@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.text import Text
+if TYPE_CHECKING:  # rich loads when something is printed: ``check`` starts its runner first
+    from rich.console import Console
+    from rich.text import Text
 
 # C0 controls but tab and newline, DEL, C1 controls (8-bit CSI and OSC among them), and the
 # invisible characters that reorder or hide text.
@@ -35,6 +37,8 @@ def inert(text: object) -> str:
 def say(console: Console, *parts: object, style: str = "") -> None:
     """Print ``parts`` (strings, or (string, style) pairs) as plain, inert text: no markup,
     no highlighting, no escape sequence of theirs reaches the terminal."""
+    from rich.text import Text
+
     line = Text(style=style)
     for part in parts:
         if isinstance(part, tuple):
@@ -46,7 +50,16 @@ def say(console: Console, *parts: object, style: str = "") -> None:
 
 def cell(text: object, style: str = "") -> Text:
     """A table cell of inert text."""
+    from rich.text import Text
+
     return Text(inert(text), style=style)
+
+
+def console(stderr: bool = False, **options) -> Console:
+    """A rich console (on standard error with ``stderr``)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, **options)
 
 
 def display_path(path: str) -> str:
