@@ -13,10 +13,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import libcst as cst
-import libcst.matchers as m
 
 
 @dataclass
@@ -66,6 +65,40 @@ def _keyword(arg: cst.Arg) -> str:
 
 def _method(call: cst.Call, name: str) -> bool:
     return isinstance(call.func, cst.Attribute) and call.func.attr.value == name
+
+
+def _method_call(node: cst.CSTNode | None, name: str) -> cst.Call | None:
+    """``node`` if it is a call of a method called ``name``."""
+    return node if isinstance(node, cst.Call) and _method(node, name) else None
+
+
+def _alone(line: cst.CSTNode, kind: type | tuple[type, ...]):
+    """The one statement on a simple line, if it is of ``kind`` (else None)."""
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and isinstance(
+            line.body[0], kind):
+        return line.body[0]
+    return None
+
+
+class _Collect(cst.CSTVisitor):
+    def __init__(self, kind: type, where: Callable[[Any], bool]):
+        self.kind, self.where = kind, where
+        self.found: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self.kind) and self.where(node):
+            self.found.append(node)
+        return True
+
+
+def _every(tree: cst.CSTNode, kind: type, where: Callable[[Any], bool] = lambda _: True
+           ) -> list:
+    """Every node of ``kind`` in ``tree`` that ``where`` accepts, in source order. (Not
+    libcst's matchers: importing them takes a quarter of a second, most of what a check's
+    search for fixes costs before it has rewritten anything.)"""
+    collect = _Collect(kind, where)
+    tree.visit(collect)
+    return collect.found
 
 
 def _clean(args: list[cst.Arg]) -> list[cst.Arg]:
@@ -123,22 +156,17 @@ class _CreatePipe(cst.CSTTransformer):
         i = 0
         while i < len(body):
             stmt = body[i]
-            create = m.extract(stmt, m.SimpleStatementLine(body=[m.Assign(
-                targets=[m.AssignTarget(target=m.Name(value=m.SaveMatchedNode(
-                    m.DoNotCare(), "var")))],
-                value=m.SaveMatchedNode(m.Call(func=m.Attribute(attr=m.Name("create_pipe"))),
-                                        "call"))]))
-            if create and _positional(cast(cst.Call, create["call"])):
-                var = cast(str, create["var"])
+            assign = _alone(stmt, cst.Assign)
+            create = _method_call(assign.value, "create_pipe") if assign else None
+            if assign and create and _positional(create) and len(assign.targets) == 1 \
+                    and isinstance(assign.targets[0].target, cst.Name):
+                var = assign.targets[0].target.value
                 for j in range(i + 1, len(body)):
-                    add = m.extract(body[j], m.SimpleStatementLine(body=[m.Expr(
-                        value=m.SaveMatchedNode(m.Call(
-                            func=m.Attribute(attr=m.Name("add_pipe")),
-                            args=[m.Arg(value=m.Name(var), keyword=None), m.ZeroOrMore()]),
-                            "call"))]))
-                    if add:
-                        new = self._add_pipe_from(cast(cst.Call, create["call"]),
-                                                  cast(cst.Call, add["call"]))
+                    line = _alone(body[j], cst.Expr)
+                    add = _method_call(line.value, "add_pipe") if line else None
+                    if add and add.args and add.args[0].keyword is None and isinstance(
+                            add.args[0].value, cst.Name) and add.args[0].value.value == var:
+                        new = self._add_pipe_from(create, add)
                         assign = stmt.body[0].with_changes(value=new)
                         stmt = stmt.with_changes(body=[assign])
                         if body[j].trailing_whitespace.comment and \
@@ -187,8 +215,7 @@ class _FunctionComponent(cst.CSTTransformer):
         return updated.with_changes(args=_clean(args))
 
     def leave_SimpleStatementLine(self, original, updated):
-        calls = cast(list[cst.Call], m.findall(
-            original, m.Call(func=m.Attribute(attr=m.Name("add_pipe")))))
+        calls = _every(original, cst.Call, lambda call: _method(call, "add_pipe"))
         names = [n for n in (self._component(c) for c in calls)
                  if n is not None and n not in self.local]
         if not names:
@@ -201,7 +228,8 @@ class _FunctionComponent(cst.CSTTransformer):
         body = []
         for stmt in updated.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.decorate and not any(
-                    m.findall(d, m.Attribute(attr=m.Name("component"))) for d in stmt.decorators):
+                    _every(d, cst.Attribute, lambda a: a.attr.value == "component")
+                    for d in stmt.decorators):
                 stmt = stmt.with_changes(decorators=[cst.Decorator(
                     _expr(f'Language.component("{stmt.name.value}")')), *stmt.decorators])
             body.append(stmt)
@@ -397,11 +425,10 @@ class _Merge(cst.CSTTransformer):
         self.ctx = ctx
 
     def leave_SimpleStatementLine(self, original, updated):
-        found = m.extract(updated, m.SimpleStatementLine(body=[m.Expr(value=m.SaveMatchedNode(
-            m.Call(func=m.Attribute(attr=m.Name("merge"))), "call"))]))
-        if not found:
+        line = _alone(updated, cst.Expr)
+        call = _method_call(line.value, "merge") if line else None
+        if call is None:
             return updated
-        call = cast(cst.Call, found["call"])
         pos, kws = _positional(call), _keywords(call)
         if any(a.star for a in call.args) or len(pos) not in (0, 2) or \
                 any(_keyword(a) not in self.ATTRS for a in kws):
@@ -508,11 +535,9 @@ def deck_context(codes: list[str]) -> Context:
         module = _parsed(code)
         if module is None:
             continue
-        ctx.functions |= {cast(cst.FunctionDef, f).name.value
-                          for f in m.findall(module, m.FunctionDef())}
-        for found in m.findall(module, m.Assign(value=m.Call())):  # in source order
-            assign = cast(cst.Assign, found)
-            func = cast(cst.Call, assign.value).func
+        ctx.functions |= {f.name.value for f in _every(module, cst.FunctionDef)}
+        for assign in _every(module, cst.Assign, lambda a: isinstance(a.value, cst.Call)):
+            func = assign.value.func  # (in source order)
             name = func.value if isinstance(func, cst.Name) else (
                 func.attr.value if isinstance(func, cst.Attribute) else "")
             bound.update((_source(t.target), name) for t in assign.targets)
@@ -521,8 +546,13 @@ def deck_context(codes: list[str]) -> Context:
     return ctx
 
 
-_IMPORT_LINE = m.SimpleStatementLine(body=[m.OneOf(m.Import(), m.ImportFrom())])
-_DOCSTRING = m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())])
+def _import_line(line: cst.CSTNode) -> bool:
+    return _alone(line, (cst.Import, cst.ImportFrom)) is not None
+
+
+def _docstring(line: cst.CSTNode) -> bool:
+    expr = _alone(line, cst.Expr)
+    return expr is not None and isinstance(expr.value, cst.SimpleString)
 
 
 def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Module:
@@ -535,9 +565,9 @@ def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Modul
         return module
     module = _comment_with_its_statement(module)
     body = list(module.body)
-    start = 1 if body and m.matches(body[0], _DOCSTRING) else 0
+    start = 1 if body and _docstring(body[0]) else 0
     end = start
-    while end < len(body) and m.matches(body[end], _IMPORT_LINE):
+    while end < len(body) and _import_line(body[end]):
         end += 1
     leading = [(i, found) for i in range(start, end)
                if isinstance(found := cast(cst.SimpleStatementLine, body[i]).body[0],
@@ -560,7 +590,7 @@ def _add_imports(module: cst.Module, imports: set[tuple[str, str]]) -> cst.Modul
 def _comment_with_its_statement(module: cst.Module) -> cst.Module:
     """The block's opening comment describes its first statement: it moves with it, below
     the imports added before that statement."""
-    if not module.header or not module.body or m.matches(module.body[0], _IMPORT_LINE):
+    if not module.header or not module.body or _import_line(module.body[0]):
         return module
     first = module.body[0]
     return module.with_changes(header=[], body=[
