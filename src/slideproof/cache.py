@@ -60,9 +60,7 @@ def model_version(target: str) -> str:
 
 def models_loaded(plan: Plan) -> set[str]:
     """Model names the deck's code loads (``spacy.load("…")``) or ``requires``."""
-    names: set[str] = set()
-    for source in [*plan["setup"], *plan["blocks"]]:
-        names.update(_LOAD.findall(source["code"]))
+    names = set(load_calls(plan))
     for block in plan["blocks"]:
         names.update(block["requires"])
     return names

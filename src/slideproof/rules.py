@@ -146,9 +146,9 @@ class _CreatePipe(cst.CSTTransformer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         pos = _positional(updated)
-        if _method(updated, "add_pipe") and pos and isinstance(pos[0].value, cst.Call) \
-                and _method(pos[0].value, "create_pipe") and _positional(pos[0].value):
-            return self._add_pipe_from(pos[0].value, updated)
+        create = _method_call(pos[0].value, "create_pipe") if pos else None
+        if _method(updated, "add_pipe") and create and _positional(create):
+            return self._add_pipe_from(create, updated)
         return updated
 
     def _suite(self, body) -> list:
@@ -354,7 +354,8 @@ class _MatcherPipe(cst.CSTTransformer):
 
     def _pipe(self, call) -> tuple[str, str, bool, bool] | None:
         """(matcher, docs, return_matches, as_tuples) of a matcher's pipe call."""
-        if not isinstance(call, cst.Call) or not _method(call, "pipe"):
+        call = _method_call(call, "pipe")
+        if call is None:
             return None
         receiver = _source(cast(cst.Attribute, call.func).value)  # a method: checked above
         pos = _positional(call)
