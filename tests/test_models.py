@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from slideproof.run import constructed_languages
+
 from conftest import run_cli, write_deck
 
 
@@ -214,6 +216,78 @@ def test_each_load_of_a_model_gets_a_pipeline_of_its_own_loaded_before_the_deck(
     results = verify(deck, once, models={"en_core_web_sm": recording_model})
     assert [[(b.status, b.message) for b in r.blocks] for r in results] == [
         [("passed", "")], [("passed", "")]]
+
+
+@pytest.mark.parametrize(("blocks", "languages"), [
+    (["from spacy.lang.en import English", "nlp = English()"], ["en"]),
+    (["from spacy.lang.pt import (\n    Portuguese,\n)\nnlp = Portuguese( )"], ["pt"]),
+    (["from spacy.lang.de import German as G  # the class\nnlp = G()"], ["de"]),
+    (["from spacy.lang.en import English\nnlp = English(vocab=vocab)"], []),
+    (["from spacy.lang.en import English", "import spacy\nnlp = spacy.blank('en')"], []),
+    (["from spacy.lang.en.stop_words import STOP_WORDS\nEnglish()"], []),
+])
+def test_the_languages_a_deck_makes_without_arguments_are_found_across_its_blocks(
+        blocks, languages):
+    plan = {"setup": [], "blocks": [{"code": code} for code in blocks]}
+    assert constructed_languages(plan) == languages  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["bwrap", "none"])
+def test_a_language_made_without_arguments_is_handed_its_first_instance_built_before_the_deck(
+        tmp_path, verify, kind):
+    """``English()`` and ``spacy.blank("en")`` get, the first time, an instance the warm
+    process made before forking the deck (its objects are frozen there: the collector of the
+    deck does not list them); a second call, a subclass and a copy are made in the deck."""
+    deck = write_deck(tmp_path, "classes.md", '''
+        # Languages
+
+        ```python
+        import copy
+        import gc
+
+        import spacy
+        from spacy.lang.en import English
+
+
+        def made_here(nlp):
+            return any(o is nlp._config for o in gc.get_objects())
+        ```
+
+        ```python
+        first, second = English(), English()
+        class Mine(English):
+            pass
+        mine, blank, copied = Mine(), spacy.blank("en"), copy.deepcopy(first)
+        [made_here(nlp) for nlp in (first, second, mine, blank, copied)], \\
+            first.vocab is not second.vocab, "__init__" in vars(English), \\
+            [t.text for t in first("Don't stop!")] == [t.text for t in second("Don't stop!")]
+        ```
+
+        ```out
+        ([False, True, True, False, True], True, False, True)
+        ```
+        ''')
+    untouched = write_deck(tmp_path, "untouched.md", '''
+        # Imported, never made
+
+        ```python
+        import copy
+        import pickle
+
+        import spacy
+        from spacy.lang.en import English
+        nlp = spacy.blank("en", config={"nlp": {"batch_size": 7}})
+        restored = pickle.loads(pickle.dumps(copy.deepcopy(nlp)))
+        restored.batch_size, type(restored).__name__, English() is not restored
+        ```
+
+        ```out
+        (7, 'English', True)
+        ```
+        ''')
+    results = verify(deck, untouched, sandbox=kind)
+    assert [[(b.status, b.message) for b in r.blocks] for r in results] == [
+        [("passed", ""), ("passed", "")], [("passed", "")]]
 
 
 def test_a_model_whose_load_crashes_ends_only_the_decks_that_load_it(

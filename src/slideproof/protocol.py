@@ -93,7 +93,7 @@ class Walls(TypedDict):
 
 class WorkerConfig(TypedDict, total=False):
     preimport: list[str]
-    handouts: list[str]  # what the decks are handed (``model:TARGET``, ``blank:LANG``)
+    handouts: list[str]  # what the check's decks are handed (``handout_keys``)
     tmp_root: str
     tmp_quota: int
     parallel: int  # decks at once: >1 only where each deck gets namespaces of its own
@@ -105,8 +105,9 @@ class RunRequest(TypedDict):
     op: Literal["run"]
     id: str
     plan: Plan
-    loads: list[str]  # models the worker loads once and hands to the deck's loads (a copy each)
-    blanks: list[str]  # languages whose blank pipeline it builds once, likewise
+    # What the deck is handed (``handout_keys``): built once, before the deck, by the process
+    # that forks it
+    handouts: list[str]
     # Run before the decks queued without it: a deck the caller waits on to go on (a trial
     # of the search for fixes, whose next round waits on it)
     first: NotRequired[bool]
@@ -241,8 +242,8 @@ class DeckDone(TypedDict, total=False):
 
 
 class HolderReady(TypedDict):
-    """The model holder → the worker (never passed on): it has built what the worker's
-    config names (``WorkerConfig.handouts``)."""
+    """The model holder → the worker (never passed on): it has loaded the models the
+    worker's config names (``WorkerConfig.handouts``)."""
 
     event: Literal["holder-ready"]
 
@@ -250,15 +251,20 @@ class HolderReady(TypedDict):
 WorkerEvent = Ready | DeckStart | DeckLine | ProtocolBreach | DeckDone | HolderReady
 
 
-def handout_keys(loads: list[str], blanks: list[str]) -> list[str]:
+MODEL_HANDOUT = "model:"  # a model's key: loaded by the model holder, the rest by the worker
+
+
+def handout_keys(loads: list[str], blanks: list[str], classes: list[str]) -> list[str]:
     """What a deck is handed, built once by the process that forks it: ``model:TARGET`` for
     each model it loads (``model:TARGET#2``… for the further copies ``loads`` names),
-    ``blank:LANG`` for each blank pipeline it makes."""
+    ``blank:LANG`` for each blank pipeline it makes (``spacy.blank("en")``), ``class:LANG``
+    for each language class it makes without arguments (``English()``)."""
     keys = []
     for index, target in enumerate(loads):
         copy = loads[:index].count(target) + 1
-        keys.append(f"model:{target}" + (f"#{copy}" if copy > 1 else ""))
-    return keys + [f"blank:{lang}" for lang in blanks]
+        keys.append(f"{MODEL_HANDOUT}{target}" + (f"#{copy}" if copy > 1 else ""))
+    return keys + [f"blank:{lang}" for lang in blanks] + [f"class:{lang}" for lang in classes]
+
 
 
 class DeckRun(TypedDict):

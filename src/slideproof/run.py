@@ -132,6 +132,24 @@ def blank_languages(plan: Plan) -> list[str]:
     return sorted(found)
 
 
+# ``from spacy.lang.en import English`` (or several names, or ``as E``), on one line or in
+# parentheses
+_LANG_IMPORT = re.compile(r"^[ \t]*from\s+spacy\.lang\.([a-z]{2,3})\s+import\s+(\([^)]*\)|[^\n#]*)",
+                          re.MULTILINE)
+
+
+def constructed_languages(plan: Plan) -> list[str]:
+    """Languages whose class the deck makes without arguments (``English()``, the class
+    imported from ``spacy.lang.en``): the warm worker makes each once and hands it to the
+    deck's first such call, as it does with blank pipelines."""
+    code = "\n".join(source["code"] for source in plan["setup"] + plan["blocks"])
+    found = set()
+    for lang, names in _LANG_IMPORT.findall(code):
+        if any(re.search(rf"\b{name}\(\s*\)", code) for name in re.findall(r"\w+", names)):
+            found.add(lang)
+    return sorted(found)
+
+
 def modules_used(plans: dict[str, Plan]) -> list[str]:
     """spaCy modules the decks import (language classes above all): the warm worker imports
     them once, before forking, instead of every deck importing them again."""
@@ -321,10 +339,14 @@ class Runner:
         return self.info
 
     def handouts(self, plans: dict[str, Plan]) -> list[str]:
-        """What the worker builds once and hands to the decks of ``plans`` (it builds them
-        while the decks that need none run)."""
-        return sorted({key for p in plans.values()
-                       for key in handout_keys(self.options.preloads(p), blank_languages(p))})
+        """What the worker builds once and hands to the decks of ``plans`` (the models while
+        the decks that need none run)."""
+        return sorted({key for plan in plans.values() for key in self.handed(plan)})
+
+    def handed(self, plan: Plan) -> list[str]:
+        """What the deck of ``plan`` is handed (``handout_keys``)."""
+        return handout_keys(self.options.preloads(plan), blank_languages(plan),
+                            constructed_languages(plan))
 
     def _send(self, message: Mapping[str, object]) -> None:
         self._send_all([message])
@@ -466,8 +488,8 @@ class Runner:
         return plans
 
     def _requests(self, plans: dict[str, Plan], first: bool = False) -> list[RunRequest]:
-        return [{"op": "run", "id": deck_id, "plan": plan, "loads": self.options.preloads(plan),
-                 "blanks": blank_languages(plan), "first": first}
+        return [{"op": "run", "id": deck_id, "plan": plan, "handouts": self.handed(plan),
+                 "first": first}
                 for deck_id, plan in plans.items()]
 
     def _take(self, received: Message | DeckLine, waiting: dict, started: dict, running: dict,

@@ -6,12 +6,12 @@ is handed. Loaded in the worker, the load stops the worker's loop: no other deck
 every deck forked afterwards copies the model's page tables too. Loaded in the holder, the
 load runs beside the decks that need no model, and those stay forked from the smaller worker.
 
-The holder is forked as the worker starts, and builds what every deck of the check is handed
+The holder is forked as the worker starts, and loads the models the check's decks are handed
 (``WorkerConfig.handouts``) while the worker forks the decks that need none in every slot.
 The worker stays the only scheduler: once the holder is ready it hands it a request when a
 slot of the check is free (a request handed over holds its slot until the holder says the deck
-is done), the decks that are handed something first (the longest). A request whose handouts
-the holder does not have yet (a deck added later, under ``mkdocs serve``) makes it build them
+is done), the decks that are handed a model first (the longest). A request whose models the
+holder does not have yet (a deck added later, under ``mkdocs serve``) makes it load them
 first: nothing more is handed over until that deck starts. The holder speaks the worker's own
 protocol on a pipe of its own; the worker passes each of its messages on unchanged, whole,
 and learns from them which slots are free again.
@@ -38,9 +38,9 @@ class Holder:
         self.unsent = b""  # requests the pipe had no room for yet
         self.buffer = b""
         self.handed: dict[str, list[str]] = {}  # deck id → its handouts, until it is done
-        self.ready = False  # it has built ``building``, what the check's decks are handed
-        self.built: set[str] = set(building)  # handouts it has (once ready), or will have
-        self.waiting_for: set[str] = set()  # decks whose handouts it is building
+        self.ready = False  # it has loaded ``building``, the models the check's decks are handed
+        self.built: set[str] = set(building)  # models it has (once ready), or will have
+        self.waiting_for: set[str] = set()  # decks whose models it is loading
         self.closed = False
 
     @property

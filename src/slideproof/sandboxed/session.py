@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import functools
 import io
 import json
 import os
@@ -435,8 +436,9 @@ def run_session(plan: Plan, send: Callable[[DeckEvent], None], fd_out: str) -> N
 def install_handouts(aliases: dict[str, str], handouts: dict) -> None:
     """Make ``spacy.load("en_core_web_sm")`` load the alias target, and hand out what the warm
     worker built before forking: the first plain loads of a preloaded model (one copy each,
-    as many as were built), and the first ``spacy.blank(lang)`` of a prepared language,
-    return those (forked, so private to this deck) objects instead of building them again."""
+    as many as were built), the first ``spacy.blank(lang)`` of a prepared language and its
+    class's first ``English()`` get those (forked, so private to this deck) objects instead
+    of building them again."""
     import spacy
     from spacy import util
 
@@ -464,6 +466,32 @@ def install_handouts(aliases: dict[str, str], handouts: dict) -> None:
     util.load_model = load_model
     spacy.load.__globals__["util"] = util  # spacy.load calls util.load_model at call time
     spacy.blank = blank
+    for lang, made in (handouts.get("class") or {}).items():
+        _hand_to_first_instance(util.get_lang_class(lang), made)
+
+
+def _hand_to_first_instance(cls: type, made: object) -> None:
+    """The first ``cls()`` (no arguments, not a subclass) takes over the state of ``made``,
+    an instance built the same way before the fork; then ``cls`` is as it was. Only
+    ``__init__`` is wrapped: an instance unpickled or copied, which never calls it, is never
+    handed ``made``. (A language's instance holds no reference to itself: taking over its
+    attributes makes the same object.)"""
+    own = cls.__dict__.get("__init__")  # None: it inherits Language.__init__
+    original = cls.__init__  # type: ignore[misc]
+    left = [made]
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        if type(self) is cls and not args and not kwargs and left:
+            vars(self).update(vars(left.pop()))
+            if own is None:
+                del cls.__init__
+            else:
+                cls.__init__ = own
+            return
+        original(self, *args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[misc]
 
 
 def send_json(fd: int) -> Callable[[DeckEvent], None]:

@@ -3,9 +3,10 @@
 Started by ``run.Runner`` as ``python -m slideproof.sandboxed.worker`` inside the runner's
 sandbox. It imports spaCy at once, before it reads anything, so that the import overlaps
 the parent's own work (reading and planning the decks); then it reads its ``WorkerConfig``
-line and says ``ready``. What decks are handed, built once (the models they load, the blank
-pipelines they make), is built while the decks that need none run: in the model holder
-(``holder``) where decks run side by side, else between two decks (``schedule_here``).
+line and says ``ready``. What decks are handed is built once: the models they load in the
+model holder (``holder``) while the decks that need none run, where decks run side by side;
+the blank pipelines and language classes they make (a twentieth of a second each) by the
+worker itself before it says ``ready``; else all of it between two decks (``schedule_here``).
 
 It speaks JSON lines (``protocol``): requests on stdin, events on its original stdout. A
 deck's events are passed on as the bytes the deck wrote, each announced by a ``deck-line``
@@ -80,7 +81,7 @@ class Worker:
         self.queue: list[RunRequest] = []
         self.children: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
-        self.handouts: dict[str, dict] = {"models": {}, "blank": {}}
+        self.handouts: dict[str, dict] = {"models": {}, "blank": {}, "class": {}}
         self.tried: set[str] = set()  # handouts built (or that failed to): handout_keys
         self.tmp_root = config.get("tmp_root") or tempfile.mkdtemp(prefix="slideproof-")
         self.stdin_open = True
@@ -125,10 +126,13 @@ class Worker:
         if deck_walls:  # what each deck's Landlock rules allow, found once
             deck_walls["readable"] = walls.readable_roots(deck_walls["readable"],
                                                           deck_walls["hidden"])
-        # The holder first: what it builds is what the longest decks wait for.
-        if self.delegates and self.config.get("handouts"):
-            self.start_holder(list(self.config.get("handouts") or []))
+        # The holder first: the models it loads are what the longest decks wait for.
+        wanted = list(self.config.get("handouts") or [])
+        if self.delegates and _models(wanted):
+            self.start_holder(_models(wanted))
         self.preimport()
+        if self.delegates:  # the rest here: the decks forked from this process use them
+            self.build_handouts([key for key in wanted if key not in _models(wanted)])
         # Everything made so far lives as long as the worker: the garbage collector of a
         # forked deck leaves it alone, so its pages stay shared instead of being copied.
         # (Frozen without a collection first: one over spaCy's objects takes a twentieth of
@@ -188,35 +192,36 @@ class Worker:
 
     def schedule_with_holder(self) -> None:
         """Fill the free slots: the decks asked to run first, then those that are handed
-        models or blank pipelines (the longest), handed to the holder, but one at a time
-        while it builds them; the others forked here. While the holder makes what the
-        check's decks are handed, it takes a slot of its own (never the last): the decks
-        that wait for it are the longest, so that build is on the check's critical path and
-        must not share a core with decks that can wait. (A build for one deck holds that
-        deck's slot.)"""
+        models (the longest), handed to the holder, but one at a time while it loads them;
+        the others forked here (what they are handed made here first, if it is not yet).
+        While the holder loads the check's models, it takes a slot of its own (never the
+        last): the decks that wait for it are the longest, so that load is on the check's
+        critical path and must not share a core with decks that can wait. (A load for one
+        deck holds that deck's slot.)"""
         while self.queue:
             first_build = self.holder is not None and not self.holder.ready
             busy = len(self.children) + (len(self.holder.handed) if self.holder else 0)
             if busy >= max(1, self.parallel - first_build):
                 return
             loading = self.holder is not None and self.holder.building
-            startable = [r for r in self.queue if not (loading and handout_keys(r))]
+            startable = [r for r in self.queue if not (loading and _models(r["handouts"]))]
             request = (next((r for r in startable if r.get("first")), None)
-                       or next((r for r in startable if handout_keys(r)), None)
+                       or next((r for r in startable if _models(r["handouts"])), None)
                        or next(iter(startable), None))
             if request is None:
                 return
             self.queue.remove(request)
-            if handout_keys(request):
+            if _models(request["handouts"]):
                 self.hand_over(request)
             else:
+                self.build_handouts(request["handouts"])
                 self.start(request)
 
     def hand_over(self, request: RunRequest) -> None:
         if self.holder is None:  # none yet, or the last one crashed: builds on demand
             self.start_holder([])
         assert self.holder is not None
-        self.holder.hand(request, handout_keys(request))
+        self.holder.hand(request, _models(request["handouts"]))
 
     def start_holder(self, keys: list[str]) -> None:
         """Fork the holder: this worker as it is (spaCy and the decks' modules imported), with
@@ -283,35 +288,38 @@ class Worker:
             if ready is None:
                 if self.children:
                     break
-                self.build_handouts(handout_keys(self.queue[0]))
+                self.build_handouts(self.queue[0]["handouts"])
                 continue
             self.queue.remove(ready)
             self.start(ready)
         waiting = next((r for r in self.queue if not self.has_handouts(r)), None)
         if waiting is not None and self.children:
-            self.build_handouts(handout_keys(waiting))
+            self.build_handouts(waiting["handouts"])
 
     def has_handouts(self, request: RunRequest) -> bool:
-        return all(key in self.tried for key in handout_keys(request))
+        return all(key in self.tried for key in request["handouts"])
 
     def build_handouts(self, keys: list[str]) -> None:
-        """Load the models and build the blank pipelines of ``keys`` (``handout_keys``; each
-        once; one that fails is not handed out, and the deck that makes it says why)."""
+        """Load the models and make the blank pipelines and language classes of ``keys``
+        (``handout_keys``; each once; one that fails is not handed out, and the deck that
+        makes it says why)."""
         import spacy
+        from spacy import util
 
         new = [key for key in keys if key not in self.tried]
         for key in new:
             self.tried.add(key)
             kind, _, name = key.partition(":")
             name = name.partition("#")[0]  # (a further copy of a model)
-            try:  # a blank pipeline's tokenizer exceptions cost a deck a third of a second
-                made = spacy.load(name) if kind == "model" else spacy.blank(name)
+            try:  # a language's tokenizer exceptions cost a deck a twentieth of a second
+                made = (spacy.load(name) if kind == "model" else spacy.blank(name)
+                        if kind == "blank" else util.get_lang_class(name)())
             except Exception:
                 continue
             if kind == "model":  # the copies, in the order the deck's loads get them
                 self.handouts["models"].setdefault(name, []).append(made)
             else:
-                self.handouts["blank"][name] = made
+                self.handouts[kind][name] = made
         if new:
             gc.freeze()  # as what warm_up made: shared with every deck forked later
 
@@ -578,8 +586,9 @@ class Worker:
         os._exit(0)
 
 
-def handout_keys(request: RunRequest) -> list[str]:
-    return protocol.handout_keys(request.get("loads") or [], request.get("blanks") or [])
+def _models(keys: list[str]) -> list[str]:
+    """The models among handouts: the holder loads them (the worker makes the rest)."""
+    return [key for key in keys if key.startswith(protocol.MODEL_HANDOUT)]
 
 
 def _all_pids() -> list[int]:
