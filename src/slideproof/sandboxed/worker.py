@@ -55,6 +55,7 @@ class Child:
 
     def __init__(self, deck_id: str, pid: int, fd: int, tmp: str, request: RunRequest):
         self.deck_id, self.pid, self.fd, self.tmp = deck_id, pid, fd, tmp
+        self.exit_fd = _exit_watch(pid)
         self.buffer = b""
         self.running: int | None = None  # index of the block started and not finished
         self.deadline: float | None = None
@@ -168,6 +169,8 @@ class Worker:
                     self.read_requests(key.fd)
                 elif key.data == "holder":
                     self.read_holder()
+                elif key.data == "exit":
+                    continue  # a deck's process ended: reaped below
                 else:
                     self.read_child(key.data)
             if self.holder:
@@ -261,6 +264,8 @@ class Worker:
         for child in self.children.values():
             if not child.eof:
                 os.close(child.fd)
+            if child.exit_fd is not None:
+                os.close(child.exit_fd)
         self.selector.close()
         self.selector = selectors.DefaultSelector()
         self.children, self.queue, self.inbuf = {}, [], b""
@@ -327,7 +332,8 @@ class Worker:
         if self.holder and self.holder.unsent:
             return 0.005  # a request waits for room in the holder's pipe
         now = time.monotonic()
-        if any(c.eof and now - c.eof_at < 1.0 for c in self.children.values()):
+        if any(c.eof and c.exit_fd is None and now - c.eof_at < 1.0
+               for c in self.children.values()):
             return 0.005  # its result pipe closed: the process is exiting, reap it soon
         deadlines = [c.deadline - now for c in self.children.values() if c.deadline]
         soonest = min(deadlines, default=0.5)
@@ -366,6 +372,8 @@ class Worker:
         child.inherited = _anonymous_memory(os.getpid())
         self.children[pid] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
+        if child.exit_fd is not None:
+            self.selector.register(child.exit_fd, selectors.EVENT_READ, "exit")
         self.emit({"event": "deck-start", "id": request["id"]})  # the pool's restart logic
 
     def read_child(self, child: Child) -> None:
@@ -501,6 +509,9 @@ class Worker:
                 done, status = pid, 0
             if not done:
                 continue
+            if child.exit_fd is not None:
+                self.selector.unregister(child.exit_fd)
+                os.close(child.exit_fd)
             if not child.eof:  # drain what the child wrote before it ended
                 self.receive(child, to_end=True)
                 torn = bool(child.buffer) and not child.buffer.endswith(b"\n")
@@ -589,6 +600,16 @@ class Worker:
 def _models(keys: list[str]) -> list[str]:
     """The models among handouts: the holder loads them (the worker makes the rest)."""
     return [key for key in keys if key.startswith(protocol.MODEL_HANDOUT)]
+
+
+def _exit_watch(pid: int) -> int | None:
+    """A descriptor that becomes readable when the process ``pid`` ends (a pidfd): the loop
+    wakes then to reap it, the deck's slot free at once. None where the kernel has none
+    (before Linux 5.3): the loop then looks again every few milliseconds."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _all_pids() -> list[int]:
