@@ -266,7 +266,6 @@ def handout_keys(loads: list[str], blanks: list[str], classes: list[str]) -> lis
     return keys + [f"blank:{lang}" for lang in blanks] + [f"class:{lang}" for lang in classes]
 
 
-
 class DeckRun(TypedDict):
     """What running one deck gave: its validated events, and how its process ended. What
     the pool returns, the judge reads and the cache keeps."""
