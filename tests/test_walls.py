@@ -57,7 +57,7 @@ WHY = {
                         "a finite number",
 }
 DECKS = ["wide-models.md", "many-models.md", "result-flood.md", "hidden-memory.md",
-         "escapes.md", "signal-runner.md", "write-docs.md", "ok.md"]
+         "escapes.md", "signal-runner.md", "write-docs.md", "tmp-quota.md", "ok.md"]
 HIDE_SYSTEM_BWRAP = 'mount --bind /dev/null "$(command -v bwrap)" && exec "$@"'
 
 
@@ -103,6 +103,7 @@ def run_kind(work: Path, kind: str) -> dict:
         done = subprocess.run(
             [*prefix, *cli_argv("check", *paths, "--json", str(report), "--junit", str(junit),
                                 "--github", "-j", "2", "--memory-limit", "1024",
+                                "--tmp-limit", "16",
                                 "--cache-dir", str(work / "cache"), *sandbox_flag)],
             capture_output=True, text=True, timeout=900,
             env={**os.environ, "TMPDIR": str(work / "tmp"), "CI": ""})
@@ -212,6 +213,17 @@ def test_memory_no_limit_sees_cannot_be_made_and_nothing_is_written_outside(wall
     assert outside["output"] == "written outside its temp folder: []\n"
     assert [b["status"] for b in blocks(walls, "write-docs.md")] == ["failed"] * 3 + ["passed"]
     assert walls["index"] == "# Home\n"  # the site's sources are as they were
+
+
+def test_the_temp_folder_has_a_quota_under_every_kind(walls):
+    """64 MiB written where 16 are allowed: the deck's own tmpfs is full, whatever the
+    runner's sandbox; once the file is removed there is room again."""
+    full, again = blocks(walls, "tmp-quota.md")
+    assert full["status"] == "failed"
+    assert full["message"] == (
+        "OSError: [Errno 28] No space left on device ([SP066] the deck's temporary folder, the "
+        "only writable place, holds at most 16 MiB)")
+    assert again["output"] == "space again\n"
 
 
 def test_signals_to_the_runner_are_contained(walls):

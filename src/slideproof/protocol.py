@@ -95,7 +95,11 @@ class WorkerConfig(TypedDict, total=False):
     preimport: list[str]
     handouts: list[str]  # what the check's decks are handed (``handout_keys``)
     tmp_root: str
+    # Bytes a deck's temp folder holds: the size of the tmpfs of its own namespaces; where
+    # decks run in the runner's walls, of the sandbox's own /tmp when it is a tmpfs of that
+    # size (``sandbox_tmpfs``, bubblewrap), else none
     tmp_quota: int
+    sandbox_tmpfs: bool
     parallel: int  # decks at once: >1 only where each deck gets namespaces of its own
     wipe: list[str]  # folders emptied after each deck: the sandbox's own writable places
     walls: Walls

@@ -322,7 +322,7 @@ class Runner:
         config: WorkerConfig = {
             "tmp_root": inner,
             "preimport": modules_used(plans), "handouts": self.handouts(plans),
-            "tmp_quota": self.options.tmp_limit if self.choice.kind == "bwrap" else 0,
+            "tmp_quota": self.options.tmp_limit, "sandbox_tmpfs": self.choice.kind == "bwrap",
             "wipe": list(sandbox.WRITABLE) if self.choice.kind == "bwrap" else [],
             "parallel": self.parallel,
             "walls": {"readable": self.view.readable(), "hidden": self.view.hidden,

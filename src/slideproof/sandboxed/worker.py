@@ -89,6 +89,7 @@ class Worker:
         self.inbuf = b""
         self.own_namespaces = False
         self.parallel = 1
+        self.tmp_quota = 0  # none where a deck's temp folder is on the host's disk
         self.abi = 0
         self.seccomp = False
         self.holder: Holder | None = None  # the models' process, once a deck needs one
@@ -123,6 +124,8 @@ class Worker:
         self.own_namespaces, why = walls.namespaces_possible()
         if self.own_namespaces:
             self.parallel = max(1, int(self.config.get("parallel") or 1))
+        if self.own_namespaces or self.config.get("sandbox_tmpfs"):
+            self.tmp_quota = int(self.config.get("tmp_quota") or 0)
         deck_walls = self.config.get("walls")
         if deck_walls:  # what each deck's Landlock rules allow, found once
             deck_walls["readable"] = walls.readable_roots(deck_walls["readable"],
@@ -362,8 +365,8 @@ class Worker:
 
     def start(self, request: RunRequest) -> None:
         read_fd, write_fd = os.pipe()
-        pid, tmp = fork_deck(request, write_fd, self.tmp_root,
-                             int(self.config.get("tmp_quota") or 0), self.config.get("walls"),
+        pid, tmp = fork_deck(request, write_fd, self.tmp_root, self.tmp_quota,
+                             self.config.get("walls"),
                              self.own_namespaces, self.handouts, self.abi, self.seccomp,
                              shm_writable=bool(self.config.get("wipe")))
         os.close(write_fd)
