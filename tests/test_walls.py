@@ -398,3 +398,36 @@ def test_auto_says_when_it_is_weaker_and_ci_refuses_it(tmp_path):
     named = without_bubblewrap(*cli_argv("check", deck, "--no-cache", "--sandbox", "unshare"),
                                env={**plain, "CI": "true"})
     assert named.returncode == 0 and "SP016" not in named.stderr  # named, so accepted
+
+
+FORK_INTO_NAMESPACES = '''
+import os, threading, time
+from slideproof.sandboxed import walls
+read, write = os.pipe()
+init = walls.fork_into_deck_namespaces()
+if init is None:
+    print("refused")
+    raise SystemExit
+if init == 0:
+    deck = os.fork()  # the C library's own fork, from the process its fork handlers missed
+    if deck == 0:
+        os._exit(7)
+    _, status = os.waitpid(deck, 0)
+    os.write(write, f"{os.getpid()} {os.WEXITSTATUS(status)}".encode())
+    os._exit(0)
+os.close(write)
+print(os.read(read, 100).decode(), os.waitpid(init, 0)[1])
+threading.Thread(target=time.sleep, args=(2,)).start()
+print(walls.fork_into_deck_namespaces())
+'''
+
+
+def test_a_decks_init_is_forked_into_its_namespaces_only_by_a_process_of_one_thread():
+    """The fork without a relay: the child is PID 1 of a PID namespace of its own and can
+    fork in turn; a process with a second thread is refused it (its relay is used)."""
+    done = subprocess.run([sys.executable, "-c", FORK_INTO_NAMESPACES], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    if done.stdout == "refused\n":
+        pytest.skip("this process may not make namespaces (not root, or clone3 refused)")
+    assert done.stdout == "1 7 0\nNone\n"

@@ -1,10 +1,12 @@
 """A deck's process, forked from the warm worker: shut in, then handed to its session.
 
-With namespaces of its own (``walls.enter_deck_namespaces``) a deck is three processes:
-the *relay*, forked by the worker, enters the namespaces and passes on how the deck ended;
-the *init*, PID 1 of the deck's PID namespace, reaps what the deck leaves behind (all of it
-dies with the init); the *deck* itself. Without them (``runner`` walls) the worker forks the
-deck directly and runs one deck at a time.
+With namespaces of its own a deck is two processes: the *init*, forked by the worker
+straight into the deck's namespaces (``walls.fork_into_deck_namespaces``) as PID 1 of its
+PID namespace, which reaps what the deck leaves behind (all of it dies with the init) and
+tells the worker how the deck ended; the *deck* itself. Where that fork cannot be done, a
+*relay* forked by the worker enters the namespaces (``walls.enter_deck_namespaces``), forks
+the init and ends the way the deck ended. Without namespaces (``runner`` walls) the worker
+forks the deck directly and runs one deck at a time.
 
 Before any example runs, the deck's process puts itself in its own process group, asks to
 be killed with its parent, moves into its temp folder (also ``HOME`` and ``TMPDIR``), keeps
@@ -21,7 +23,7 @@ import struct
 import sys
 import tempfile
 import traceback
-from typing import cast
+from typing import NoReturn, cast
 
 from ..protocol import Limits, RunRequest, Walls
 from . import walls
@@ -32,13 +34,25 @@ EXIT_SETUP_FAILED = 70  # the deck's process could not be set up (a traceback on
 
 def fork_deck(request: RunRequest, result_fd: int, tmp_root: str, tmp_quota: int,
               deck_walls: Walls | None, own_namespaces: bool, handouts: dict,
-              abi: int, seccomp: bool, shm_writable: bool) -> tuple[int, str]:
-    """Fork the deck's process (or its relay); return (pid, the temp folder the worker removes
-    when the deck ends, '' if it vanishes with the deck's namespaces)."""
+              abi: int, seccomp: bool, shm_writable: bool) -> tuple[int, str, int | None]:
+    """Fork the deck's first process (its init, its relay, or the deck's own); return (pid,
+    the temp folder the worker removes when the deck ends, '' if it vanishes with the deck's
+    namespaces, the pipe the init writes the deck's wait status on, when the worker's child
+    is the init)."""
+    if own_namespaces:
+        status_read, status_write = os.pipe()
+        init = walls.fork_into_deck_namespaces()
+        if init == 0:
+            _first_init(request, result_fd, status_write, tmp_quota, deck_walls, handouts,
+                        abi, seccomp)
+        os.close(status_write)
+        if init is not None:
+            return init, "", status_read
+        os.close(status_read)
     tmp = "" if own_namespaces else tempfile.mkdtemp(prefix="deck-", dir=tmp_root)
     pid = os.fork()
     if pid:
-        return pid, tmp
+        return pid, tmp, None
     code = EXIT_SETUP_FAILED
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's shutdown handler
@@ -51,6 +65,22 @@ def fork_deck(request: RunRequest, result_fd: int, tmp_root: str, tmp_quota: int
     except BaseException:
         traceback.print_exc(file=sys.__stderr__)
     os._exit(code)
+
+
+def _first_init(request: RunRequest, result_fd: int, status_fd: int, tmp_quota: int,
+                deck_walls: Walls | None, handouts: dict, abi: int, seccomp: bool) -> NoReturn:
+    """The init, forked into the deck's namespaces: its mounts, then ``_init``."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's shutdown handler
+        walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        _keep_only(result_fd, status_fd)
+        home = walls.make_deck_mounts(tmp_quota, deck_walls["readable"] if deck_walls else [],
+                                      deck_walls["hidden"] if deck_walls else [])
+        _init(request, result_fd, status_fd, home, deck_walls, handouts, abi, seccomp,
+              tmp_quota)
+    except BaseException:
+        traceback.print_exc(file=sys.__stderr__)
+    os._exit(EXIT_SETUP_FAILED)
 
 
 def _relay(request: RunRequest, result_fd: int, tmp_quota: int, deck_walls: Walls | None,
@@ -79,7 +109,8 @@ def _init(request: RunRequest, result_fd: int, status_fd: int, home: str,
           deck_walls: Walls | None, handouts: dict, abi: int, seccomp: bool,
           tmp_quota: int) -> None:
     """PID 1 of the deck's namespace: fork the deck, reap every process, and when the deck's
-    own process ends write its wait status for the relay. Leaving kills what is left."""
+    own process ends write its wait status (for the worker, or the relay). Leaving kills
+    what is left."""
     walls.prctl(walls.PR_SET_PDEATHSIG, signal.SIGKILL)
     walls.cap_processes(request["plan"]["limits"]["processes"])
     deck = os.fork()
@@ -106,11 +137,14 @@ def _init(request: RunRequest, result_fd: int, status_fd: int, home: str,
             os._exit(0)
 
 
-def _keep_only(fd: int) -> None:
+def _keep_only(*kept: int) -> None:
     """Close what the worker had open (its channels, the other decks' pipes) but stdio and
-    ``fd``: the relay and the init hold nothing of the runner's."""
-    os.closerange(3, fd)
-    os.closerange(fd + 1, 1 << 16)
+    ``kept``: the relay and the init hold nothing of the runner's."""
+    low = 3
+    for fd in sorted(kept):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
 
 
 def _end_like(status: int) -> None:

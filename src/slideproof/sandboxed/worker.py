@@ -28,6 +28,7 @@ import re
 import selectors
 import shutil
 import signal
+import struct
 import sys
 import tempfile
 import time
@@ -51,10 +52,13 @@ from .session import human_size
 
 
 class Child:
-    """A deck being run: its process (the deck's own, or its relay), result pipe and state."""
+    """A deck being run: its first process (its init, its relay or the deck's own), result
+    pipe and state."""
 
-    def __init__(self, deck_id: str, pid: int, fd: int, tmp: str, request: RunRequest):
+    def __init__(self, deck_id: str, pid: int, fd: int, tmp: str, request: RunRequest,
+                 status_fd: int | None = None):
         self.deck_id, self.pid, self.fd, self.tmp = deck_id, pid, fd, tmp
+        self.status_fd = status_fd  # where its init writes how the deck ended
         self.exit_fd = _exit_watch(pid)
         self.buffer = b""
         self.running: int | None = None  # index of the block started and not finished
@@ -267,8 +271,9 @@ class Worker:
         for child in self.children.values():
             if not child.eof:
                 os.close(child.fd)
-            if child.exit_fd is not None:
-                os.close(child.exit_fd)
+            for fd in (child.exit_fd, child.status_fd):
+                if fd is not None:
+                    os.close(fd)
         self.selector.close()
         self.selector = selectors.DefaultSelector()
         self.children, self.queue, self.inbuf = {}, [], b""
@@ -365,13 +370,13 @@ class Worker:
 
     def start(self, request: RunRequest) -> None:
         read_fd, write_fd = os.pipe()
-        pid, tmp = fork_deck(request, write_fd, self.tmp_root, self.tmp_quota,
-                             self.config.get("walls"),
-                             self.own_namespaces, self.handouts, self.abi, self.seccomp,
-                             shm_writable=bool(self.config.get("wipe")))
+        pid, tmp, status_fd = fork_deck(request, write_fd, self.tmp_root, self.tmp_quota,
+                                        self.config.get("walls"), self.own_namespaces,
+                                        self.handouts, self.abi, self.seccomp,
+                                        shm_writable=bool(self.config.get("wipe")))
         os.close(write_fd)
         os.set_blocking(read_fd, False)
-        child = Child(request["id"], pid, read_fd, tmp, request)
+        child = Child(request["id"], pid, read_fd, tmp, request, status_fd)
         child.inherited = _anonymous_memory(os.getpid())
         self.children[pid] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
@@ -483,7 +488,7 @@ class Worker:
                 continue
             if self.own_namespaces:
                 pids = _descendants(tree, child.pid)
-                extra = 2  # the relay and the init are ours
+                extra = 1 if child.status_fd is not None else 2  # the init (and relay)
             else:
                 pids = [p for p in _all_pids() if p != os.getpid()]
                 extra = 0
@@ -496,7 +501,7 @@ class Worker:
                 child.flooded = Errors.SP059.format(limit=human_size(MEMORY_TOGETHER * memory))
             if child.flooded:
                 if self.own_namespaces:
-                    kill_group(child.pid)  # the relay; its init and the namespace go with it
+                    kill_group(child.pid)  # its init (or relay): the namespace goes with it
                     continue
                 for _ in range(1000):  # processes forked while the signals go out
                     try:
@@ -515,6 +520,11 @@ class Worker:
             if child.exit_fd is not None:
                 self.selector.unregister(child.exit_fd)
                 os.close(child.exit_fd)
+            if child.status_fd is not None:  # the init's wait status of the deck, if it got one
+                data = os.read(child.status_fd, 4)
+                os.close(child.status_fd)
+                if len(data) == 4:
+                    status = struct.unpack("i", data)[0]
             if not child.eof:  # drain what the child wrote before it ended
                 self.receive(child, to_end=True)
                 torn = bool(child.buffer) and not child.buffer.endswith(b"\n")
