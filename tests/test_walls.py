@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from slideproof import sandbox
+from slideproof.sandboxed import walls as walls_module
 
 from conftest import cli_argv, once_per_run, run_cli, signals_scoped, write_deck
 
@@ -431,3 +432,40 @@ def test_a_decks_init_is_forked_into_its_namespaces_only_by_a_process_of_one_thr
     if done.stdout == "refused\n":
         pytest.skip("this process may not make namespaces (not root, or clone3 refused)")
     assert done.stdout == "1 7 0\nNone\n"
+
+
+CLONE3_REFUSED = '''
+import ctypes, errno, os, sys
+import pyseccomp
+rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+rules.load()
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(435, None, 0) != -1 or ctypes.get_errno() != errno.ENOSYS:
+    sys.exit("clone3 is not refused")
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+'''
+
+
+def test_where_clone3_is_refused_each_deck_gets_a_relay_and_ends_the_same_way(tmp_path):
+    """A container's filter may refuse clone3 (the C library then uses clone): the init is
+    then forked by a relay, which ends the way the deck ended."""
+    if not walls_module.seccomp_available() or "bwrap" not in sandbox.available():
+        pytest.skip("needs libseccomp and bubblewrap")
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    for name in ("segfault.md", "os-exit.md", "fork-bomb.md", "ok.md"):
+        shutil.copy(FAULTS / name, decks / name)
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-c", CLONE3_REFUSED, "-m", "slideproof.cli", "check", str(decks),
+         "--no-cache", "--json", str(report), "-j", "2"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "CI": ""})
+    assert done.returncode == 1, done.stdout + done.stderr
+    ended = {Path(d["path"]).name: [(b["status"], b["message"][:7]) for b in d["blocks"]]
+             for d in json.loads(report.read_text())["decks"]}
+    assert ended == {
+        "segfault.md": [("passed", ""), ("crashed", "[SP050]"), ("blocked", "[SP023]")],
+        "os-exit.md": [("crashed", "[SP027]"), ("blocked", "[SP023]")],
+        "fork-bomb.md": [("crashed", "[SP058]"), ("blocked", "[SP023]")],
+        "ok.md": [("passed", "")]}
