@@ -32,6 +32,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
 from .. import protocol
@@ -482,12 +483,14 @@ class Worker:
         deck at a time as the init of the sandbox, every process but the worker."""
         if not self.children or not (self.own_namespaces or os.getpid() == 1):
             return
-        tree = _process_tree() if self.own_namespaces else {}
+        children_of: Callable[[int], list[int] | None] = _listed_children
+        if self.own_namespaces and not CHILDREN_LISTED:
+            children_of = _process_tree().get
         for child in self.children.values():
             if child.flooded:
                 continue
             if self.own_namespaces:
-                pids = _descendants(tree, child.pid)
+                pids = _descendants(children_of, child.pid)
                 extra = 1 if child.status_fd is not None else 2  # the init (and relay)
             else:
                 pids = [p for p in _all_pids() if p != os.getpid()]
@@ -654,12 +657,38 @@ def _process_tree() -> dict[int, list[int]]:
     return tree
 
 
-def _descendants(tree: dict[int, list[int]], root: int) -> list[int]:
-    found, todo = [], [root]
+def _listed_children(pid: int) -> list[int]:
+    """The children of ``pid``, from each of its threads' list (/proc/PID/task/TID/children,
+    zombies included): a deck's processes are then read once each, where a scan of /proc
+    reads every process the runner sees (under ``none``, the machine's) at every look."""
+    children: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return children  # it has ended
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/children") as f:
+                children += [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return children
+
+
+# Whether the kernel lists each thread's children (CONFIG_PROC_CHILDREN): else the worker
+# builds the process tree from every process's parent.
+CHILDREN_LISTED = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _descendants(children_of: Callable[[int], list[int] | None], root: int) -> list[int]:
+    found, todo, seen = [], [root], set()
     while todo:
         pid = todo.pop()
+        if pid in seen:  # (a pid ended and reused between two reads)
+            continue
+        seen.add(pid)
         found.append(pid)
-        todo += tree.get(pid, [])
+        todo += children_of(pid) or []
     return found
 
 
