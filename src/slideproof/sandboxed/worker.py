@@ -137,11 +137,12 @@ class Worker:
                                                           deck_walls["hidden"])
         # The holder first: the models it loads are what the longest decks wait for.
         wanted = list(self.config.get("handouts") or [])
-        if self.delegates and _models(wanted):
-            self.start_holder(_models(wanted))
+        models = _models(wanted)
+        if self.delegates and models:
+            self.start_holder(models)
         self.preimport()
         if self.delegates:  # the rest here: the decks forked from this process use them
-            self.build_handouts([key for key in wanted if key not in _models(wanted)])
+            self.build_handouts([key for key in wanted if key not in models])
         # Everything made so far lives as long as the worker: the garbage collector of a
         # forked deck leaves it alone, so its pages stay shared instead of being copied.
         # (Frozen without a collection first: one over spaCy's objects takes a twentieth of
